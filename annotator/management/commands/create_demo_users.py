@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from annotator.models import Membership, Project, Role
+
+DEMO_USERS = [
+    ("manager", "manager-demo-2026", Role.MANAGER),
+    ("annotator", "annotator-demo-2026", Role.ANNOTATOR),
+    ("annotator2", "annotator2-demo-2026", Role.ANNOTATOR),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo users with known passwords in every project (development only)."
+
+    def handle(self, *args, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError("Demo users have known passwords: refused when DEBUG is off.")
+        user_model = get_user_model()
+        projects = list(Project.objects.all())
+        for username, password, role in DEMO_USERS:
+            user, _ = user_model.objects.get_or_create(username=username)
+            user.set_password(password)
+            user.is_staff = role == Role.MANAGER
+            user.save()
+            for project in projects:
+                Membership.objects.update_or_create(
+                    project=project, user=user, defaults={"role": role}
+                )
+            self.stdout.write(f"  {role:<10} user {username!r} password {password!r}")

@@ -1,0 +1,167 @@
+"""Creating, deleting and relabelling spans: the one write path for views, API and scripts.
+
+Offsets are Python code points into ``document.text``, half-open ``[start, end)``.
+Browsers count UTF-16 code units; they convert before calling in, and send the
+selected text so that a conversion error is caught here rather than stored.
+Every rejection raises :class:`SpanError` and leaves the database unchanged.
+"""
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from .models import Assignment, AssignmentStatus, Document, Label, Span
+
+
+class SpanError(Exception):
+    """A span was refused; ``message`` says why in words an annotator understands."""
+
+    def __init__(self, message: str, **detail: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+def _require_offset(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpanError(f"{name} must be an integer, not {value!r}.")
+    return value
+
+
+def trim_whitespace(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink ``[start, end)`` until it neither starts nor ends with whitespace."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def validate_range(
+    document: Document, start: object, end: object, text: str | None = None
+) -> tuple[int, int]:
+    """Check offsets (and the quoted text, when given) and return them trimmed."""
+    start = _require_offset("start", start)
+    end = _require_offset("end", end)
+    length = len(document.text)
+    if start < 0:
+        raise SpanError(f"start must not be negative (got {start}).")
+    if end <= start:
+        raise SpanError(f"end must be greater than start (got [{start}, {end})).")
+    if end > length:
+        raise SpanError(f"end {end} is past the end of the document (length {length}).")
+    stored = document.text[start:end]
+    if text is not None and text != stored:
+        raise SpanError(
+            f"The selected text does not match the document at [{start}, {end}): "
+            f"you sent {text!r}, the document has {stored!r}.",
+            sent=text,
+            stored=stored,
+        )
+    trimmed_start, trimmed_end = trim_whitespace(document.text, start, end)
+    if trimmed_start == trimmed_end:
+        raise SpanError("A span cannot be whitespace only.")
+    return trimmed_start, trimmed_end
+
+
+def _require_label_of(document: Document, label: Label) -> None:
+    if label.project_id != document.project_id:
+        raise SpanError(f"Label {label.name!r} does not belong to this document's project.")
+
+
+def _count_spans(document: Document, annotator, delta: int) -> None:
+    assignment, _ = Assignment.objects.get_or_create(document=document, annotator=annotator)
+    changes = {"span_count": F("span_count") + delta}
+    if assignment.status == AssignmentStatus.NOT_STARTED:
+        changes["status"] = AssignmentStatus.IN_PROGRESS
+    Assignment.objects.filter(pk=assignment.pk).update(**changes)
+
+
+def span_create(
+    *,
+    document: Document,
+    annotator,
+    label: Label,
+    start: object,
+    end: object,
+    text: str | None = None,
+    client_id: uuid.UUID | None = None,
+) -> tuple[Span, bool]:
+    """Create a span, or return the one a retried request already created.
+
+    Returns ``(span, created)``. A repeated ``client_id`` from the same annotator on
+    the same document returns the existing span with ``created=False``.
+    """
+    if client_id is not None:
+        existing = Span.objects.filter(client_id=client_id).select_related("label").first()
+        if existing is not None:
+            return _existing_for_retry(existing, document, annotator), False
+    _require_label_of(document, label)
+    start, end = validate_range(document, start, end, text)
+    span = Span(
+        document=document,
+        annotator=annotator,
+        label=label,
+        start=start,
+        end=end,
+        client_id=client_id or uuid.uuid4(),
+        guidelines_version=document.project.guidelines_version,
+    )
+    try:
+        with transaction.atomic():
+            span.save(force_insert=True)
+            _count_spans(document, annotator, +1)
+    except IntegrityError:
+        if client_id is not None:
+            existing = Span.objects.filter(client_id=client_id).first()
+            if existing is not None:
+                return _existing_for_retry(existing, document, annotator), False
+        if _is_duplicate(span):
+            raise SpanError(
+                f"You already have a {label.name} span at [{start}, {end}).",
+                start=start,
+                end=end,
+            ) from None
+        raise
+    return span, True
+
+
+def _existing_for_retry(existing: Span, document: Document, annotator) -> Span:
+    if existing.document_id != document.pk or existing.annotator_id != annotator.pk:
+        raise SpanError("This client_id belongs to another span.")
+    return existing
+
+
+def _is_duplicate(span: Span) -> bool:
+    return Span.objects.filter(
+        document=span.document,
+        annotator=span.annotator,
+        label=span.label,
+        start=span.start,
+        end=span.end,
+    ).exists()
+
+
+def span_delete(*, span: Span) -> None:
+    with transaction.atomic():
+        span.delete()
+        _count_spans(span.document, span.annotator, -1)
+
+
+def span_relabel(*, span: Span, label: Label) -> Span:
+    """Give a span another label of the same project; the offsets stay."""
+    _require_label_of(span.document, label)
+    if label.pk == span.label_id:
+        return span
+    previous = span.label
+    span.label = label
+    try:
+        with transaction.atomic():
+            span.save(update_fields=["label", "updated"])
+    except IntegrityError:
+        span.label = previous
+        raise SpanError(
+            f"You already have a {label.name} span at [{span.start}, {span.end})."
+        ) from None
+    return span

@@ -1,0 +1,32 @@
+from django.urls import include, path
+
+from . import api, views
+
+api_patterns = [
+    path("documents/<int:document_id>/spans/", api.DocumentSpans.as_view(), name="api-spans"),
+    path("spans/<int:span_id>/", api.SpanDetail.as_view(), name="api-span"),
+]
+
+urlpatterns = [
+    path("", views.project_list, name="project-list"),
+    path("projects/<slug:slug>/", views.document_list, name="document-list"),
+    path("projects/<slug:slug>/guidelines/", views.guidelines, name="guidelines"),
+    path(
+        "projects/<slug:slug>/documents/<int:document_id>/",
+        views.annotate,
+        name="annotate",
+    ),
+    path(
+        "projects/<slug:slug>/documents/<int:document_id>/spans/",
+        views.span_create_view,
+        name="span-create",
+    ),
+    path(
+        "projects/<slug:slug>/documents/<int:document_id>/status/",
+        views.document_status_view,
+        name="document-status",
+    ),
+    path("spans/<int:span_id>/delete/", views.span_delete_view, name="span-delete"),
+    path("spans/<int:span_id>/relabel/", views.span_relabel_view, name="span-relabel"),
+    path("api/v1/", include(api_patterns)),
+]

@@ -1,0 +1,250 @@
+"""HTML pages and their htmx fragments.
+
+Every page works as plain links and form posts; htmx requests to the same URLs
+get the named partial instead of the whole page. Objects are always fetched
+through the ``visible_to`` querysets, so another project's document is a 404.
+"""
+
+import json
+import uuid
+
+import markdown
+import nh3
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET, require_POST
+
+from .assignments import assignment_mark
+from .highlight import highlight_html
+from .models import Assignment, AssignmentStatus, Document, Label, Project, Span
+from .spans import SpanError, span_create, span_delete, span_relabel
+
+DOCUMENTS_PER_PAGE = 50
+GUIDELINE_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "hr", "i",
+    "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+
+
+def _get_project_for_user(request: HttpRequest, slug: str) -> Project:
+    return get_object_or_404(Project.objects.visible_to(request.user), slug=slug)
+
+
+def _get_document_for_user(request: HttpRequest, slug: str, document_id: int) -> Document:
+    return get_object_or_404(
+        Document.objects.visible_to(request.user).select_related("project"),
+        project__slug=slug,
+        pk=document_id,
+    )
+
+
+def _get_span_for_user(request: HttpRequest, span_id: int) -> Span:
+    return get_object_or_404(
+        Span.objects.visible_to(request.user).select_related("document__project", "label"),
+        pk=span_id,
+    )
+
+
+def render_guidelines(source: str) -> SafeString:
+    """Markdown to HTML, then through a sanitiser: guidelines are user-supplied."""
+    html = markdown.markdown(source, extensions=["tables", "sane_lists"])
+    clean = nh3.clean(html, tags=GUIDELINE_TAGS, link_rel="noopener noreferrer")
+    return mark_safe(clean)  # noqa: S308 - sanitised by nh3 on the line above
+
+
+@login_required
+@require_GET
+def project_list(request: HttpRequest) -> HttpResponse:
+    projects = Project.objects.visible_to(request.user).annotate(
+        document_count=Count("documents", distinct=True)
+    )
+    return render(request, "annotator/project_list.html", {"projects": projects})
+
+
+@login_required
+@require_GET
+def document_list(request: HttpRequest, slug: str) -> HttpResponse:
+    project = _get_project_for_user(request, slug)
+    mine = Assignment.objects.filter(document=OuterRef("pk"), annotator=request.user)
+    documents = (
+        project.documents.only("id", "title", "source", "created")
+        .annotate(
+            my_status=Subquery(mine.values("status")[:1]),
+            my_span_count=Subquery(mine.values("span_count")[:1]),
+        )
+        .order_by("id")
+    )
+    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "annotator/document_list.html",
+        {"project": project, "page": page, "statuses": AssignmentStatus},
+    )
+
+
+@login_required
+@require_GET
+def guidelines(request: HttpRequest, slug: str) -> HttpResponse:
+    project = _get_project_for_user(request, slug)
+    template = "annotator/guidelines.html"
+    if request.htmx:
+        template += "#guidelines"
+    return render(
+        request,
+        template,
+        {
+            "project": project,
+            "labels": project.labels.all(),
+            "guidelines_html": render_guidelines(project.guidelines),
+        },
+    )
+
+
+def _workspace_context(request: HttpRequest, document: Document) -> dict:
+    spans = list(
+        Span.objects.filter(document=document, annotator=request.user)
+        .select_related("label")
+        .order_by("start", "-end", "label_id", "id")
+    )
+    for span in spans:
+        span.quote = document.text[span.start : span.end]
+    assignment = Assignment.objects.filter(document=document, annotator=request.user).first()
+    return {
+        "document": document,
+        "spans": spans,
+        "text_html": highlight_html(document.text, spans),
+        "status": assignment.status if assignment else AssignmentStatus.NOT_STARTED,
+        "statuses": AssignmentStatus,
+    }
+
+
+def _render_workspace(request: HttpRequest, document: Document, **headers: str) -> HttpResponse:
+    response = render(
+        request, "annotator/annotate.html#workspace", _workspace_context(request, document)
+    )
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+@login_required
+@require_GET
+def annotate(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    document = _get_document_for_user(request, slug, document_id)
+    if request.htmx:
+        return _render_workspace(request, document)
+    project = document.project
+    siblings = project.documents.order_by("id").values_list("id", flat=True)
+    context = _workspace_context(request, document)
+    context.update(
+        {
+            "project": project,
+            "labels": list(project.labels.all()),
+            "previous_id": siblings.filter(id__lt=document.pk).order_by("-id").first(),
+            "next_id": siblings.filter(id__gt=document.pk).first(),
+        }
+    )
+    return render(request, "annotator/annotate.html", context)
+
+
+def _span_error(request: HttpRequest, document: Document, message: str) -> HttpResponse:
+    if request.htmx:
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    return render(
+        request,
+        "annotator/span_error.html",
+        {"document": document, "message": message},
+        status=400,
+    )
+
+
+def _after_write(request: HttpRequest, document: Document, event: dict) -> HttpResponse:
+    if request.htmx:
+        return _render_workspace(request, document, **{"HX-Trigger": json.dumps(event)})
+    return redirect("annotate", document.project.slug, document.pk)
+
+
+def _form_int(request: HttpRequest, name: str) -> int | str | None:
+    value = request.POST.get(name)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+@login_required
+@require_POST
+def span_create_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    document = _get_document_for_user(request, slug, document_id)
+    label = Label.objects.filter(project=document.project, pk=_form_int(request, "label")).first()
+    if label is None:
+        return _span_error(request, document, "Choose a label of this project.")
+    try:
+        client_id = uuid.UUID(request.POST["client_id"]) if request.POST.get("client_id") else None
+    except ValueError:
+        return _span_error(request, document, "client_id must be a UUID.")
+    try:
+        span, created = span_create(
+            document=document,
+            annotator=request.user,
+            label=label,
+            start=_form_int(request, "start"),
+            end=_form_int(request, "end"),
+            text=request.POST.get("text"),
+            client_id=client_id,
+        )
+    except SpanError as error:
+        return _span_error(request, document, error.message)
+    event = {"spanCreated": {"id": span.pk, "label": span.label_id, "created": created}}
+    return _after_write(request, document, event)
+
+
+@login_required
+@require_POST
+def span_delete_view(request: HttpRequest, span_id: int) -> HttpResponse:
+    span = _get_span_for_user(request, span_id)
+    document = span.document
+    event = {
+        "spanDeleted": {
+            "id": span.pk,
+            "label": span.label_id,
+            "start": span.start,
+            "end": span.end,
+            "text": document.text[span.start : span.end],
+        }
+    }
+    span_delete(span=span)
+    return _after_write(request, document, event)
+
+
+@login_required
+@require_POST
+def span_relabel_view(request: HttpRequest, span_id: int) -> HttpResponse:
+    span = _get_span_for_user(request, span_id)
+    document = span.document
+    label = Label.objects.filter(project=document.project, pk=_form_int(request, "label")).first()
+    if label is None:
+        return _span_error(request, document, "Choose a label of this project.")
+    previous_label = span.label_id
+    try:
+        span_relabel(span=span, label=label)
+    except SpanError as error:
+        return _span_error(request, document, error.message)
+    event = {"spanRelabeled": {"id": span.pk, "label": label.pk, "previous": previous_label}}
+    return _after_write(request, document, event)
+
+
+@login_required
+@require_POST
+def document_status_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    document = _get_document_for_user(request, slug, document_id)
+    status = request.POST.get("status")
+    try:
+        assignment_mark(document=document, annotator=request.user, status=status)
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    return _after_write(request, document, {"statusChanged": {"status": status}})
