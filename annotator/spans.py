@@ -9,7 +9,6 @@ Every rejection raises :class:`SpanError` and leaves the database unchanged.
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 
 from .models import Assignment, AssignmentStatus, Document, Label, Span
 
@@ -70,12 +69,21 @@ def _require_label_of(document: Document, label: Label) -> None:
         raise SpanError(f"Label {label.name!r} does not belong to this document's project.")
 
 
-def _count_spans(document: Document, annotator, delta: int) -> None:
+def _lock_assignment(document: Document, annotator) -> Assignment:
+    """Lock the annotator's assignment row so span writes on one document go one at a time."""
     assignment, _ = Assignment.objects.get_or_create(document=document, annotator=annotator)
-    changes = {"span_count": F("span_count") + delta}
+    return Assignment.objects.select_for_update().get(pk=assignment.pk)
+
+
+def _recount(assignment: Assignment) -> None:
+    # Counted, not incremented: spans also change outside these functions
+    # (admin, cascades), and the row lock makes the count exact.
+    assignment.span_count = Span.objects.filter(
+        document_id=assignment.document_id, annotator_id=assignment.annotator_id
+    ).count()
     if assignment.status == AssignmentStatus.NOT_STARTED:
-        changes["status"] = AssignmentStatus.IN_PROGRESS
-    Assignment.objects.filter(pk=assignment.pk).update(**changes)
+        assignment.status = AssignmentStatus.IN_PROGRESS
+    assignment.save(update_fields=["span_count", "status", "updated"])
 
 
 def span_create(
@@ -110,8 +118,9 @@ def span_create(
     )
     try:
         with transaction.atomic():
+            assignment = _lock_assignment(document, annotator)
             span.save(force_insert=True)
-            _count_spans(document, annotator, +1)
+            _recount(assignment)
     except IntegrityError:
         if client_id is not None:
             existing = Span.objects.filter(client_id=client_id).first()
@@ -145,8 +154,9 @@ def _is_duplicate(span: Span) -> bool:
 
 def span_delete(*, span: Span) -> None:
     with transaction.atomic():
+        assignment = _lock_assignment(span.document, span.annotator)
         span.delete()
-        _count_spans(span.document, span.annotator, -1)
+        _recount(assignment)
 
 
 def span_relabel(*, span: Span, label: Label) -> Span:

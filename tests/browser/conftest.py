@@ -1,0 +1,69 @@
+"""Chromium through Playwright, against pytest-django's live server.
+
+Debian's Chromium is used (``playwright install`` cannot download browsers
+here). Playwright's sync API runs an event loop in the test thread, so Django's
+guard against ORM calls from async contexts is lifted for these tests only.
+"""
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo(transactional_db) -> None:
+    call_command("loaddata", "fixtures/demo.json", verbosity=0)
+
+
+@pytest.fixture
+def dialogs() -> list[str]:
+    """Every dialog a page opens; a test of escaping expects none."""
+    return []
+
+
+@pytest.fixture
+def page_as(browser: Browser, live_server, dialogs):
+    """Open a browser page logged in as the given user."""
+    contexts = []
+
+    def open_page(user) -> Page:
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(base_url=live_server.url)
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
