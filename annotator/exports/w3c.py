@@ -1,0 +1,84 @@
+"""W3C Web Annotation Data Model (JSON-LD), one annotation per line (JSON Lines).
+
+JSON Lines rather than one AnnotationCollection so that the file streams and
+each line stands alone; every line carries its own ``@context``::
+
+    {"@context": "http://www.w3.org/ns/anno.jsonld",
+     "id": "urn:annotator:document:7#span-1", "type": "Annotation",
+     "body": {"type": "TextualBody", "purpose": "tagging", "value": "claim"},
+     "target": {"source": "urn:annotator:document:7",
+                "selector": [{"type": "TextPositionSelector", "start": 10, "end": 17},
+                             {"type": "TextQuoteSelector", "exact": "in Oslo",
+                              "prefix": "...", "suffix": "..."}]}}
+
+TextPositionSelector ``start``/``end`` count Unicode code points, half-open, as
+the Web Annotation model specifies (not UTF-16 units as JavaScript strings
+index). ``prefix``/``suffix`` are up to ``context`` code points either side.
+A span's annotator, when present, is the annotation's ``creator``. Keys are
+sorted; lines follow document order, then span order.
+"""
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import BinaryIO
+
+from annotator.exports.records import ExportCounts, ExportDocument, ExportSpan, checked_spans
+
+CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+DEFAULT_DOCUMENT_IRI = "urn:annotator:document:{id}"
+
+
+def annotation(
+    document: ExportDocument, span: ExportSpan, number: int, source: str, context: int
+) -> dict:
+    text = document.text
+    record = {
+        "@context": CONTEXT,
+        "id": f"{source}#span-{number}",
+        "type": "Annotation",
+        "body": {"type": "TextualBody", "purpose": "tagging", "value": span.label},
+        "target": {
+            "source": source,
+            "selector": [
+                {"type": "TextPositionSelector", "start": span.start, "end": span.end},
+                {
+                    "type": "TextQuoteSelector",
+                    "exact": text[span.start : span.end],
+                    "prefix": text[max(0, span.start - context) : span.start],
+                    "suffix": text[span.end : span.end + context],
+                },
+            ],
+        },
+    }
+    if span.annotator is not None:
+        record["creator"] = {"type": "Person", "nickname": span.annotator}
+    return record
+
+
+def write_w3c(
+    documents: Iterable[ExportDocument],
+    labels: Sequence[str],
+    stream: BinaryIO,
+    *,
+    document_iri: str = DEFAULT_DOCUMENT_IRI,
+    context: int = 32,
+) -> ExportCounts:
+    """Write one annotation per span as UTF-8 JSON Lines.
+
+    ``document_iri`` is formatted with the document's ``id`` to give the target
+    source; annotation ids are that IRI plus ``#span-<n>``, n counting from 1 in
+    span order.
+    """
+    counts = ExportCounts()
+    for document in documents:
+        source = document_iri.format(id=document.id)
+        spans = checked_spans(document, labels)
+        for number, span in enumerate(spans, start=1):
+            line = json.dumps(
+                annotation(document, span, number, source, context),
+                ensure_ascii=False,
+                sort_keys=True,
+            )
+            stream.write((line + "\n").encode("utf-8"))
+        counts += ExportCounts(1, len(spans))
+    return counts
