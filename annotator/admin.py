@@ -1,0 +1,139 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+
+from .imports import DocumentImportError, UploadedText, import_documents
+from .models import Assignment, Document, Label, Membership, Project, Span
+
+
+class LabelInline(admin.TabularInline):
+    model = Label
+    extra = 0
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "guidelines_version", "created"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [LabelInline, MembershipInline]
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "hotkey", "colour"]
+    list_filter = ["project"]
+    search_fields = ["name"]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None) -> list:
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)]
+
+
+class DocumentImportForm(forms.Form):
+    project = forms.ModelChoiceField(queryset=Project.objects.all())
+    files = MultipleFileField(help_text=".txt files (title = first line) or .jsonl files")
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ["title", "project", "source", "span_count", "created"]
+    list_filter = ["project"]
+    search_fields = ["title", "text"]
+    readonly_fields = ["text_sha256", "created"]
+    list_select_related = ["project"]
+    change_list_template = "admin/annotator/document/change_list.html"
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(span_total=Count("spans"))
+
+    @admin.display(description="spans", ordering="span_total")
+    def span_count(self, document: Document) -> int:
+        return document.span_total
+
+    def get_readonly_fields(self, request: HttpRequest, document: Document | None = None):
+        if document is not None and document.has_spans():
+            return [*self.readonly_fields, "text"]
+        return self.readonly_fields
+
+    def get_urls(self):
+        extra = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="annotator_document_import",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            return HttpResponse("You may not add documents.", status=403)
+        form = DocumentImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            uploads = [
+                UploadedText(upload.name, upload, upload.size)
+                for upload in form.cleaned_data["files"]
+            ]
+            try:
+                result = import_documents(project=form.cleaned_data["project"], uploads=uploads)
+            except DocumentImportError as error:
+                form.add_error("files", f"{error} Nothing was imported.")
+            else:
+                for notice in result.skipped:
+                    self.message_user(request, notice, messages.WARNING)
+                self.message_user(request, f"Imported {result.created} documents.")
+                return redirect("admin:annotator_document_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": "Import documents",
+        }
+        return render(request, "admin/annotator/document/import.html", context)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "project", "role"]
+    list_filter = ["project", "role"]
+    search_fields = ["user__username", "project__name"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Span)
+class SpanAdmin(admin.ModelAdmin):
+    list_display = ["id", "document", "annotator", "label", "start", "end", "created"]
+    list_filter = ["label__project", "label"]
+    search_fields = ["document__title", "annotator__username"]
+    list_select_related = ["document", "annotator", "label"]
+    raw_id_fields = ["document"]
+    readonly_fields = ["client_id", "created", "updated"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["document", "annotator", "status", "span_count", "updated"]
+    list_filter = ["status", "document__project"]
+    search_fields = ["document__title", "annotator__username"]
+    list_select_related = ["document", "annotator"]
+    raw_id_fields = ["document"]
+    readonly_fields = ["span_count"]
