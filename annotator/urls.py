@@ -29,4 +29,6 @@ urlpatterns = [
     path("spans/<int:span_id>/delete/", views.span_delete_view, name="span-delete"),
     path("spans/<int:span_id>/relabel/", views.span_relabel_view, name="span-relabel"),
     path("api/v1/", include(api_patterns)),
+    path("", include("annotator.curation_urls")),
+    path("", include("annotator.export_urls")),
 ]

@@ -1,0 +1,3 @@
+"""Routes of this part of the app; included from annotator/urls.py."""
+
+urlpatterns: list = []
