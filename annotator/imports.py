@@ -12,6 +12,7 @@ large the input.
 """
 
 import json
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -65,7 +66,7 @@ def _document(project: Project, *, title: str, text: str, source: str, meta: dic
     text = normalize_text(text)
     return Document(
         project=project,
-        title=title or _title_from(text),
+        title=unicodedata.normalize("NFC", title) or _title_from(text),
         text=text,
         text_sha256=text_digest(text),
         source=source,

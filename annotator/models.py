@@ -147,6 +147,7 @@ class Document(models.Model):
 @receiver(pre_save, sender=Document)
 def normalize_document_text(sender, instance: Document, **kwargs) -> None:
     """Normalise on every save, fixtures (raw saves) included, so no path stores raw text."""
+    instance.title = unicodedata.normalize("NFC", instance.title)
     instance.text = normalize_text(instance.text)
     instance.text_sha256 = text_digest(instance.text)
 

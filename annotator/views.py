@@ -71,7 +71,7 @@ def document_list(request: HttpRequest, slug: str) -> HttpResponse:
     project = _get_project_for_user(request, slug)
     mine = Assignment.objects.filter(document=OuterRef("pk"), annotator=request.user)
     documents = (
-        project.documents.only("id", "title", "source", "created")
+        project.documents.only("id", "project_id", "title", "source", "created")
         .annotate(
             my_status=Subquery(mine.values("status")[:1]),
             my_span_count=Subquery(mine.values("span_count")[:1]),

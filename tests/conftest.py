@@ -1,7 +1,8 @@
 import pytest
 from django.contrib.auth.models import User
 
-from annotator.models import Document, Label, Membership, Project, Role
+from annotator.models import Document, Label, Membership, Project, Role, Span
+from annotator.spans import span_create
 
 
 @pytest.fixture
@@ -64,3 +65,23 @@ def charlie(db) -> User:
     user = User.objects.create_user("charlie", password="password")
     Membership.objects.create(project=other, user=user, role=Role.MANAGER)
     return user
+
+
+@pytest.fixture
+def alice_span(alice, document, labels) -> Span:
+    """Alice's actor span on "Sergey Lavrov", made through the service."""
+    start = document.text.find("Sergey Lavrov")
+    span, _ = span_create(
+        document=document,
+        annotator=alice,
+        label=labels["actor"],
+        start=start,
+        end=start + len("Sergey Lavrov"),
+    )
+    return span
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """Tests create many users; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
