@@ -62,8 +62,17 @@ def page_as(browser: Browser, live_server, dialogs):
         page = context.new_page()
         page.set_default_timeout(10_000)
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.on(
+            "console",
+            lambda message: (
+                console_errors.append(message.text) if message.type == "error" else None
+            ),
+        )
         return page
 
+    console_errors: list[str] = []
     yield open_page
     for context in contexts:
         context.close()
+    refused = [text for text in console_errors if "Content Security Policy" in text]
+    assert refused == [], "the page broke its Content-Security-Policy"
