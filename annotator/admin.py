@@ -5,8 +5,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 
+from .agreement_refresh import agreement_refresh
+from .assignments import AssignmentError, assignment_create, assignments_distribute
 from .imports import DocumentImportError, UploadedText, import_documents
-from .models import Assignment, Document, Label, Membership, Project, Span
+from .models import Assignment, Document, GoldSpan, Label, Membership, Project, Span
 
 
 class LabelInline(admin.TabularInline):
@@ -22,10 +24,28 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "guidelines_version", "created"]
+    list_display = [
+        "name",
+        "slug",
+        "guidelines_version",
+        "annotators_per_document",
+        "assignment_required",
+        "created",
+    ]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [LabelInline, MembershipInline]
+    actions = ["distribute_documents"]
+
+    @admin.action(description="Distribute documents to the annotator pool")
+    def distribute_documents(self, request: HttpRequest, queryset) -> None:
+        for project in queryset:
+            try:
+                created = assignments_distribute(project=project)
+            except AssignmentError as error:
+                self.message_user(request, f"{project}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, f"{project}: created {created} assignments.")
 
 
 @admin.register(Label)
@@ -113,8 +133,8 @@ class DocumentAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "project", "role"]
-    list_filter = ["project", "role"]
+    list_display = ["user", "project", "role", "in_pool"]
+    list_filter = ["project", "role", "in_pool"]
     search_fields = ["user__username", "project__name"]
     autocomplete_fields = ["user"]
 
@@ -129,11 +149,56 @@ class SpanAdmin(admin.ModelAdmin):
     readonly_fields = ["client_id", "created", "updated"]
 
 
+class AssignmentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Assignment
+        fields = ["document", "annotator", "status", "skip_reason"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        document, annotator = cleaned.get("document"), cleaned.get("annotator")
+        if document and annotator:
+            member = Membership.objects.filter(project_id=document.project_id, user=annotator)
+            if not member.exists():
+                raise forms.ValidationError(f"{annotator} is not a member of {document.project}.")
+        return cleaned
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
-    list_display = ["document", "annotator", "status", "span_count", "updated"]
+    """Hand assignment: adding one here makes the project require assignments."""
+
+    form = AssignmentAdminForm
+    list_display = ["document", "annotator", "status", "span_count", "submitted", "updated"]
     list_filter = ["status", "document__project"]
     search_fields = ["document__title", "annotator__username"]
     list_select_related = ["document", "annotator"]
     raw_id_fields = ["document"]
-    readonly_fields = ["span_count"]
+    readonly_fields = ["span_count", "submitted"]
+
+    def get_fields(self, request: HttpRequest, assignment: Assignment | None = None) -> list:
+        # A new assignment starts as "assigned"; its status changes afterwards.
+        if assignment is None:
+            return ["document", "annotator"]
+        return super().get_fields(request, assignment)
+
+    def save_model(self, request: HttpRequest, assignment: Assignment, form, change: bool) -> None:
+        if change:
+            super().save_model(request, assignment, form, change)
+            if "status" in form.changed_data:
+                agreement_refresh(document=assignment.document)
+        else:
+            created = assignment_create(
+                document=assignment.document, annotator=assignment.annotator
+            )
+            assignment.pk = created.pk
+
+
+@admin.register(GoldSpan)
+class GoldSpanAdmin(admin.ModelAdmin):
+    list_display = ["id", "document", "label", "start", "end", "status", "origin", "curator"]
+    list_filter = ["status", "origin", "label__project"]
+    search_fields = ["document__title"]
+    list_select_related = ["document", "label", "curator"]
+    raw_id_fields = ["document", "source_spans"]
+    readonly_fields = ["created", "updated"]

@@ -96,5 +96,8 @@ class SpanDetail(GenericAPIView):
         return Response(SpanOutput(span).data)
 
     def delete(self, request: Request, span_id: int) -> Response:
-        span_delete(span=self.get_object())
+        try:
+            span_delete(span=self.get_object())
+        except SpanError as error:
+            raise _refused(error) from None
         return Response(status=status.HTTP_204_NO_CONTENT)

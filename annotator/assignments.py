@@ -1,13 +1,200 @@
-"""An annotator's progress on a document."""
+"""Who annotates which document, and each annotator's progress on it.
 
-from .models import Assignment, AssignmentStatus, Document
+Rules
+-----
+* A project starts *open*: any annotator member may annotate any document, and
+  the first span creates their assignment. Once a manager distributes the
+  documents or assigns one by hand, ``Project.assignment_required`` is set and
+  an annotator may annotate only the documents assigned to them; their queue
+  (the document list) shows only those.
+* Distribution gives every document ``annotators_per_document`` annotators from
+  the pool (annotator members with ``in_pool``). Existing assignments count
+  toward a document's quota and toward an annotator's load, so running it again
+  only fills gaps. Each document, in id order, goes to the annotators with the
+  lowest load, ties broken by user id: the loads of the pool end up differing
+  by at most one when it starts from nothing, and the same input always gives
+  the same assignments.
+* Statuses: assigned -> in progress (first span) -> submitted, or skipped with
+  a reason. Submitted and skipped assignments are read-only to the annotator
+  (the span services refuse writes) until a curator reopens them. Submitting
+  and reopening refresh the stored agreement figures.
+"""
+
+from collections.abc import Iterable, Mapping
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from .agreement_refresh import agreement_refresh
+from .models import (
+    Assignment,
+    AssignmentStatus,
+    Document,
+    Membership,
+    Project,
+    Role,
+)
 
 
-def assignment_mark(*, document: Document, annotator, status: AssignmentStatus) -> Assignment:
-    """Mark the document done for this annotator, or back in progress."""
-    if status not in (AssignmentStatus.DONE, AssignmentStatus.IN_PROGRESS):
-        raise ValueError(f"An annotator cannot set the status {status!r}.")
-    assignment, _ = Assignment.objects.update_or_create(
-        document=document, annotator=annotator, defaults={"status": status}
+class AssignmentError(Exception):
+    """An assignment change was refused; the message says why."""
+
+
+def plan_distribution(
+    *,
+    document_ids: Iterable[int],
+    pool: Iterable[int],
+    per_document: int,
+    existing: Mapping[int, Iterable[int]],
+) -> list[tuple[int, int]]:
+    """Return the ``(document_id, annotator_id)`` pairs to add; pure and deterministic.
+
+    ``existing`` maps a document id to the annotators it already has (in or out
+    of the pool); they count toward the quota of the document and, for pool
+    members, toward their load.
+    """
+    pool_ids = sorted(set(pool))
+    load = dict.fromkeys(pool_ids, 0)
+    for annotators in existing.values():
+        for annotator_id in annotators:
+            if annotator_id in load:
+                load[annotator_id] += 1
+    planned = []
+    for document_id in sorted(document_ids):
+        present = set(existing.get(document_id, ()))
+        missing = per_document - len(present)
+        candidates = sorted(
+            (annotator_id for annotator_id in pool_ids if annotator_id not in present),
+            key=lambda annotator_id: (load[annotator_id], annotator_id),
+        )
+        for annotator_id in candidates[: max(missing, 0)]:
+            planned.append((document_id, annotator_id))
+            load[annotator_id] += 1
+    return planned
+
+
+def pool_of(project: Project) -> list[int]:
+    return list(
+        Membership.objects.filter(project=project, role=Role.ANNOTATOR, in_pool=True)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
     )
+
+
+def assignments_distribute(*, project: Project) -> int:
+    """Assign every document of the project to its quota of pool annotators.
+
+    Returns the number of assignments created. Refuses an empty pool.
+    """
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        pool = pool_of(project)
+        if not pool:
+            raise AssignmentError("The annotator pool is empty: add annotators to it first.")
+        existing: dict[int, list[int]] = {}
+        for document_id, annotator_id in Assignment.objects.filter(
+            document__project=project
+        ).values_list("document_id", "annotator_id"):
+            existing.setdefault(document_id, []).append(annotator_id)
+        planned = plan_distribution(
+            document_ids=project.documents.values_list("id", flat=True),
+            pool=pool,
+            per_document=project.annotators_per_document,
+            existing=existing,
+        )
+        Assignment.objects.bulk_create(
+            Assignment(document_id=document_id, annotator_id=annotator_id)
+            for document_id, annotator_id in planned
+        )
+        if not project.assignment_required:
+            project.assignment_required = True
+            project.save(update_fields=["assignment_required"])
+    return len(planned)
+
+
+def project_pool_update(
+    *, project: Project, annotators_per_document: int, pool: Iterable[int]
+) -> None:
+    """Set the annotators per document and which annotator members are in the pool."""
+    if annotators_per_document < 1:
+        raise AssignmentError("A document needs at least one annotator.")
+    chosen = set(pool)
+    with transaction.atomic():
+        project.annotators_per_document = annotators_per_document
+        project.save(update_fields=["annotators_per_document"])
+        annotators = Membership.objects.filter(project=project, role=Role.ANNOTATOR)
+        annotators.filter(user_id__in=chosen).update(in_pool=True)
+        annotators.exclude(user_id__in=chosen).update(in_pool=False)
+
+
+def assignment_create(*, document: Document, annotator: AbstractBaseUser) -> Assignment:
+    """Assign one document by hand; the project then requires assignments."""
+    if not Membership.objects.filter(project_id=document.project_id, user=annotator).exists():
+        raise AssignmentError(f"{annotator} is not a member of this project.")
+    with transaction.atomic():
+        assignment, _ = Assignment.objects.get_or_create(document=document, annotator=annotator)
+        Project.objects.filter(pk=document.project_id).update(assignment_required=True)
+    return assignment
+
+
+def _locked(assignment: Assignment) -> Assignment:
+    return Assignment.objects.select_for_update().select_related("document").get(pk=assignment.pk)
+
+
+def _open_assignment(document: Document, annotator: AbstractBaseUser) -> Assignment:
+    """Lock the annotator's assignment; in an open project, start one."""
+    assignment = (
+        Assignment.objects.select_for_update()
+        .select_related("document")
+        .filter(document=document, annotator=annotator)
+        .first()
+    )
+    if assignment is None:
+        if Project.objects.filter(pk=document.project_id, assignment_required=True).exists():
+            raise AssignmentError("This document is not assigned to you.")
+        Assignment.objects.get_or_create(document=document, annotator=annotator)
+        assignment = _locked(Assignment.objects.get(document=document, annotator=annotator))
+    if not assignment.is_open:
+        raise AssignmentError(f"This assignment is {assignment.get_status_display().lower()}.")
+    return assignment
+
+
+def assignment_submit(*, document: Document, annotator: AbstractBaseUser) -> Assignment:
+    """Hand in the work: the spans become read-only and agreement is refreshed."""
+    with transaction.atomic():
+        assignment = _open_assignment(document, annotator)
+        assignment.status = AssignmentStatus.SUBMITTED
+        assignment.submitted = timezone.now()
+        assignment.save(update_fields=["status", "submitted", "updated"])
+        agreement_refresh(document=assignment.document)
+    return assignment
+
+
+def assignment_skip(*, document: Document, annotator: AbstractBaseUser, reason: str) -> Assignment:
+    """Decline the document, saying why (unreadable, off topic, duplicate, ...)."""
+    reason = reason.strip()
+    if not reason:
+        raise AssignmentError("Say why you skip this document.")
+    with transaction.atomic():
+        assignment = _open_assignment(document, annotator)
+        assignment.status = AssignmentStatus.SKIPPED
+        assignment.skip_reason = reason
+        assignment.save(update_fields=["status", "skip_reason", "updated"])
+    return assignment
+
+
+def assignment_reopen(*, assignment: Assignment) -> Assignment:
+    """A curator gives a submitted or skipped assignment back to its annotator."""
+    with transaction.atomic():
+        assignment = _locked(assignment)
+        if assignment.is_open:
+            return assignment
+        was_submitted = assignment.status == AssignmentStatus.SUBMITTED
+        assignment.status = AssignmentStatus.IN_PROGRESS
+        assignment.skip_reason = ""
+        assignment.submitted = None
+        assignment.save(update_fields=["status", "skip_reason", "submitted", "updated"])
+        if was_submitted:
+            agreement_refresh(document=assignment.document)
     return assignment

@@ -2,8 +2,8 @@
 
 Offsets everywhere are Python code points into ``Document.text``, half-open
 ``[start, end)``. The text is normalised once, when a document is stored, and
-frozen once it carries spans (a database trigger, see migration 0002), because
-every offset is counted against it.
+frozen once it carries spans or gold spans (database triggers, see migrations
+0002 and 0003), because every offset is counted against it.
 """
 
 import hashlib
@@ -51,12 +51,26 @@ class Project(models.Model):
     description = models.TextField(blank=True)
     guidelines = models.TextField(blank=True, help_text="Markdown")
     guidelines_version = models.PositiveIntegerField(default=1)
+    annotators_per_document = models.PositiveSmallIntegerField(
+        default=2, help_text="How many annotators the distribution gives each document."
+    )
+    assignment_required = models.BooleanField(
+        default=False,
+        help_text="Annotators may annotate only the documents assigned to them "
+        "(set when documents are distributed or assigned by hand).",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(annotators_per_document__gte=1),
+                name="project_annotators_per_document_positive",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -70,6 +84,10 @@ class Project(models.Model):
             return Role.MANAGER
         membership = self.memberships.filter(user=user).first()
         return membership.role if membership else None
+
+    def may_curate(self, user) -> bool:
+        """Curators and managers see every annotator's work; annotators only their own."""
+        return self.role_of(user) in (Role.MANAGER, Role.CURATOR)
 
 
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb.")
@@ -112,6 +130,12 @@ class DocumentQuerySet(models.QuerySet):
         return self.filter(project__memberships__user=user)
 
 
+class GoldStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    GOLD = "gold", "Gold"
+
+
 class Document(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="documents")
     title = models.CharField(max_length=500)
@@ -120,15 +144,24 @@ class Document(models.Model):
     text = models.TextField()
     text_sha256 = models.CharField(max_length=64, editable=False)
     metadata = models.JSONField(default=dict, blank=True)
+    gold_status = models.CharField(
+        max_length=20, choices=GoldStatus.choices, default=GoldStatus.NOT_STARTED
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     objects = DocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["project", "text_sha256"])]
+        indexes = [
+            models.Index(fields=["project", "text_sha256"]),
+            models.Index(fields=["project", "gold_status"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(text=""), name="document_text_not_empty"),
+            models.CheckConstraint(
+                condition=Q(gold_status__in=GoldStatus.values), name="document_gold_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,7 +174,7 @@ class Document(models.Model):
                 raise ValidationError({"text": "This document has spans; its text cannot change."})
 
     def has_spans(self) -> bool:
-        return self.spans.exists()
+        return self.spans.exists() or self.gold_spans.exists()
 
 
 @receiver(pre_save, sender=Document)
@@ -158,6 +191,10 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.ANNOTATOR)
+    in_pool = models.BooleanField(
+        default=True,
+        help_text="An annotator in the pool receives documents when they are distributed.",
+    )
 
     class Meta:
         constraints = [
@@ -170,16 +207,21 @@ class Membership(models.Model):
 
 
 class AssignmentStatus(models.TextChoices):
-    NOT_STARTED = "not_started", "Not started"
+    ASSIGNED = "assigned", "Assigned"
     IN_PROGRESS = "in_progress", "In progress"
-    DONE = "done", "Done"
+    SUBMITTED = "submitted", "Submitted"
+    SKIPPED = "skipped", "Skipped"
+
+
+# An annotator may still change spans under these; the others wait for a curator.
+OPEN_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS)
 
 
 class Assignment(models.Model):
     """One annotator's work on one document: status and a stored span count.
 
     The count is kept by the span services so that list pages never count spans
-    per row.
+    per row. A skipped assignment carries the annotator's reason.
     """
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="assignments")
@@ -187,9 +229,11 @@ class Assignment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
     )
     status = models.CharField(
-        max_length=20, choices=AssignmentStatus.choices, default=AssignmentStatus.NOT_STARTED
+        max_length=20, choices=AssignmentStatus.choices, default=AssignmentStatus.ASSIGNED
     )
+    skip_reason = models.TextField(blank=True)
     span_count = models.PositiveIntegerField(default=0)
+    submitted = models.DateTimeField(null=True, blank=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -198,16 +242,31 @@ class Assignment(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=AssignmentStatus.values), name="assignment_status_valid"
             ),
+            models.CheckConstraint(
+                condition=~Q(status=AssignmentStatus.SKIPPED) | ~Q(skip_reason=""),
+                name="assignment_skip_has_reason",
+            ),
         ]
-        indexes = [models.Index(fields=["annotator", "document"])]
+        indexes = [
+            models.Index(fields=["annotator", "document"]),
+            models.Index(fields=["document", "status"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.annotator} on {self.document_id}: {self.status}"
 
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
 
 class SpanQuerySet(models.QuerySet):
     def visible_to(self, user) -> "SpanQuerySet":
-        """Annotation is private: a user sees only their own spans."""
+        """Annotation is blind: a user sees only their own spans.
+
+        Curators read other annotators' spans only through the adjudication
+        page, which checks the role first.
+        """
         if not user.is_authenticated:
             return self.none()
         return self.filter(annotator=user, document__in=Document.objects.visible_to(user))
@@ -248,3 +307,106 @@ class Span(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} [{self.start}, {self.end})"
+
+
+class GoldSpanStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ACCEPTED = "accepted", "Accepted"
+
+
+class GoldOrigin(models.TextChoices):
+    MERGE = "merge", "Pre-merge"
+    CURATOR = "curator", "Curator"
+
+
+class GoldSpan(models.Model):
+    """A span of the adjudicated (gold) version of a document, with its provenance.
+
+    Same invariants as :class:`Span`: ``0 <= start < end`` here, and a trigger
+    (migration 0003) checks ``end <= len(text)`` and the label's project.
+    ``origin`` says who proposed it: the pre-merge (``merge_rule`` says which
+    rule) or the curator. ``source_spans`` are the annotators' spans it was taken
+    from; ``curator`` is whoever last accepted or changed it.
+    """
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="gold_spans")
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="gold_spans")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=20, choices=GoldSpanStatus.choices, default=GoldSpanStatus.PROPOSED
+    )
+    origin = models.CharField(max_length=20, choices=GoldOrigin.choices)
+    merge_rule = models.CharField(max_length=200, blank=True)
+    source_spans = models.ManyToManyField(Span, blank=True, related_name="gold_spans")
+    curator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="gold_spans",
+    )
+    guidelines_version = models.PositiveIntegerField()
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start", "-end", "label_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__gte=0), name="gold_span_start_not_negative"),
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")), name="gold_span_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=GoldSpanStatus.values), name="gold_span_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(origin__in=GoldOrigin.values), name="gold_span_origin_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(origin=GoldOrigin.MERGE) | ~Q(merge_rule=""),
+                name="gold_span_merge_has_rule",
+            ),
+            models.UniqueConstraint(
+                fields=["document", "label", "start", "end"], name="gold_span_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"gold {self.label} [{self.start}, {self.end})"
+
+
+class DocumentAgreement(models.Model):
+    """Agreement statistics of one document over its submitted assignments.
+
+    ``statistics`` is :func:`annotator.agreement.document_statistics` output
+    (additive counts); ``score`` is the exact span F1 (micro, all pairs), kept
+    as a column so the dashboard can list the lowest-agreement documents with
+    an index. Stored only for documents with two or more submitted annotators.
+    """
+
+    document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="agreement")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    annotators = models.PositiveSmallIntegerField()
+    score = models.FloatField(null=True)
+    statistics = models.JSONField()
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "score"])]
+
+    def __str__(self) -> str:
+        return f"agreement of document {self.document_id}"
+
+
+class ProjectAgreement(models.Model):
+    """The project's merged statistics and their summary, read as-is by the dashboard."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="agreement")
+    documents = models.PositiveIntegerField(default=0)
+    statistics = models.JSONField(null=True)
+    summary = models.JSONField(null=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"agreement of project {self.project_id}"

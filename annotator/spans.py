@@ -4,13 +4,19 @@ Offsets are Python code points into ``document.text``, half-open ``[start, end)`
 Browsers count UTF-16 code units; they convert before calling in, and send the
 selected text so that a conversion error is caught here rather than stored.
 Every rejection raises :class:`SpanError` and leaves the database unchanged.
+
+An annotator writes only under an open assignment (assigned or in progress):
+a submitted or skipped one is read-only until a curator reopens it, and in a
+project that requires assignments (see :mod:`annotator.assignments`) a
+document nobody assigned to the annotator is refused. In an open project the
+first write creates the assignment.
 """
 
 import uuid
 
 from django.db import IntegrityError, transaction
 
-from .models import Assignment, AssignmentStatus, Document, Label, Span
+from .models import Assignment, AssignmentStatus, Document, Label, Project, Span
 
 
 class SpanError(Exception):
@@ -70,9 +76,29 @@ def _require_label_of(document: Document, label: Label) -> None:
 
 
 def _lock_assignment(document: Document, annotator) -> Assignment:
-    """Lock the annotator's assignment row so span writes on one document go one at a time."""
-    assignment, _ = Assignment.objects.get_or_create(document=document, annotator=annotator)
-    return Assignment.objects.select_for_update().get(pk=assignment.pk)
+    """Lock the annotator's open assignment, so span writes on one document go one at a time."""
+    assignment = (
+        Assignment.objects.select_for_update()
+        .filter(document=document, annotator=annotator)
+        .first()
+    )
+    if assignment is None:
+        if Project.objects.filter(pk=document.project_id, assignment_required=True).exists():
+            raise SpanError("This document is not assigned to you.")
+        Assignment.objects.get_or_create(
+            document=document,
+            annotator=annotator,
+            defaults={"status": AssignmentStatus.IN_PROGRESS},
+        )
+        assignment = Assignment.objects.select_for_update().get(
+            document=document, annotator=annotator
+        )
+    if not assignment.is_open:
+        raise SpanError(
+            f"You have {assignment.get_status_display().lower()} this document: "
+            "its spans cannot change unless a curator reopens it."
+        )
+    return assignment
 
 
 def _recount(assignment: Assignment) -> None:
@@ -81,7 +107,7 @@ def _recount(assignment: Assignment) -> None:
     assignment.span_count = Span.objects.filter(
         document_id=assignment.document_id, annotator_id=assignment.annotator_id
     ).count()
-    if assignment.status == AssignmentStatus.NOT_STARTED:
+    if assignment.status == AssignmentStatus.ASSIGNED:
         assignment.status = AssignmentStatus.IN_PROGRESS
     assignment.save(update_fields=["span_count", "status", "updated"])
 
@@ -168,7 +194,11 @@ def span_relabel(*, span: Span, label: Label) -> Span:
     span.label = label
     try:
         with transaction.atomic():
+            _lock_assignment(span.document, span.annotator)
             span.save(update_fields=["label", "updated"])
+    except SpanError:
+        span.label = previous
+        raise
     except IntegrityError:
         span.label = previous
         raise SpanError(

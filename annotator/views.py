@@ -3,6 +3,10 @@
 Every page works as plain links and form posts; htmx requests to the same URLs
 get the named partial instead of the whole page. Objects are always fetched
 through the ``visible_to`` querysets, so another project's document is a 404.
+
+In a project that requires assignments an annotator's document list is their
+queue (their assignments only), and a document not assigned to them is a 403.
+"Next" opens the next unfinished document of the queue.
 """
 
 import json
@@ -11,16 +15,25 @@ import uuid
 import markdown
 import nh3
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from .assignments import assignment_mark
+from .assignments import AssignmentError, assignment_skip, assignment_submit
 from .highlight import highlight_html
-from .models import Assignment, AssignmentStatus, Document, Label, Project, Span
+from .models import (
+    OPEN_STATUSES,
+    Assignment,
+    AssignmentStatus,
+    Document,
+    Label,
+    Project,
+    Span,
+)
 from .spans import SpanError, span_create, span_delete, span_relabel
 
 DOCUMENTS_PER_PAGE = 50
@@ -65,13 +78,32 @@ def project_list(request: HttpRequest) -> HttpResponse:
     return render(request, "annotator/project_list.html", {"projects": projects})
 
 
+def _queue(project: Project, user) -> QuerySet[Document]:
+    """The documents this user annotates: their assignments, or all in an open project."""
+    documents = project.documents.all()
+    if project.assignment_required:
+        documents = documents.filter(
+            Exists(Assignment.objects.filter(document=OuterRef("pk"), annotator=user))
+        )
+    return documents
+
+
+def _unfinished(documents: QuerySet[Document], user) -> QuerySet[Document]:
+    finished = Assignment.objects.filter(document=OuterRef("pk"), annotator=user).exclude(
+        status__in=OPEN_STATUSES
+    )
+    return documents.filter(~Exists(finished))
+
+
 @login_required
 @require_GET
 def document_list(request: HttpRequest, slug: str) -> HttpResponse:
     project = _get_project_for_user(request, slug)
+    may_curate = project.may_curate(request.user)
     mine = Assignment.objects.filter(document=OuterRef("pk"), annotator=request.user)
+    documents = project.documents.all() if may_curate else _queue(project, request.user)
     documents = (
-        project.documents.only("id", "project_id", "title", "source", "created")
+        documents.only("id", "project_id", "title", "source", "created", "gold_status")
         .annotate(
             my_status=Subquery(mine.values("status")[:1]),
             my_span_count=Subquery(mine.values("span_count")[:1]),
@@ -79,10 +111,17 @@ def document_list(request: HttpRequest, slug: str) -> HttpResponse:
         .order_by("id")
     )
     page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    next_document = _unfinished(_queue(project, request.user), request.user).order_by("id").first()
     return render(
         request,
         "annotator/document_list.html",
-        {"project": project, "page": page, "statuses": AssignmentStatus},
+        {
+            "project": project,
+            "page": page,
+            "statuses": AssignmentStatus,
+            "may_curate": may_curate,
+            "next_document": next_document,
+        },
     )
 
 
@@ -117,7 +156,8 @@ def _workspace_context(request: HttpRequest, document: Document) -> dict:
         "document": document,
         "spans": spans,
         "text_html": highlight_html(document.text, spans),
-        "status": assignment.status if assignment else AssignmentStatus.NOT_STARTED,
+        "assignment": assignment,
+        "read_only": assignment is not None and not assignment.is_open,
         "statuses": AssignmentStatus,
     }
 
@@ -131,21 +171,31 @@ def _render_workspace(request: HttpRequest, document: Document, **headers: str) 
     return response
 
 
+def _require_assignment(request: HttpRequest, document: Document) -> None:
+    """In a project that requires assignments, only the assigned annotators may annotate."""
+    if (
+        document.project.assignment_required
+        and not Assignment.objects.filter(document=document, annotator=request.user).exists()
+    ):
+        raise PermissionDenied("This document is not assigned to you.")
+
+
 @login_required
 @require_GET
 def annotate(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
     document = _get_document_for_user(request, slug, document_id)
+    _require_assignment(request, document)
     if request.htmx:
         return _render_workspace(request, document)
     project = document.project
-    siblings = project.documents.order_by("id").values_list("id", flat=True)
+    queue = _queue(project, request.user).order_by("id").values_list("id", flat=True)
     context = _workspace_context(request, document)
     context.update(
         {
             "project": project,
             "labels": list(project.labels.all()),
-            "previous_id": siblings.filter(id__lt=document.pk).order_by("-id").first(),
-            "next_id": siblings.filter(id__gt=document.pk).first(),
+            "previous_id": queue.filter(id__lt=document.pk).order_by("-id").first(),
+            "next_id": _unfinished(queue, request.user).filter(id__gt=document.pk).first(),
         }
     )
     return render(request, "annotator/annotate.html", context)
@@ -217,7 +267,10 @@ def span_delete_view(request: HttpRequest, span_id: int) -> HttpResponse:
             "text": document.text[span.start : span.end],
         }
     }
-    span_delete(span=span)
+    try:
+        span_delete(span=span)
+    except SpanError as error:
+        return _span_error(request, document, error.message)
     return _after_write(request, document, event)
 
 
@@ -241,10 +294,19 @@ def span_relabel_view(request: HttpRequest, span_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def document_status_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    """The annotator submits their assignment, or skips it with a reason."""
     document = _get_document_for_user(request, slug, document_id)
+    _require_assignment(request, document)
     status = request.POST.get("status")
     try:
-        assignment_mark(document=document, annotator=request.user, status=status)
-    except ValueError as error:
+        if status == AssignmentStatus.SUBMITTED:
+            assignment_submit(document=document, annotator=request.user)
+        elif status == AssignmentStatus.SKIPPED:
+            assignment_skip(
+                document=document, annotator=request.user, reason=request.POST.get("reason", "")
+            )
+        else:
+            raise AssignmentError(f"An annotator cannot set the status {status!r}.")
+    except AssignmentError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     return _after_write(request, document, {"statusChanged": {"status": status}})

@@ -298,7 +298,7 @@ def test_client_id_of_another_users_span_is_refused(client, alice_span, bob, doc
     assert _span_count(document, bob) == 0
 
 
-# document list and mark done
+# document list, submit and skip
 
 
 def test_document_list_shows_status_and_span_count_per_annotator(
@@ -322,44 +322,65 @@ def test_document_list_shows_status_and_span_count_per_annotator(
     assert _row_status_and_count(bobs.text, document.title) == ("Not started", 0)
 
 
-def test_mark_done_shows_in_the_document_list(client, alice, alice_span, document, project):
+def test_submit_shows_in_the_document_list_and_the_page_is_read_only(
+    client, alice, alice_span, document, project
+):
     client.force_login(alice)
 
-    response = client.post(_status_url(document), {"status": "done"})
+    response = client.post(_status_url(document), {"status": "submitted"})
 
     assert response.status_code == 302
     assert response.url == _annotate_url(document)
     assignment = Assignment.objects.get(document=document, annotator=alice)
-    assert (assignment.status, assignment.span_count) == (AssignmentStatus.DONE, 1)
+    assert (assignment.status, assignment.span_count) == (AssignmentStatus.SUBMITTED, 1)
+    assert assignment.submitted is not None
     listing = client.get(reverse("document-list", args=[project.slug]))
-    assert _row_status_and_count(listing.text, document.title) == ("Done", 1)
+    assert _row_status_and_count(listing.text, document.title) == ("Submitted", 1)
     page = client.get(_annotate_url(document))
-    assert '<span class="status status-done">Done</span>' in page.text
+    assert '<span class="status status-submitted">Submitted</span>' in page.text
+    assert "Read-only unless a curator reopens it." in page.text
+    assert 'id="submit-document"' not in page.text
 
 
-def test_mark_done_with_htmx_returns_the_workspace(client, alice, document):
+def test_submit_with_htmx_returns_the_workspace(client, alice, document):
     client.force_login(alice)
 
-    response = client.post(_status_url(document), {"status": "done"}, headers=HTMX)
+    response = client.post(_status_url(document), {"status": "submitted"}, headers=HTMX)
 
     assert response.status_code == 200
     assert "<html" not in response.text
-    assert json.loads(response["HX-Trigger"]) == {"statusChanged": {"status": "done"}}
-    assert "Reopen" in response.text
-    assert Assignment.objects.get(annotator=alice).status == AssignmentStatus.DONE
+    assert json.loads(response["HX-Trigger"]) == {"statusChanged": {"status": "submitted"}}
+    assert "Read-only" in response.text
+    assert Assignment.objects.get(annotator=alice).status == AssignmentStatus.SUBMITTED
 
 
-def test_reopen_sets_in_progress(client, alice, alice_span, document):
+def test_skip_needs_a_reason_and_records_it(client, alice, alice_span, document):
     client.force_login(alice)
-    client.post(_status_url(document), {"status": "done"})
+
+    refused = client.post(_status_url(document), {"status": "skipped", "reason": "  "})
+    assert refused.status_code == 400
+    assert Assignment.objects.get(annotator=alice).status == AssignmentStatus.IN_PROGRESS
+
+    response = client.post(_status_url(document), {"status": "skipped", "reason": "Off topic"})
+
+    assert response.status_code == 302
+    assignment = Assignment.objects.get(annotator=alice)
+    assert (assignment.status, assignment.skip_reason) == (AssignmentStatus.SKIPPED, "Off topic")
+
+
+# Behaviour changed with assignments: an annotator can no longer reopen her own
+# submitted document (a curator does, on the adjudication page).
+def test_annotator_cannot_reopen_a_submitted_document(client, alice, alice_span, document):
+    client.force_login(alice)
+    client.post(_status_url(document), {"status": "submitted"})
 
     response = client.post(_status_url(document), {"status": "in_progress"})
 
-    assert response.status_code == 302
-    assert Assignment.objects.get(annotator=alice).status == AssignmentStatus.IN_PROGRESS
+    assert response.status_code == 400
+    assert Assignment.objects.get(annotator=alice).status == AssignmentStatus.SUBMITTED
 
 
-@pytest.mark.parametrize("status", ["not_started", "finished", ""])
+@pytest.mark.parametrize("status", ["assigned", "in_progress", "done", "finished", ""])
 def test_a_status_an_annotator_cannot_set_is_refused(client, alice, alice_span, document, status):
     client.force_login(alice)
 
@@ -370,12 +391,12 @@ def test_a_status_an_annotator_cannot_set_is_refused(client, alice, alice_span, 
     assert (assignment.status, assignment.span_count) == (AssignmentStatus.IN_PROGRESS, 1)
 
 
-def test_marking_done_does_not_touch_another_annotators_status(client, alice, bob, document):
+def test_submitting_does_not_touch_another_annotators_status(client, alice, bob, document):
     client.force_login(bob)
 
-    client.post(_status_url(document), {"status": "done"})
+    client.post(_status_url(document), {"status": "submitted"})
 
-    assert Assignment.objects.get(annotator=bob).status == AssignmentStatus.DONE
+    assert Assignment.objects.get(annotator=bob).status == AssignmentStatus.SUBMITTED
     assert not Assignment.objects.filter(annotator=alice).exists()
 
 

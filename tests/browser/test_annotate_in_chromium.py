@@ -157,10 +157,7 @@ def test_selection_snaps_to_words_unless_turned_off(page_as, annotator):
     page.keyboard.press("1")
     wait_for_span_count(page, 2)
 
-    quoted = {
-        seed.text[span.start : span.end]
-        for span in Span.objects.filter(annotator=annotator)
-    }
+    quoted = {seed.text[span.start : span.end] for span in Span.objects.filter(annotator=annotator)}
     assert quoted == {"Sergey Lavrov", "Kremli"}
 
 

@@ -1,7 +1,6 @@
 // The annotate page: text selection, keyboard, and saving spans through the
 // page's htmx endpoints. Offsets sent to the server are Python code points,
-// half-open [start, end); the browser counts UTF-16 code units, so every
-// offset is converted here, in codePointOffset, and nowhere else.
+// half-open [start, end); selection.js (loaded first) converts them.
 "use strict";
 
 (() => {
@@ -18,7 +17,6 @@
     labelByHotkey.set(button.dataset.hotkey, button.dataset.label);
     labelName.set(button.dataset.label, button.textContent.replace(/^\s*\S+\s*/, "").trim());
   }
-  const WORD_CHARACTER = /[\p{L}\p{N}\p{M}_]/u;
   const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000, 30000];
 
   let selectedSpan = null;
@@ -26,86 +24,6 @@
   const unsaved = new Set();
 
   const textElement = () => document.getElementById("document-text");
-
-  // ---- offsets -------------------------------------------------------------
-
-  function utf16Offset(container, node, offset) {
-    const range = document.createRange();
-    range.setStart(container, 0);
-    range.setEnd(node, offset);
-    return range.toString().length;
-  }
-
-  function codePointOffset(text, utf16) {
-    let count = 0;
-    for (let index = 0; index < utf16; index += 1) {
-      const unit = text.charCodeAt(index);
-      const isLowSurrogateOfPair =
-        unit >= 0xdc00 && unit <= 0xdfff && index > 0 &&
-        text.charCodeAt(index - 1) >= 0xd800 && text.charCodeAt(index - 1) <= 0xdbff;
-      if (!isLowSurrogateOfPair) {
-        count += 1;
-      }
-    }
-    return count;
-  }
-
-  // The code point that starts at, or ends at, a UTF-16 index, and its width.
-  function codePointAt(text, index) {
-    const point = text.codePointAt(index);
-    return { character: String.fromCodePoint(point), width: point > 0xffff ? 2 : 1 };
-  }
-
-  function codePointBefore(text, index) {
-    const low = text.charCodeAt(index - 1);
-    if (index >= 2 && low >= 0xdc00 && low <= 0xdfff) {
-      const high = text.charCodeAt(index - 2);
-      if (high >= 0xd800 && high <= 0xdbff) {
-        return { character: text.slice(index - 2, index), width: 2 };
-      }
-    }
-    return { character: text.charAt(index - 1), width: 1 };
-  }
-
-  const isWord = (character) => WORD_CHARACTER.test(character);
-
-  function snapToWords(text, start, end) {
-    while (start > 0 && start < text.length &&
-           isWord(codePointAt(text, start).character) &&
-           isWord(codePointBefore(text, start).character)) {
-      start -= codePointBefore(text, start).width;
-    }
-    while (end < text.length && end > 0 &&
-           isWord(codePointBefore(text, end).character) &&
-           isWord(codePointAt(text, end).character)) {
-      end += codePointAt(text, end).width;
-    }
-    return [start, end];
-  }
-
-  // The current text selection inside the document, as UTF-16 offsets, or null.
-  function selectedRange() {
-    const selection = window.getSelection();
-    const container = textElement();
-    if (!container || !selection.rangeCount || selection.isCollapsed) {
-      return null;
-    }
-    const range = selection.getRangeAt(0);
-    if (!range.intersectsNode(container)) {
-      return null;
-    }
-    const text = container.textContent;
-    let start = container.contains(range.startContainer)
-      ? utf16Offset(container, range.startContainer, range.startOffset)
-      : 0;
-    let end = container.contains(range.endContainer)
-      ? utf16Offset(container, range.endContainer, range.endOffset)
-      : text.length;
-    if (snapToggle.checked) {
-      [start, end] = snapToWords(text, start, end);
-    }
-    return start < end ? { text, start, end } : null;
-  }
 
   // ---- talking to the server -----------------------------------------------
 
@@ -324,12 +242,10 @@
   }
 
   function applyLabel(labelId) {
-    const range = selectedRange();
-    if (range) {
+    const span = AnnotatorSelection.selectedSpan(textElement(), snapToggle.checked);
+    if (span) {
       window.getSelection().removeAllRanges();
-      const start = codePointOffset(range.text, range.start);
-      const end = codePointOffset(range.text, range.end);
-      createSpan(labelId, start, end, range.text.slice(range.start, range.end));
+      createSpan(labelId, span.start, span.end, span.text);
     } else if (selectedSpan) {
       relabelSpan(selectedSpan, labelId);
     }
@@ -337,10 +253,7 @@
 
   // ---- events --------------------------------------------------------------
 
-  snapToggle.checked = localStorage.getItem("annotator.snap") !== "off";
-  snapToggle.addEventListener("change", () => {
-    localStorage.setItem("annotator.snap", snapToggle.checked ? "on" : "off");
-  });
+  AnnotatorSelection.rememberSnap(snapToggle);
 
   for (const button of root.querySelectorAll(".label-button")) {
     // Keep the text selection: pressing a button would otherwise move focus first.

@@ -1,0 +1,453 @@
+"""Curation pages: assignments (manager), dashboard and adjudication (curator or manager).
+
+Objects come through ``visible_to`` querysets first, so an outsider gets a 404;
+a member whose role does not allow the page gets a 403. Writes are POSTs that
+call the services in :mod:`annotator.assignments` and :mod:`annotator.gold`;
+htmx requests get the adjudication workspace back, plain forms a redirect.
+"""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .adjudication import align
+from .assignments import (
+    AssignmentError,
+    assignment_reopen,
+    assignments_distribute,
+    project_pool_update,
+)
+from .dashboard import dashboard_context
+from .gold import (
+    GoldError,
+    gold_accept_all,
+    gold_premerge,
+    gold_span_accept,
+    gold_span_adopt,
+    gold_span_create,
+    gold_span_delete,
+    gold_span_relabel,
+    gold_span_resize,
+    gold_status_set,
+    submitted_annotators,
+    submitted_spans,
+)
+from .highlight import highlight_html
+from .models import (
+    Assignment,
+    AssignmentStatus,
+    Document,
+    GoldSpan,
+    GoldSpanStatus,
+    GoldStatus,
+    Label,
+    Membership,
+    Project,
+    Role,
+    Span,
+)
+from .spans import SpanError
+from .views import _form_int
+
+
+def _get_project_for_curator(request: HttpRequest, slug: str) -> Project:
+    project = get_object_or_404(Project.objects.visible_to(request.user), slug=slug)
+    if not project.may_curate(request.user):
+        raise PermissionDenied("Curators and managers only.")
+    return project
+
+
+def _get_project_for_manager(request: HttpRequest, slug: str) -> Project:
+    project = get_object_or_404(Project.objects.visible_to(request.user), slug=slug)
+    if project.role_of(request.user) != Role.MANAGER:
+        raise PermissionDenied("Managers only.")
+    return project
+
+
+def _get_document_for_curator(request: HttpRequest, slug: str, document_id: int) -> Document:
+    project = _get_project_for_curator(request, slug)
+    return get_object_or_404(
+        Document.objects.select_related("project"), project=project, pk=document_id
+    )
+
+
+def _get_gold_span_for_curator(request: HttpRequest, slug: str, gold_id: int) -> GoldSpan:
+    project = _get_project_for_curator(request, slug)
+    return get_object_or_404(
+        GoldSpan.objects.select_related("document__project", "label"),
+        document__project=project,
+        pk=gold_id,
+    )
+
+
+# --------------------------------------------------------------------------- assignments
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignments(request: HttpRequest, slug: str) -> HttpResponse:
+    """The pool and the annotators per document; POST saves them."""
+    project = _get_project_for_manager(request, slug)
+    members = list(
+        Membership.objects.filter(project=project, role=Role.ANNOTATOR)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    if request.method == "POST":
+        per_document = _form_int(request, "annotators_per_document")
+        pool = {_form_int_value(value) for value in request.POST.getlist("pool")}
+        try:
+            if not isinstance(per_document, int):
+                raise AssignmentError("Annotators per document must be a whole number.")
+            project_pool_update(
+                project=project,
+                annotators_per_document=per_document,
+                pool={member.user_id for member in members if member.user_id in pool},
+            )
+        except AssignmentError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Saved.")
+        return redirect("assignments", project.slug)
+    loads = {}
+    for annotator_id, status in Assignment.objects.filter(document__project=project).values_list(
+        "annotator_id", "status"
+    ):
+        loads.setdefault(annotator_id, dict.fromkeys(AssignmentStatus.values, 0))[status] += 1
+    for member in members:
+        member.load = loads.get(member.user_id, dict.fromkeys(AssignmentStatus.values, 0))
+    return render(
+        request,
+        "annotator/assignments.html",
+        {"project": project, "members": members, "statuses": AssignmentStatus},
+    )
+
+
+def _form_int_value(value: str) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+@login_required
+@require_POST
+def assignments_distribute_view(request: HttpRequest, slug: str) -> HttpResponse:
+    project = _get_project_for_manager(request, slug)
+    try:
+        created = assignments_distribute(project=project)
+    except AssignmentError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Created {created} assignments.")
+    return redirect("assignments", project.slug)
+
+
+@login_required
+@require_POST
+def assignment_reopen_view(request: HttpRequest, slug: str, assignment_id: int) -> HttpResponse:
+    project = _get_project_for_curator(request, slug)
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("document__project"),
+        document__project=project,
+        pk=assignment_id,
+    )
+    assignment_reopen(assignment=assignment)
+    return _after_write(request, assignment.document, {"assignmentReopened": assignment.pk})
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    project = _get_project_for_curator(request, slug)
+    context = dashboard_context(project)
+    context["is_manager"] = project.role_of(request.user) == Role.MANAGER
+    return render(request, "annotator/dashboard.html", context)
+
+
+# --------------------------------------------------------------------------- adjudication
+
+
+def _adjudication_context(document: Document) -> dict:
+    labels = {label.pk: label for label in Label.objects.filter(project=document.project_id)}
+    all_assignments = list(
+        document.assignments.select_related("annotator").order_by("annotator__username")
+    )
+    names = {
+        assignment.annotator_id: assignment.annotator.username for assignment in all_assignments
+    }
+    annotators = submitted_annotators(document)
+    spans = submitted_spans(document, annotators)
+    gold = list(document.gold_spans.select_related("curator").prefetch_related("source_spans"))
+    regions, disputed = align(spans, annotators, gold)
+    text = document.text
+    for gold_span in gold:
+        gold_span.quote = text[gold_span.start : gold_span.end]
+        gold_span.label_name = labels[gold_span.label_id].name
+        gold_span.source_names = sorted(
+            {
+                names.get(source.annotator_id, str(source.annotator_id))
+                for source in gold_span.source_spans.all()
+            }
+        )
+    rows = []
+    for region in regions:
+        cells = []
+        for annotator_id in annotators:
+            cells.append(
+                [
+                    {
+                        "span": span,
+                        "label": labels[span.label],
+                        "quote": text[span.start : span.end],
+                        "disputed": span.id in disputed,
+                    }
+                    for span in region.by_annotator.get(annotator_id, [])
+                ]
+            )
+        rows.append(
+            {
+                "region": region,
+                "quote": text[region.start : region.end],
+                "cells": cells,
+                "gold": region.gold,
+            }
+        )
+    lanes = [
+        {
+            "name": names.get(annotator_id, str(annotator_id)),
+            "html": highlight_html(
+                text,
+                [
+                    Span(pk=span.id, label_id=span.label, start=span.start, end=span.end)
+                    for span in spans
+                    if span.annotator == annotator_id
+                ],
+            ),
+        }
+        for annotator_id in annotators
+    ]
+    return {
+        "document": document,
+        "project": document.project,
+        "labels": list(labels.values()),
+        "assignments": all_assignments,
+        "annotator_names": [names.get(annotator_id, "") for annotator_id in annotators],
+        "annotator_count": len(annotators),
+        "gold": gold,
+        "proposed_count": sum(1 for span in gold if span.status == GoldSpanStatus.PROPOSED),
+        "gold_html": _gold_html(text, gold),
+        "rows": rows,
+        "disagreements": sum(1 for row in rows if row["region"].differs),
+        "lanes": lanes,
+        "gold_statuses": GoldStatus,
+        "assignment_statuses": AssignmentStatus,
+        "span_statuses": GoldSpanStatus,
+    }
+
+
+def _gold_html(text: str, gold: list[GoldSpan]) -> SafeString:
+    """The gold version highlighted, with proposals marked so they stand out from decisions."""
+    html = str(highlight_html(text, gold))
+    for gold_span in gold:
+        if gold_span.status == GoldSpanStatus.PROPOSED:
+            # Text pieces are escaped (quotes included), so this tag only matches markup.
+            opening = f'<mark class="span label-{gold_span.label_id}" data-span="{gold_span.pk}">'
+            html = html.replace(opening, opening.replace('class="span', 'class="span proposed'))
+    return mark_safe(html)  # noqa: S308 - built by highlight_html, which escapes the text
+
+
+def _render_adjudication(request: HttpRequest, document: Document, **headers: str) -> HttpResponse:
+    template = "annotator/adjudicate.html"
+    if request.htmx:
+        template += "#workspace"
+    response = render(request, template, _adjudication_context(document))
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def _after_write(request: HttpRequest, document: Document, event: dict) -> HttpResponse:
+    if request.htmx:
+        # The services changed the gold status on their own locked copy.
+        document.refresh_from_db(fields=["gold_status"])
+        return _render_adjudication(request, document, **{"HX-Trigger": json.dumps(event)})
+    return redirect("adjudicate", document.project.slug, document.pk)
+
+
+def _refused(request: HttpRequest, document: Document, message: str) -> HttpResponse:
+    if request.htmx:
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    return render(
+        request,
+        "annotator/span_error.html",
+        {
+            "document": document,
+            "message": message,
+            "back_url": reverse("adjudicate", args=[document.project.slug, document.pk]),
+        },
+        status=400,
+    )
+
+
+def _label_of(request: HttpRequest, document: Document) -> Label | None:
+    label_id = _form_int(request, "label")
+    if not isinstance(label_id, int):
+        return None
+    return Label.objects.filter(project=document.project_id, pk=label_id).first()
+
+
+@login_required
+@require_GET
+def adjudicate(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    document = _get_document_for_curator(request, slug, document_id)
+    return _render_adjudication(request, document)
+
+
+@login_required
+@require_POST
+def gold_premerge_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    document = _get_document_for_curator(request, slug, document_id)
+    minimum = _form_int(request, "minimum")
+    try:
+        if minimum is not None and not isinstance(minimum, int):
+            raise GoldError("Choose how many annotators must agree as a whole number.")
+        created = gold_premerge(document=document, minimum=minimum)
+    except GoldError as error:
+        return _refused(request, document, error.message)
+    return _after_write(request, document, {"goldProposed": len(created)})
+
+
+@login_required
+@require_POST
+def gold_accept_all_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    document = _get_document_for_curator(request, slug, document_id)
+    try:
+        accepted = gold_accept_all(document=document, curator=request.user)
+    except GoldError as error:
+        return _refused(request, document, error.message)
+    return _after_write(request, document, {"goldAccepted": accepted})
+
+
+@login_required
+@require_POST
+def gold_span_create_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    document = _get_document_for_curator(request, slug, document_id)
+    label = _label_of(request, document)
+    if label is None:
+        return _refused(request, document, "Choose a label of this project.")
+    try:
+        gold_span = gold_span_create(
+            document=document,
+            label=label,
+            start=_form_int(request, "start"),
+            end=_form_int(request, "end"),
+            text=request.POST.get("text"),
+            curator=request.user,
+        )
+    except SpanError as error:
+        return _refused(request, document, error.message)
+    return _after_write(request, document, {"goldCreated": {"id": gold_span.pk}})
+
+
+@login_required
+@require_POST
+def gold_span_adopt_view(request: HttpRequest, slug: str, span_id: int) -> HttpResponse:
+    project = _get_project_for_curator(request, slug)
+    span = get_object_or_404(
+        Span.objects.select_related("document__project", "label"),
+        document__project=project,
+        pk=span_id,
+    )
+    try:
+        gold_span = gold_span_adopt(span=span, curator=request.user)
+    except SpanError as error:
+        return _refused(request, span.document, error.message)
+    return _after_write(request, span.document, {"goldCreated": {"id": gold_span.pk}})
+
+
+@login_required
+@require_POST
+def gold_span_accept_view(request: HttpRequest, slug: str, gold_id: int) -> HttpResponse:
+    gold_span = _get_gold_span_for_curator(request, slug, gold_id)
+    try:
+        gold_span_accept(gold_span=gold_span, curator=request.user)
+    except GoldError as error:
+        return _refused(request, gold_span.document, error.message)
+    return _after_write(request, gold_span.document, {"goldAccepted": 1})
+
+
+@login_required
+@require_POST
+def gold_span_delete_view(request: HttpRequest, slug: str, gold_id: int) -> HttpResponse:
+    gold_span = _get_gold_span_for_curator(request, slug, gold_id)
+    event = {
+        "goldDeleted": {
+            "id": gold_span.pk,
+            "label": gold_span.label_id,
+            "start": gold_span.start,
+            "end": gold_span.end,
+        }
+    }
+    try:
+        gold_span_delete(gold_span=gold_span)
+    except GoldError as error:
+        return _refused(request, gold_span.document, error.message)
+    return _after_write(request, gold_span.document, event)
+
+
+@login_required
+@require_POST
+def gold_span_relabel_view(request: HttpRequest, slug: str, gold_id: int) -> HttpResponse:
+    gold_span = _get_gold_span_for_curator(request, slug, gold_id)
+    document = gold_span.document
+    label = _label_of(request, document)
+    if label is None:
+        return _refused(request, document, "Choose a label of this project.")
+    previous = gold_span.label_id
+    try:
+        gold_span_relabel(gold_span=gold_span, label=label, curator=request.user)
+    except GoldError as error:
+        return _refused(request, document, error.message)
+    event = {"goldRelabeled": {"id": gold_span.pk, "label": label.pk, "previous": previous}}
+    return _after_write(request, document, event)
+
+
+@login_required
+@require_POST
+def gold_span_resize_view(request: HttpRequest, slug: str, gold_id: int) -> HttpResponse:
+    gold_span = _get_gold_span_for_curator(request, slug, gold_id)
+    document = gold_span.document
+    try:
+        gold_span_resize(
+            gold_span=gold_span,
+            start=_form_int(request, "start"),
+            end=_form_int(request, "end"),
+            text=request.POST.get("text"),
+            curator=request.user,
+        )
+    except SpanError as error:
+        return _refused(request, document, error.message)
+    return _after_write(request, document, {"goldResized": {"id": gold_span.pk}})
+
+
+@login_required
+@require_POST
+def gold_status_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    document = _get_document_for_curator(request, slug, document_id)
+    status = request.POST.get("status", "")
+    try:
+        gold_status_set(document=document, status=status)
+    except GoldError as error:
+        return _refused(request, document, error.message)
+    return _after_write(request, document, {"goldStatusChanged": {"status": status}})

@@ -1,0 +1,172 @@
+"""What the dashboard shows, read from stored rows in a fixed number of queries.
+
+Agreement figures come from :class:`ProjectAgreement` and
+:class:`DocumentAgreement`, written when assignments are submitted (see
+:mod:`annotator.agreement_refresh`); nothing is recomputed per request. The
+charts are laid out here, in SVG user units, and drawn by the template.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F
+
+from .models import (
+    Assignment,
+    AssignmentStatus,
+    DocumentAgreement,
+    GoldStatus,
+    Label,
+    Project,
+    ProjectAgreement,
+    Span,
+)
+
+BAR_WIDTH = 240
+LOWEST_DOCUMENTS = 10
+HEAT_CELL = 44
+
+
+@dataclass
+class Bar:
+    name: str
+    count: int
+    width: int
+    y: int
+
+
+@dataclass
+class Score:
+    name: str
+    value: float | None
+    reason: str | None
+    width: int
+
+
+def _bars(counts: dict[str, int], names: list[tuple[str, str]], row: int = 24) -> list[Bar]:
+    largest = max(counts.values(), default=0) or 1
+    return [
+        Bar(label, counts.get(value, 0), round(BAR_WIDTH * counts.get(value, 0) / largest), i * row)
+        for i, (value, label) in enumerate(names)
+    ]
+
+
+def _score(name: str, figure: dict | None) -> Score:
+    value = figure["value"] if figure else None
+    reason = figure["reason"] if figure else "not computed yet"
+    width = round(BAR_WIDTH * max(value, 0.0)) if value is not None else 0
+    return Score(name, value, reason, width)
+
+
+def _heat_class(value: float | None) -> str:
+    if value is None:
+        return "heat-none"
+    return f"heat-{max(0, min(10, round(value * 10)))}"
+
+
+def dashboard_context(project: Project) -> dict:
+    labels = list(Label.objects.filter(project=project).order_by("hotkey"))
+    assignment_counts = dict(
+        Assignment.objects.filter(document__project=project)
+        .values_list("status")
+        .annotate(count=Count("id"))
+        .values_list("status", "count")
+    )
+    gold_counts = dict(
+        project.documents.values_list("gold_status")
+        .annotate(count=Count("id"))
+        .values_list("gold_status", "count")
+    )
+    stored = ProjectAgreement.objects.filter(project=project).first()
+    summary = stored.summary if stored else None
+
+    label_scores = []
+    for label in labels:
+        figures = {}
+        if summary:
+            figures = {
+                "exact": summary["span_f1"]["exact"]["overall"]["labels"].get(label.name),
+                "overlap": summary["span_f1"]["overlap"]["overall"]["labels"].get(label.name),
+                "alpha_u": summary["unitized_alpha"]["labels"].get(label.name),
+            }
+        label_scores.append(
+            {
+                "label": label,
+                "scores": [
+                    _score("exact F1", figures.get("exact")),
+                    _score("overlap F1", figures.get("overlap")),
+                    _score("alpha-U", figures.get("alpha_u")),
+                ],
+            }
+        )
+
+    user_ids = [int(name) for name in summary["annotators"]] if summary else []
+    names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    heat = []
+    if summary:
+        pairs = summary["span_f1"]["exact"]["pairs"]
+        for row, first in enumerate(summary["annotators"]):
+            for column, second in enumerate(summary["annotators"]):
+                if first == second:
+                    continue
+                a, b = sorted((first, second))
+                figure = pairs.get(a, {}).get(b, {}).get("micro")
+                value = figure["value"] if figure else None
+                heat.append(
+                    {
+                        "x": (column + 1) * HEAT_CELL + 80,
+                        "y": (row + 1) * HEAT_CELL,
+                        "value": value,
+                        "css": _heat_class(value),
+                        "title": f"{names.get(int(first))} / {names.get(int(second))}",
+                    }
+                )
+    heat_annotators = [
+        {"name": names.get(user_id, str(user_id)), "offset": (i + 1) * HEAT_CELL}
+        for i, user_id in enumerate(user_ids)
+    ]
+
+    per_annotator: dict[str, dict[int, int]] = {}
+    for username, label_id, count in (
+        Span.objects.filter(document__project=project)
+        .values_list("annotator__username", "label_id")
+        .annotate(count=Count("id"))
+        .order_by("annotator__username", "label_id")
+    ):
+        per_annotator.setdefault(username, {})[label_id] = count
+    largest = max((sum(row.values()) for row in per_annotator.values()), default=0) or 1
+    label_counts = []
+    for i, (username, row) in enumerate(per_annotator.items()):
+        x = 0
+        segments = []
+        for label in labels:
+            count = row.get(label.pk, 0)
+            width = round(BAR_WIDTH * count / largest)
+            segments.append({"label": label, "count": count, "x": x, "width": width})
+            x += width
+        label_counts.append(
+            {"username": username, "y": i * 28, "segments": segments, "total": sum(row.values())}
+        )
+
+    lowest = (
+        DocumentAgreement.objects.filter(project=project)
+        .select_related("document")
+        .only("score", "annotators", "document__id", "document__title", "document__gold_status")
+        .order_by(F("score").asc(nulls_last=True), "document_id")[:LOWEST_DOCUMENTS]
+    )
+    return {
+        "project": project,
+        "labels": labels,
+        "agreement": stored,
+        "summary": summary,
+        "assignment_bars": _bars(assignment_counts, AssignmentStatus.choices),
+        "gold_bars": _bars(gold_counts, GoldStatus.choices),
+        "document_total": sum(gold_counts.values()),
+        "label_scores": label_scores,
+        "heat": heat,
+        "heat_annotators": heat_annotators,
+        "heat_size": (len(user_ids) + 1) * HEAT_CELL + 80,
+        "label_counts": label_counts,
+        "label_counts_height": max(len(label_counts), 1) * 28,
+        "lowest": list(lowest),
+    }

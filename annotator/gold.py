@@ -1,0 +1,249 @@
+"""Adjudication writes: the gold spans of a document and its gold status.
+
+One write path for views, API and scripts, like :mod:`annotator.spans`: offsets
+are code points ``[start, end)``, checked and trimmed by
+:func:`annotator.spans.validate_range`; every refusal raises :class:`GoldError`
+and changes nothing.
+
+* The pre-merge proposes (status ``proposed``) every ``(label, start, end)`` on
+  which at least K of the N annotators with a submitted assignment agree; the
+  rule is recorded on each proposal. Running it again adds only what is missing.
+* A curator accepts, rejects (deletes), relabels, resizes, or adds gold spans;
+  each change records the curator. A gold span the curator adds or adopts is
+  linked to every submitted span with the same label and offsets.
+* A document's gold status goes not started -> in progress (first change) ->
+  gold (no proposal left undecided). A gold document is read-only until reopened.
+* Every gold span records the project's guidelines version when it is created.
+"""
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .adjudication import SourceSpan, premerge
+from .models import (
+    AssignmentStatus,
+    Document,
+    GoldOrigin,
+    GoldSpan,
+    GoldSpanStatus,
+    GoldStatus,
+    Label,
+    Span,
+)
+from .spans import SpanError, validate_range
+
+
+class GoldError(SpanError):
+    """An adjudication change was refused; ``message`` says why."""
+
+
+def submitted_annotators(document: Document) -> list[int]:
+    return sorted(
+        document.assignments.filter(status=AssignmentStatus.SUBMITTED).values_list(
+            "annotator_id", flat=True
+        )
+    )
+
+
+def submitted_spans(document: Document, annotators: Iterable[int]) -> list[SourceSpan]:
+    return [
+        SourceSpan(*row)
+        for row in Span.objects.filter(document=document, annotator_id__in=list(annotators))
+        .order_by("start", "-end", "label_id", "id")
+        .values_list("id", "annotator_id", "label_id", "start", "end")
+    ]
+
+
+def _lock_document(document: Document) -> Document:
+    """Lock the document so adjudication writes on it go one at a time; refuse a gold one."""
+    locked = Document.objects.select_for_update().select_related("project").get(pk=document.pk)
+    if locked.gold_status == GoldStatus.GOLD:
+        raise GoldError("This document is gold: reopen it before changing its gold spans.")
+    return locked
+
+
+def _started(document: Document) -> None:
+    if document.gold_status == GoldStatus.NOT_STARTED:
+        document.gold_status = GoldStatus.IN_PROGRESS
+        document.save(update_fields=["gold_status"])
+
+
+def gold_premerge(*, document: Document, minimum: int | None = None) -> list[GoldSpan]:
+    """Propose every span at least ``minimum`` (default: all) submitted annotators agree on.
+
+    Returns the proposals created; spans already in the gold version are left as they are.
+    """
+    with transaction.atomic():
+        document = _lock_document(document)
+        annotators = submitted_annotators(document)
+        if not annotators:
+            raise GoldError("No annotator has submitted this document yet.")
+        minimum = len(annotators) if minimum is None else minimum
+        try:
+            proposals = premerge(submitted_spans(document, annotators), annotators, minimum)
+        except ValueError:
+            raise GoldError(
+                f"Choose how many annotators must agree: 1 to {len(annotators)}."
+            ) from None
+        present = set(document.gold_spans.values_list("label_id", "start", "end"))
+        rule = f"exact match by at least {minimum} of {len(annotators)} annotators"
+        created = []
+        for proposal in proposals:
+            if (proposal.label, proposal.start, proposal.end) in present:
+                continue
+            gold_span = GoldSpan.objects.create(
+                document=document,
+                label_id=proposal.label,
+                start=proposal.start,
+                end=proposal.end,
+                status=GoldSpanStatus.PROPOSED,
+                origin=GoldOrigin.MERGE,
+                merge_rule=rule,
+                guidelines_version=document.project.guidelines_version,
+            )
+            gold_span.source_spans.set(proposal.sources)
+            created.append(gold_span)
+        _started(document)
+    return created
+
+
+def _matching_sources(document: Document, label_id: int, start: int, end: int) -> list[int]:
+    return list(
+        Span.objects.filter(
+            document=document,
+            label_id=label_id,
+            start=start,
+            end=end,
+            annotator__assignments__document=document,
+            annotator__assignments__status=AssignmentStatus.SUBMITTED,
+        ).values_list("id", flat=True)
+    )
+
+
+def gold_span_create(
+    *,
+    document: Document,
+    label: Label,
+    start: object,
+    end: object,
+    curator: AbstractBaseUser,
+    text: str | None = None,
+) -> GoldSpan:
+    """Add an accepted gold span; an identical proposal is accepted instead."""
+    if label.project_id != document.project_id:
+        raise GoldError(f"Label {label.name!r} does not belong to this document's project.")
+    start, end = validate_range(document, start, end, text)
+    with transaction.atomic():
+        document = _lock_document(document)
+        existing = GoldSpan.objects.filter(
+            document=document, label=label, start=start, end=end
+        ).first()
+        if existing is not None:
+            if existing.status == GoldSpanStatus.ACCEPTED:
+                raise GoldError(f"The gold version already has {label.name} at [{start}, {end}).")
+            return _accept(existing, curator)
+        gold_span = GoldSpan.objects.create(
+            document=document,
+            label=label,
+            start=start,
+            end=end,
+            status=GoldSpanStatus.ACCEPTED,
+            origin=GoldOrigin.CURATOR,
+            curator=curator,
+            guidelines_version=document.project.guidelines_version,
+        )
+        gold_span.source_spans.set(_matching_sources(document, label.pk, start, end))
+        _started(document)
+    return gold_span
+
+
+def gold_span_adopt(*, span: Span, curator: AbstractBaseUser) -> GoldSpan:
+    """Take one annotator's span into the gold version as it is."""
+    return gold_span_create(
+        document=span.document, label=span.label, start=span.start, end=span.end, curator=curator
+    )
+
+
+def _accept(gold_span: GoldSpan, curator: AbstractBaseUser) -> GoldSpan:
+    gold_span.status = GoldSpanStatus.ACCEPTED
+    gold_span.curator = curator
+    gold_span.save(update_fields=["status", "curator", "updated"])
+    return gold_span
+
+
+def gold_span_accept(*, gold_span: GoldSpan, curator: AbstractBaseUser) -> GoldSpan:
+    with transaction.atomic():
+        _lock_document(gold_span.document)
+        return _accept(gold_span, curator)
+
+
+def gold_accept_all(*, document: Document, curator: AbstractBaseUser) -> int:
+    """Accept every proposal of the document; returns how many."""
+    with transaction.atomic():
+        document = _lock_document(document)
+        return document.gold_spans.filter(status=GoldSpanStatus.PROPOSED).update(
+            status=GoldSpanStatus.ACCEPTED, curator=curator, updated=timezone.now()
+        )
+
+
+def gold_span_delete(*, gold_span: GoldSpan) -> None:
+    """Reject a proposal or remove an accepted gold span."""
+    with transaction.atomic():
+        _lock_document(gold_span.document)
+        gold_span.delete()
+
+
+def _save_changed(gold_span: GoldSpan, fields: list[str], curator: AbstractBaseUser) -> GoldSpan:
+    gold_span.status = GoldSpanStatus.ACCEPTED
+    gold_span.curator = curator
+    try:
+        with transaction.atomic():
+            _lock_document(gold_span.document)
+            gold_span.save(update_fields=[*fields, "status", "curator", "updated"])
+    except IntegrityError:
+        raise GoldError(
+            f"The gold version already has {gold_span.label.name} "
+            f"at [{gold_span.start}, {gold_span.end})."
+        ) from None
+    return gold_span
+
+
+def gold_span_relabel(*, gold_span: GoldSpan, label: Label, curator: AbstractBaseUser) -> GoldSpan:
+    """Give a gold span another label; this accepts it."""
+    if label.project_id != gold_span.document.project_id:
+        raise GoldError(f"Label {label.name!r} does not belong to this document's project.")
+    gold_span.label = label
+    return _save_changed(gold_span, ["label"], curator)
+
+
+def gold_span_resize(
+    *,
+    gold_span: GoldSpan,
+    start: object,
+    end: object,
+    curator: AbstractBaseUser,
+    text: str | None = None,
+) -> GoldSpan:
+    """Move a gold span's boundaries; its sources stay as provenance and it is accepted."""
+    gold_span.start, gold_span.end = validate_range(gold_span.document, start, end, text)
+    return _save_changed(gold_span, ["start", "end"], curator)
+
+
+def gold_status_set(*, document: Document, status: str) -> Document:
+    """Mark the document gold, or reopen a gold document (back to in progress)."""
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document.pk)
+        if status == GoldStatus.GOLD:
+            if document.gold_spans.filter(status=GoldSpanStatus.PROPOSED).exists():
+                raise GoldError("Accept or reject every proposed span before marking gold.")
+        elif status == GoldStatus.IN_PROGRESS:
+            if document.gold_status != GoldStatus.GOLD:
+                raise GoldError("Only a gold document can be reopened.")
+        else:
+            raise GoldError(f"A curator cannot set the gold status {status!r}.")
+        document.gold_status = status
+        document.save(update_fields=["gold_status"])
+    return document

@@ -1,0 +1,100 @@
+"""Adjudication in a real browser: pre-merge, accept, settle a disagreement by keyboard, mark gold.
+
+fixtures/demo_agreement.json: ada and ben submitted the seed article; they agree
+on three spans and differ on "The Kremlin is seeking ..." (claim against threat),
+on "The Biden administration" (boundaries), and on "Kremlin" (ada only, inside
+the claim: one region with the first disagreement).
+"""
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from playwright.sync_api import expect
+from test_annotate_in_chromium import drag_over
+
+from annotator.models import Document, GoldOrigin, GoldSpan, GoldSpanStatus, GoldStatus, Span
+
+pytestmark = [pytest.mark.browser]
+
+KREMLIN_CLAIM = (
+    "The Kremlin is seeking legally binding guarantees that NATO would halt all eastward expansion"
+)
+
+
+@pytest.fixture
+def disagreement(demo) -> Document:
+    call_command("loaddata", "fixtures/demo_agreement.json", verbosity=0)
+    return Document.objects.get(title__startswith="Russia & US Agree")
+
+
+def test_curator_premerges_accepts_settles_by_keyboard_and_marks_gold(page_as, disagreement):
+    curator = User.objects.get(username="cleo")
+    page = page_as(curator)
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+    expect(page.locator("#alignment tr.differs")).to_have_count(2)
+
+    page.locator("#premerge").click()
+    expect(page.locator("#gold-list .gold-item.proposed")).to_have_count(3)
+    page.locator("#accept-all").click()
+    expect(page.locator("#gold-list .gold-item.accepted")).to_have_count(3)
+
+    drag_over(page, KREMLIN_CLAIM)
+    page.keyboard.press("1")
+    expect(page.locator("#gold-list .gold-item")).to_have_count(4)
+    page.locator("#mark-gold").click()
+    expect(page.locator("#gold-status")).to_have_text("Gold")
+
+    disagreement.refresh_from_db()
+    assert disagreement.gold_status == GoldStatus.GOLD
+    gold = {
+        (g.label.name, disagreement.text[g.start : g.end]): g
+        for g in GoldSpan.objects.filter(document=disagreement)
+    }
+    assert set(gold) == {
+        ("actor", "Sergey Lavrov"),
+        ("actor", "Karen Donfried"),
+        (
+            "proposal",
+            "negotiations between Moscow and the US and NATO are expected to begin in January",
+        ),
+        ("claim", KREMLIN_CLAIM),
+    }
+    assert all(g.status == GoldSpanStatus.ACCEPTED and g.curator == curator for g in gold.values())
+    assert all(g.guidelines_version == 1 for g in gold.values())
+    lavrov = gold[("actor", "Sergey Lavrov")]
+    assert lavrov.origin == GoldOrigin.MERGE
+    assert lavrov.merge_rule == "exact match by at least 2 of 2 annotators"
+    assert sorted(lavrov.source_spans.values_list("annotator__username", flat=True)) == [
+        "ada",
+        "ben",
+    ]
+    settled = gold[("claim", KREMLIN_CLAIM)]
+    assert settled.origin == GoldOrigin.CURATOR
+    assert list(settled.source_spans.all()) == [
+        Span.objects.get(document=disagreement, annotator__username="ada", label__name="claim")
+    ]
+
+
+def test_keyboard_relabels_and_rejects_a_gold_span(page_as, disagreement):
+    page = page_as(User.objects.get(username="cleo"))
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+    page.locator("#premerge").click()
+    expect(page.locator("#gold-list .gold-item")).to_have_count(3)
+
+    page.locator("#gold-list .span-select", has_text="Sergey Lavrov").click()
+    page.keyboard.press("2")
+    expect(page.locator("#gold-list .gold-item", has_text="Sergey Lavrov")).to_contain_text(
+        "threat"
+    )
+    page.locator("#gold-list .span-select", has_text="Karen Donfried").click()
+    page.keyboard.press("Delete")
+    expect(page.locator("#gold-list .gold-item")).to_have_count(2)
+    page.keyboard.press("Control+z")
+    expect(page.locator("#gold-list .gold-item")).to_have_count(3)
+
+    labels = dict(
+        (disagreement.text[g.start : g.end], (g.label.name, g.status))
+        for g in GoldSpan.objects.filter(document=disagreement)
+    )
+    assert labels["Sergey Lavrov"] == ("threat", GoldSpanStatus.ACCEPTED)
+    assert labels["Karen Donfried"] == ("actor", GoldSpanStatus.ACCEPTED)
