@@ -59,6 +59,9 @@ class Project(models.Model):
         help_text="Annotators may annotate only the documents assigned to them "
         "(set when documents are distributed or assigned by hand).",
     )
+    document_count = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Kept by a database trigger (migration 0004)."
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()
@@ -410,3 +413,97 @@ class ProjectAgreement(models.Model):
 
     def __str__(self) -> str:
         return f"agreement of project {self.project_id}"
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="Shown in lists to tell tokens apart.")
+    digest = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class AuditAction(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    DELETED = "deleted", "Deleted"
+
+
+class AuditEvent(models.Model):
+    """Who created, changed or deleted a span or gold span, and when.
+
+    Append-only: database triggers (migration 0004) refuse every UPDATE and
+    DELETE. Ids are plain integers rather than foreign keys, so the record
+    outlives what it describes.
+    """
+
+    at = models.DateTimeField(auto_now_add=True)
+    actor_id = models.BigIntegerField(null=True)
+    actor_name = models.CharField(max_length=150)
+    project_id = models.BigIntegerField()
+    document_id = models.BigIntegerField()
+    subject = models.CharField(max_length=20, help_text="span or gold_span")
+    subject_id = models.BigIntegerField()
+    action = models.CharField(max_length=10, choices=AuditAction.choices)
+    before = models.JSONField(null=True)
+    after = models.JSONField(null=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["project_id", "-at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=AuditAction.values), name="audit_action_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.action} {self.subject} {self.subject_id}"
+
+
+class Release(models.Model):
+    """An immutable, versioned snapshot of a project's gold data.
+
+    Written once: a database trigger (migration 0004) refuses updates. The
+    archive holds every exported file and the dataset card; ``files`` maps each
+    file name inside it to its sha256.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="releases")
+    version = models.PositiveIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="releases"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=20, default="gold")
+    formats = models.JSONField(default=list)
+    splits = models.JSONField(default=dict, help_text="seed and ratios")
+    document_ids = models.JSONField(default=list)
+    counts = models.JSONField(default=dict, help_text="spans per label and split")
+    agreement = models.JSONField(null=True)
+    guidelines_version = models.PositiveIntegerField()
+    files = models.JSONField(default=dict, help_text="file name -> sha256")
+    archive = models.FileField(upload_to="releases/")
+    archive_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["project", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="release_version_unique"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="release_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} v{self.version}"
