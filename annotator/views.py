@@ -16,15 +16,16 @@ import markdown
 import nh3
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from .assignments import AssignmentError, assignment_skip, assignment_submit
-from .highlight import highlight_html
+from .highlight import highlight_html, span_list_html
 from .models import (
     OPEN_STATUSES,
     Assignment,
@@ -72,9 +73,7 @@ def render_guidelines(source: str) -> SafeString:
 @login_required
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
-    projects = Project.objects.visible_to(request.user).annotate(
-        document_count=Count("documents", distinct=True)
-    )
+    projects = Project.objects.visible_to(request.user)
     return render(request, "annotator/project_list.html", {"projects": projects})
 
 
@@ -95,29 +94,69 @@ def _unfinished(documents: QuerySet[Document], user) -> QuerySet[Document]:
     return documents.filter(~Exists(finished))
 
 
+def _keyset_page(
+    documents: QuerySet[Document], *, after: str | None, before: str | None
+) -> tuple[list[Document], int | None, int | None]:
+    """One page of documents by id, with the ids to continue from on either side.
+
+    Keyset rather than OFFSET pagination: a page deep in 100,000 documents costs
+    the same as the first (bench/lists.py).
+    """
+    if before and before.isdigit():
+        rows = list(documents.filter(id__lt=int(before)).order_by("-id")[: DOCUMENTS_PER_PAGE + 1])
+        more_before = len(rows) > DOCUMENTS_PER_PAGE
+        page = rows[:DOCUMENTS_PER_PAGE][::-1]
+        more_after = True
+    else:
+        start = int(after) if after and after.isdigit() else 0
+        rows = list(documents.filter(id__gt=start).order_by("id")[: DOCUMENTS_PER_PAGE + 1])
+        more_after = len(rows) > DOCUMENTS_PER_PAGE
+        page = rows[:DOCUMENTS_PER_PAGE]
+        more_before = start > 0
+    if not page:
+        return page, None, None
+    return (
+        page,
+        page[0].pk if more_before else None,
+        page[-1].pk if more_after else None,
+    )
+
+
 @login_required
 @require_GET
 def document_list(request: HttpRequest, slug: str) -> HttpResponse:
     project = _get_project_for_user(request, slug)
     may_curate = project.may_curate(request.user)
-    mine = Assignment.objects.filter(document=OuterRef("pk"), annotator=request.user)
-    documents = project.documents.all() if may_curate else _queue(project, request.user)
-    documents = (
-        documents.only("id", "project_id", "title", "source", "created", "gold_status")
-        .annotate(
-            my_status=Subquery(mine.values("status")[:1]),
-            my_span_count=Subquery(mine.values("span_count")[:1]),
-        )
-        .order_by("id")
+    queue = project.documents.all() if may_curate else _queue(project, request.user)
+    documents, previous_before, next_after = _keyset_page(
+        queue.only("id", "project_id", "title", "source", "created", "gold_status"),
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
     )
-    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    mine = {
+        assignment.document_id: assignment
+        for assignment in Assignment.objects.filter(
+            annotator=request.user, document_id__in=[document.pk for document in documents]
+        ).only("document_id", "status", "span_count")
+    }
+    for document in documents:
+        assignment = mine.get(document.pk)
+        document.my_status = assignment.status if assignment else None
+        document.my_span_count = assignment.span_count if assignment else 0
+    if may_curate or not project.assignment_required:
+        total = project.document_count
+    else:
+        total = Assignment.objects.filter(annotator=request.user, document__project=project).count()
     next_document = _unfinished(_queue(project, request.user), request.user).order_by("id").first()
     return render(
         request,
         "annotator/document_list.html",
         {
             "project": project,
-            "page": page,
+            "documents": documents,
+            "total": total,
+            "previous_before": previous_before,
+            "next_after": next_after,
             "statuses": AssignmentStatus,
             "may_curate": may_curate,
             "next_document": next_document,
@@ -147,17 +186,25 @@ def _workspace_context(request: HttpRequest, document: Document) -> dict:
     spans = list(
         Span.objects.filter(document=document, annotator=request.user)
         .select_related("label")
+        .only("id", "start", "end", "label__name")
         .order_by("start", "-end", "label_id", "id")
     )
-    for span in spans:
-        span.quote = document.text[span.start : span.end]
     assignment = Assignment.objects.filter(document=document, annotator=request.user).first()
+    read_only = assignment is not None and not assignment.is_open
     return {
         "document": document,
         "spans": spans,
         "text_html": highlight_html(document.text, spans),
+        "span_list_html": span_list_html(
+            document.text,
+            spans,
+            label_names={span.label_id: span.label.name for span in spans},
+            csrf_token=get_token(request),
+            delete_url=reverse("span-delete", args=[0]),
+            read_only=read_only,
+        ),
         "assignment": assignment,
-        "read_only": assignment is not None and not assignment.is_open,
+        "read_only": read_only,
         "statuses": AssignmentStatus,
     }
 

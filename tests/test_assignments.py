@@ -231,7 +231,7 @@ def test_queue_shows_only_my_assignments_and_next_opens_the_next_unfinished(
     refused = client.get(reverse("annotate", args=[project.slug, foreign.pk]))
 
     assert listing.status_code == 200
-    assert [d.title for d in listing.context["page"]] == ["Doc 0", "Doc 1", "Doc 2"]
+    assert [d.title for d in listing.context["documents"]] == ["Doc 0", "Doc 1", "Doc 2"]
     assert "Doc 3" not in listing.text
     next_url = reverse("annotate", args=[project.slug, second.pk])
     assert f'href="{next_url}" id="next-unfinished"' in listing.text

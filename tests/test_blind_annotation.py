@@ -73,8 +73,8 @@ def test_document_list_counts_only_my_spans(client, alice, bobs_span, document):
     response = client.get(reverse("document-list", args=[document.project.slug]))
 
     assert response.status_code == 200
-    row = next(d for d in response.context["page"] if d.pk == document.pk)
-    assert (row.my_status, row.my_span_count) == (None, None)
+    row = next(d for d in response.context["documents"] if d.pk == document.pk)
+    assert (row.my_status, row.my_span_count) == (None, 0)
     assert "Gold" not in response.text
 
 

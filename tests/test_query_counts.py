@@ -73,3 +73,25 @@ def test_document_list_queries_do_not_grow_with_documents(client, alice):
     assert with_one == with_sixty
     page = client.get(reverse("document-list", args=[large.slug]))
     assert page.text.count("<tr>") == 1 + 50  # header row and a full first page
+
+
+def test_document_list_pages_by_id_with_the_stored_total(client, project, alice):
+    Document.objects.bulk_create(
+        Document(project=project, title=f"Doc {number}", text=f"Text {number}")
+        for number in range(120)
+    )
+    client.force_login(alice)
+    url = reverse("document-list", args=[project.slug])
+
+    first = client.get(url)
+    second = client.get(url, {"after": first.context["next_after"]})
+    third = client.get(url, {"after": second.context["next_after"]})
+    back = client.get(url, {"before": third.context["previous_before"]})
+
+    titles = [document.title for document in second.context["documents"]]
+    assert titles == [f"Doc {number}" for number in range(50, 100)]
+    assert len(third.context["documents"]) == 20
+    assert third.context["next_after"] is None
+    assert [d.pk for d in back.context["documents"]] == [d.pk for d in second.context["documents"]]
+    assert first.context["previous_before"] is None
+    assert "120 documents" in first.text
