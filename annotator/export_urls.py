@@ -1,3 +1,24 @@
 """Routes of this part of the app; included from annotator/urls.py."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import export_api, export_views
+
+urlpatterns = [
+    path("projects/<slug:slug>/export/", export_views.export_page, name="export"),
+    path(
+        "projects/<slug:slug>/export/download/",
+        export_views.export_download,
+        name="export-download",
+    ),
+    path(
+        "api/v1/projects/<slug:slug>/export/summary/",
+        export_api.ExportSummary.as_view(),
+        name="api-export-summary",
+    ),
+    path(
+        "api/v1/projects/<slug:slug>/export/download/",
+        export_api.ExportDownload.as_view(),
+        name="api-export-download",
+    ),
+]

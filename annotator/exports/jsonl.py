@@ -58,15 +58,23 @@ def write_doccano_jsonl(
 
 
 def write_doccano_entities_jsonl(
-    documents: Iterable[ExportDocument], labels: Sequence[str], stream: BinaryIO
+    documents: Iterable[ExportDocument],
+    labels: Sequence[str],
+    stream: BinaryIO,
+    *,
+    first_entity_id: int = 1,
 ) -> ExportCounts:
-    """Write one ``{"id", "text", "entities", "relations"}`` line per document."""
+    """Write one ``{"id", "text", "entities", "relations"}`` line per document.
+
+    ``first_entity_id`` lets a file written in several calls keep its entity
+    ids running (a streamed download writes a batch of documents per call).
+    """
     counts = ExportCounts()
     for document in documents:
         entities = []
         for span in checked_spans(document, labels):
             entity = {
-                "id": counts.spans + len(entities) + 1,
+                "id": first_entity_id + counts.spans + len(entities),
                 "label": span.label,
                 "start_offset": span.start,
                 "end_offset": span.end,

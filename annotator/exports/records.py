@@ -5,6 +5,7 @@ Every offset in this package is a Python code point index into
 """
 
 import zipfile
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -125,15 +126,22 @@ class TokenizedDocument:
 
 def tokenize_document(document: ExportDocument, labels: Sequence[str]) -> TokenizedDocument:
     tokens = tokenize(document.text)
-    by_start = {start: index for index, (start, _) in enumerate(tokens)}
-    by_end = {end: index + 1 for index, (_, end) in enumerate(tokens)}
     result = TokenizedDocument(document, tokens, checked_spans(document, labels))
+    # Tokens are sorted and disjoint, so a binary search per span finds the
+    # token starting at its start and the one ending at its end; cheaper than
+    # indexing every token of a long document for its ten spans.
     for span in result.spans:
-        first, end = by_start.get(span.start), by_end.get(span.end)
-        if first is None or end is None:
-            result.misaligned += 1
+        first = bisect_left(tokens, (span.start,))
+        last = bisect_left(tokens, (span.end,)) - 1
+        if (
+            first < len(tokens)
+            and tokens[first][0] == span.start
+            and last >= 0
+            and tokens[last][1] == span.end
+        ):
+            result.aligned.append((first, last + 1, span))
         else:
-            result.aligned.append((first, end, span))
+            result.misaligned += 1
     return result
 
 

@@ -1,0 +1,178 @@
+"""Documents of a project with their chosen spans, read in chunks for the writers.
+
+A :class:`Selection` names a project, a span source and optionally a subset of
+the project's documents. Every selected document is exported, with the spans
+the source gives it (possibly none), in document id order.
+
+:func:`read_documents` pages through the documents by id (keyset pagination,
+``chunk_size`` at a time) and fetches the spans of each chunk in one query, so
+a chunk costs two queries (and a full last chunk one more, that finds nothing)
+and memory holds one chunk, whatever the corpus size.
+
+Span sources are the functions in :data:`SOURCES`: each takes the ids of the
+documents wanted (a list or a subquery) and the annotator, and returns a
+queryset of dicts with the keys ``document_id``, ``start``, ``end``,
+``label_name`` and ``annotator_name`` (``None`` for gold). Gold export means
+replacing :func:`gold_spans` with a query of ``GoldSpan`` in this shape (with
+``annotator_name=Value(None)``), and restricting a gold selection to the
+adjudicated documents, so that a document nobody adjudicated is not exported
+as one without spans. Offsets are code points, half-open ``[start, end)``.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import groupby
+
+from django.contrib.auth.models import User
+from django.db.models import Count, F, QuerySet
+
+from annotator.exports.records import ExportDocument, ExportSpan
+from annotator.models import Document, Project, Span
+
+DEFAULT_CHUNK_SIZE = 1000
+SPAN_FIELDS = ("document_id", "start", "end", "label_name", "annotator_name")
+
+
+class ExportError(Exception):
+    """An export that cannot be made as asked; the message is meant for the user."""
+
+
+def all_annotator_spans(document_ids: Iterable[int] | QuerySet, annotator: User | None) -> QuerySet:
+    return Span.objects.filter(document_id__in=document_ids).values(
+        "document_id",
+        "start",
+        "end",
+        label_name=F("label__name"),
+        annotator_name=F("annotator__username"),
+    )
+
+
+def one_annotator_spans(document_ids: Iterable[int] | QuerySet, annotator: User | None) -> QuerySet:
+    return all_annotator_spans(document_ids, annotator).filter(annotator=annotator)
+
+
+def gold_spans(document_ids: Iterable[int] | QuerySet, annotator: User | None) -> QuerySet:
+    # Gold export is not wired to adjudication yet; an empty or stand-in result
+    # would pass for a gold standard, which is worse than an error.
+    raise ExportError(
+        "Gold spans are not available for export yet: no adjudicated document can be "
+        "read. Export the annotators' spans instead."
+    )
+
+
+SpanSource = Callable[[Iterable[int] | QuerySet, User | None], QuerySet]
+
+#: Source name -> function giving the spans of some documents (see module docstring).
+SOURCES: dict[str, SpanSource] = {
+    "gold": gold_spans,
+    "annotators": all_annotator_spans,
+    "annotator": one_annotator_spans,
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Selection:
+    """What to export: a project's documents (all, or those of ``documents``) and a span source.
+
+    ``annotator`` is required by, and only allowed with, the ``"annotator"``
+    source, and must be a member of the project.
+    """
+
+    project: Project
+    source: str
+    annotator: User | None = None
+    documents: QuerySet | None = None
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ExportError(
+                f"Unknown span source {self.source!r}; choose one of {', '.join(SOURCES)}."
+            )
+        if self.source == "annotator" and self.annotator is None:
+            raise ExportError("Choose the annotator whose spans to export.")
+        if self.source != "annotator" and self.annotator is not None:
+            raise ExportError("An annotator can be chosen only with the 'annotator' source.")
+        if self.annotator is not None and self.project.role_of(self.annotator) is None:
+            raise ExportError(f"{self.annotator.get_username()} is not a member of this project.")
+
+    def document_queryset(self) -> QuerySet:
+        documents = Document.objects.filter(project=self.project)
+        if self.documents is not None:
+            documents = documents.filter(pk__in=self.documents.values("pk"))
+        return documents
+
+    def spans(self, document_ids: Iterable[int] | QuerySet) -> QuerySet:
+        return SOURCES[self.source](document_ids, self.annotator)
+
+
+@dataclass(frozen=True)
+class SelectionCounts:
+    documents: int
+    spans: int
+    #: Every label of the project, in label order, with its span count (zero included).
+    spans_per_label: dict[str, int]
+
+
+def export_labels(project: Project) -> list[str]:
+    """The label names the writers take, in the project's label order."""
+    return list(project.labels.values_list("name", flat=True))
+
+
+def count_selection(selection: Selection) -> SelectionCounts:
+    """Documents and spans per label of a selection, in three aggregate queries."""
+    documents = selection.document_queryset()
+    per_label = dict.fromkeys(export_labels(selection.project), 0)
+    grouped = (
+        selection.spans(documents.values("pk"))
+        .order_by()
+        .values("label_name")
+        .annotate(spans=Count("*"))
+        .values_list("label_name", "spans")
+    )
+    for name, spans in grouped:
+        per_label[name] = spans
+    return SelectionCounts(documents.count(), sum(per_label.values()), per_label)
+
+
+def read_documents(
+    selection: Selection, *, chunk_size: int = DEFAULT_CHUNK_SIZE, limit: int | None = None
+) -> Iterator[ExportDocument]:
+    """Yield every selected document once, in id order, with its spans.
+
+    Two queries per chunk of ``chunk_size`` documents; ``limit`` stops after
+    that many documents (for previews).
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    documents = selection.document_queryset().order_by("pk")
+    fields = ("pk", "title", "text", "source", "metadata")
+    last_id = 0
+    remaining = limit
+    while remaining is None or remaining > 0:
+        size = chunk_size if remaining is None else min(chunk_size, remaining)
+        chunk = list(documents.filter(pk__gt=last_id).values_list(*fields)[:size])
+        if not chunk:
+            return
+        first_id, last_id = chunk[0][0], chunk[-1][0]
+        # The chunk is every selected document with an id in this range, and a
+        # range is far cheaper for PostgreSQL than a list of hundreds of ids.
+        in_chunk = documents.filter(pk__range=(first_id, last_id)).values("pk")
+        spans = _spans_by_document(selection.spans(in_chunk))
+        for pk, title, text, source, metadata in chunk:
+            yield ExportDocument(pk, title, text, source, metadata, spans.get(pk, ()))
+        if len(chunk) < size:
+            return
+        if remaining is not None:
+            remaining -= len(chunk)
+
+
+def _spans_by_document(rows: QuerySet) -> dict[int, tuple[ExportSpan, ...]]:
+    ordered = rows.order_by(*SPAN_FIELDS).values_list(*SPAN_FIELDS)
+    return {
+        document_id: tuple(
+            ExportSpan(start, end, label, annotator) for _, start, end, label, annotator in group
+        )
+        # Fetched whole: a chunk's spans are bounded, and a server-side cursor
+        # (what iterator() opens on PostgreSQL) costs extra round trips.
+        for document_id, group in groupby(ordered, key=lambda row: row[0])
+    }

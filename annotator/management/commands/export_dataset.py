@@ -1,0 +1,101 @@
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from annotator.exports.formats import FORMATS, get_format, write_export
+from annotator.exports.reader import (
+    SOURCES,
+    ExportError,
+    Selection,
+    count_selection,
+    export_labels,
+    read_documents,
+)
+from annotator.exports.records import ExportDocument
+from annotator.exports.splits import SplitRatios
+from annotator.models import Project
+
+
+class Command(BaseCommand):
+    help = (
+        "Export a project's documents and spans in one format. spaCy and Hugging Face "
+        "write a directory at --out, the other formats a file. Nothing is written on error."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--project", required=True, help="slug of the project")
+        parser.add_argument(
+            "--format", required=True, dest="export_format", help=", ".join(FORMATS)
+        )
+        parser.add_argument("--source", required=True, help=", ".join(SOURCES))
+        parser.add_argument("--annotator", help="username, with --source annotator")
+        parser.add_argument("--out", required=True, type=Path, help="file or directory to create")
+        parser.add_argument("--seed", default="0", help="seed of the train/validation/test split")
+        parser.add_argument("--train", type=float, default=0.8)
+        parser.add_argument("--validation", type=float, default=0.1)
+        parser.add_argument("--test", type=float, default=0.1)
+
+    def handle(self, *args, **options) -> None:
+        out: Path = options["out"]
+        try:
+            project = Project.objects.get(slug=options["project"])
+        except Project.DoesNotExist:
+            raise CommandError(f"No project with slug {options['project']!r}.") from None
+        try:
+            export_format = get_format(options["export_format"])
+            ratios = SplitRatios(options["train"], options["validation"], options["test"])
+            selection = Selection(project, options["source"], self._annotator(options))
+            counts = count_selection(selection)
+        except (ExportError, ValueError) as error:
+            raise CommandError(f"{error} Nothing was written.") from None
+        if counts.documents == 0:
+            raise CommandError("The selection has no documents. Nothing was written.")
+        if out.exists():
+            raise CommandError(f"{out} exists. Nothing was written.")
+        if not out.parent.is_dir():
+            raise CommandError(f"{out.parent} is not a directory. Nothing was written.")
+
+        # Written beside --out, then renamed: a failure leaves no partial export at --out.
+        scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            with tqdm(total=counts.documents, unit="doc", file=sys.stderr) as bar:
+                documents = read_documents(selection)
+                written = write_export(
+                    export_format,
+                    _counted(documents, bar),
+                    export_labels(project),
+                    scratch / "export",
+                    seed=options["seed"],
+                    ratios=ratios,
+                )
+            (scratch / "export").rename(out)
+        except ValueError as error:
+            # A writer's refusal of the data (e.g. a meta key it reserves), not a bug here.
+            raise CommandError(f"{error}. Nothing was written.") from None
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        self.stdout.write(
+            f"Wrote {out}: {written.documents} documents, {written.spans} spans; skipped "
+            f"{written.misaligned_spans} misaligned and {written.overlapping_spans} "
+            "overlapping spans."
+        )
+
+    def _annotator(self, options: dict) -> User | None:
+        if options["annotator"] is None:
+            return None
+        try:
+            return User.objects.get(username=options["annotator"])
+        except User.DoesNotExist:
+            raise CommandError(f"No user {options['annotator']!r}. Nothing was written.") from None
+
+
+def _counted(documents: Iterable[ExportDocument], bar: tqdm) -> Iterator[ExportDocument]:
+    for document in documents:
+        yield document
+        bar.update()

@@ -1,0 +1,294 @@
+"""Export benchmark: time every format over a generated corpus and report peak memory.
+
+Fills the database directly (bulk inserts) with a fresh project of N documents
+(default 10,000) of about 3,000 characters and 10 spans each, exports it in
+every format through the reader, one subprocess per format so that memory peaks
+do not mix, prints a table, and deletes the project and its user at the end::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/annotator .venv/bin/python bench/export.py 10000
+
+Peak RSS is the subprocess's high-water mark (VmHWM): Django, and spaCy or pyarrow for
+their formats included. "baseline" is the RSS after Django has started and the
+writer has exported one tiny document (so its imports are loaded), before the
+export.
+"""
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.models import User  # noqa: E402
+from django.db import transaction  # noqa: E402
+
+from annotator.exports.formats import FORMATS, get_format, write_export  # noqa: E402
+from annotator.exports.reader import Selection, export_labels, read_documents  # noqa: E402
+from annotator.exports.records import ExportDocument  # noqa: E402
+from annotator.models import (  # noqa: E402
+    Document,
+    Label,
+    Membership,
+    Project,
+    Role,
+    Span,
+    text_digest,
+)
+
+LABELS = [
+    ("claim", "#fde68a"),
+    ("threat", "#fca5a5"),
+    ("proposal", "#a7f3d0"),
+    ("actor", "#bfdbfe"),
+]
+TARGET_SPANS_PER_SECOND = {"jsonl": 100_000}
+DEFAULT_TARGET = 25_000
+TARGET_PEAK_MB = 200
+SPANS_PER_DOCUMENT = 10
+DOCUMENT_CHARACTERS = 3000
+BATCH = 1000
+WORDS = [
+    "the",
+    "minister",
+    "said",
+    "that",
+    "talks",
+    "on",
+    "security",
+    "would",
+    "resume",
+    "in",
+    "January",
+    "while",
+    "officials",
+    "warned",
+    "of",
+    "sanctions",
+    "if",
+    "the",
+    "border",
+    "stayed",
+    "closed",
+    "NATO",
+    "Moscow",
+    "Geneva",
+    "council",
+    "envoy",
+    "proposed",
+    "a",
+    "draft",
+    "treaty",
+    "and",
+    "the",
+    "alliance",
+    "rejected",
+    "claims",
+    "about",
+    "troops",
+    "near",
+    "the",
+    "river",
+    "Zoë",
+    "Genève",
+    "café",
+    "🎉",
+    "délégation",
+]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS: VmHWM where Linux has it, else ``ru_maxrss``.
+
+    ``ru_maxrss`` survives ``exec``, so in a subprocess it would report the
+    parent's peak (the bulk insert) whenever that is higher.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def document_text(rng: random.Random) -> tuple[str, list[tuple[int, int]]]:
+    """About 3,000 characters of sentences, and the word ranges (code points) in it."""
+    parts: list[str] = []
+    words: list[tuple[int, int]] = []
+    length = 0
+    while length < DOCUMENT_CHARACTERS:
+        sentence = rng.choices(WORDS, k=rng.randint(8, 20))
+        for index, word in enumerate(sentence):
+            words.append((length, length + len(word)))
+            parts.append(word)
+            length += len(word)
+            separator = ".\n" if index == len(sentence) - 1 else " "
+            parts.append(separator)
+            length += len(separator)
+    return "".join(parts), words
+
+
+def span_ranges(rng: random.Random, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Ten word-aligned spans of 1-6 words, one in each tenth of the document."""
+    ranges = []
+    step = len(words) // SPANS_PER_DOCUMENT
+    for part in range(SPANS_PER_DOCUMENT):
+        first = part * step + rng.randrange(step - 6)
+        ranges.append((words[first][0], words[first + rng.randint(0, 5)][1]))
+    return ranges
+
+
+def fill(documents: int) -> Project:
+    rng = random.Random(4)
+    suffix = uuid.uuid4().hex[:8]
+    with transaction.atomic():
+        project = Project.objects.create(name=f"Export bench {suffix}", slug=f"bench-{suffix}")
+        labels = [
+            Label.objects.create(project=project, name=name, colour=colour, hotkey=str(n))
+            for n, (name, colour) in enumerate(LABELS, start=1)
+        ]
+        annotator = User.objects.create_user(f"bench-{suffix}")
+        Membership.objects.create(project=project, user=annotator, role=Role.ANNOTATOR)
+    for batch_start in range(0, documents, BATCH):
+        generated = [document_text(rng) for _ in range(min(BATCH, documents - batch_start))]
+        with transaction.atomic():
+            # bulk_create skips the pre_save signal, so the digest is set here;
+            # the generated text is NFC with LF line breaks already.
+            created = Document.objects.bulk_create(
+                Document(
+                    project=project,
+                    title=f"Document {batch_start + n}",
+                    text=text,
+                    text_sha256=text_digest(text),
+                    metadata={"bench": True},
+                )
+                for n, (text, _) in enumerate(generated)
+            )
+            Span.objects.bulk_create(
+                Span(
+                    document=document,
+                    annotator=annotator,
+                    label=labels[index % len(labels)],
+                    start=start,
+                    end=end,
+                )
+                for document, (_, words) in zip(created, generated, strict=True)
+                for index, (start, end) in enumerate(span_ranges(rng, words))
+            )
+        print(f"filled {batch_start + len(generated)}/{documents} documents", file=sys.stderr)
+    return project
+
+
+def cleanup(project: Project) -> None:
+    """Delete the project, its documents, spans and labels, and its annotator."""
+    users = list(User.objects.filter(memberships__project=project))
+    with transaction.atomic():
+        # Labels are protected while spans use them, so the spans go first.
+        Span.objects.filter(document__project=project).delete()
+        project.delete()
+        for user in users:
+            user.delete()
+
+
+def measure(slug: str, format_name: str) -> dict:
+    """Export one format (in this process) and return its figures."""
+    export_format = get_format(format_name)
+    project = Project.objects.get(slug=slug)
+    with tempfile.TemporaryDirectory() as scratch:
+        # An export of one tiny document first: the writer's imports (spaCy;
+        # pyarrow, which imports pandas on its first conversion) land in the
+        # baseline, so the growth is the export's alone.
+        warm_up = ExportDocument(0, "", "Warm up.", "", {}, ())
+        write_export(export_format, [warm_up], export_labels(project), Path(scratch) / "warm-up")
+        baseline = current_rss_mb()
+        began = time.perf_counter()
+        counts = write_export(
+            export_format,
+            read_documents(Selection(project, "annotators")),
+            export_labels(project),
+            Path(scratch) / "export",
+        )
+        seconds = time.perf_counter() - began
+    return {
+        "format": format_name,
+        "documents": counts.documents,
+        "spans": counts.spans,
+        "seconds": seconds,
+        "baseline_mb": baseline,
+        "peak_mb": peak_rss_mb(),
+    }
+
+
+def run(documents: int) -> None:
+    began = time.perf_counter()
+    project = fill(documents)
+    print(f"filled in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+    try:
+        results = []
+        for format_name in FORMATS:
+            # A subprocess per format: ru_maxrss is a high-water mark, it never goes down.
+            child = subprocess.run(  # noqa: S603 - this interpreter on this script
+                [sys.executable, __file__, "--measure", project.slug, format_name],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            results.append(json.loads(child.stdout))
+    finally:
+        cleanup(project)
+    print_table(documents, results)
+
+
+def print_table(documents: int, results: list[dict]) -> None:
+    print(f"\nExport of {documents} documents ({os.environ.get('DATABASE_URL', 'sqlite')})")
+    header = (
+        f"{'format':<18}{'documents':>10}{'spans':>10}{'seconds':>9}{'spans/s':>10}"
+        f"{'baseline MB':>13}{'peak MB':>9}  target"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in results:
+        rate = row["spans"] / row["seconds"] if row["seconds"] else float("inf")
+        target = TARGET_SPANS_PER_SECOND.get(row["format"], DEFAULT_TARGET)
+        met = rate >= target and row["peak_mb"] < TARGET_PEAK_MB
+        print(
+            f"{row['format']:<18}{row['documents']:>10}{row['spans']:>10}"
+            f"{row['seconds']:>9.2f}{rate:>10.0f}{row['baseline_mb']:>13.0f}"
+            f"{row['peak_mb']:>9.0f}  {'met' if met else 'MISSED'} "
+            f"(>= {target} spans/s, < {TARGET_PEAK_MB} MB)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("documents", nargs="?", type=int, default=10_000)
+    parser.add_argument("--measure", nargs=2, metavar=("SLUG", "FORMAT"), help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.measure:
+        print(json.dumps(measure(*arguments.measure)))
+    else:
+        run(arguments.documents)
+
+
+if __name__ == "__main__":
+    main()

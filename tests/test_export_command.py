@@ -1,0 +1,141 @@
+"""manage.py export_dataset: writes an export that loads; on any error, writes nothing."""
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from annotator.exports.splits import SplitRatios, assign_split
+from annotator.models import Document, Project
+
+
+def export(out: Path, *extra: str, project: str = "talks", export_format: str = "jsonl") -> str:
+    stdout = StringIO()
+    call_command(
+        "export_dataset",
+        "--project",
+        project,
+        "--format",
+        export_format,
+        "--out",
+        str(out),
+        *extra,
+        stdout=stdout,
+        stderr=StringIO(),
+    )
+    return stdout.getvalue()
+
+
+def test_jsonl_of_all_annotators_loads(tmp_path, document, alice_span, bob, labels):
+    out = tmp_path / "talks.jsonl"
+
+    printed = export(out, "--source", "annotators")
+
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 1
+    assert records[0]["text"] == document.text
+    [[start, end, label]] = records[0]["label"]
+    assert (document.text[start:end], label) == ("Sergey Lavrov", "actor")
+    assert records[0]["meta"]["span_annotators"] == ["alice"]
+    assert "1 documents, 1 spans; skipped 0 misaligned and 0 overlapping spans" in printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["talks.jsonl"]
+
+
+def test_one_annotator(tmp_path, document, alice_span, bob):
+    out = tmp_path / "bob.jsonl"
+
+    export(out, "--source", "annotator", "--annotator", "bob")
+
+    assert json.loads(out.read_text(encoding="utf-8"))["label"] == []
+
+
+def test_huggingface_directory_loads_with_its_splits(tmp_path, project, alice_span, monkeypatch):
+    import datasets
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    for n in range(20):
+        Document.objects.create(project=project, title=f"Filler {n}", text=f"Filler text {n}.")
+    out = tmp_path / "hf"
+
+    export(
+        out,
+        *("--source", "annotators", "--seed", "7"),
+        *("--train", "0.5", "--validation", "0.25", "--test", "0.25"),
+        export_format="huggingface",
+    )
+
+    loaded = datasets.load_dataset(str(out), cache_dir=str(tmp_path / "cache"))
+    expected = {"train": 0, "validation": 0, "test": 0}
+    for pk in project.documents.values_list("pk", flat=True):
+        expected[assign_split(pk, "7", SplitRatios(0.5, 0.25, 0.25))] += 1
+    assert {name: split.num_rows for name, split in loaded.items()} == {
+        name: rows for name, rows in expected.items() if rows
+    }
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--source", "annotators", "--format", "xml"), "Unknown export format 'xml'"),
+        (("--source", "everyone", "--format", "jsonl"), "Unknown span source 'everyone'"),
+        (("--source", "gold", "--format", "jsonl"), "Gold spans are not available for export yet"),
+        (("--source", "annotator", "--format", "jsonl"), "Choose the annotator"),
+        (
+            ("--source", "annotator", "--annotator", "nobody", "--format", "jsonl"),
+            "No user 'nobody'",
+        ),
+        (
+            ("--source", "annotators", "--format", "jsonl", "--train", "0.9"),
+            "split ratios must sum to 1",
+        ),
+    ],
+)
+def test_bad_arguments_write_nothing(tmp_path, alice_span, arguments, message):
+    out = tmp_path / "out"
+
+    with pytest.raises(CommandError, match=message):
+        call_command("export_dataset", "--project", "talks", "--out", str(out), *arguments)
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_project_writes_nothing(tmp_path, alice_span):
+    with pytest.raises(CommandError, match="No project with slug 'nope'"):
+        export(tmp_path / "out.jsonl", "--source", "annotators", project="nope")
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_empty_project_writes_nothing(tmp_path, db):
+    Project.objects.create(name="Empty", slug="empty")
+
+    with pytest.raises(CommandError, match="no documents"):
+        export(tmp_path / "out.jsonl", "--source", "annotators", project="empty")
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_output_is_left_alone(tmp_path, alice_span):
+    out = tmp_path / "out.jsonl"
+    out.write_text("keep me")
+
+    with pytest.raises(CommandError, match="exists"):
+        export(out, "--source", "annotators")
+
+    assert out.read_text() == "keep me"
+    assert list(tmp_path.iterdir()) == [out]
+
+
+def test_failure_while_writing_leaves_nothing(tmp_path, project, alice_span):
+    # The doccano writer refuses a document whose meta already has "source":
+    # the failure comes after the first document was written.
+    Document.objects.create(project=project, title="Bad", text="Bad.", metadata={"source": "x"})
+
+    with pytest.raises(CommandError, match="meta already has"):
+        export(tmp_path / "out.jsonl", "--source", "annotators")
+
+    assert list(tmp_path.iterdir()) == []
