@@ -11,6 +11,7 @@ queue (their assignments only), and a document not assigned to them is a 403.
 
 import json
 import uuid
+from typing import NamedTuple
 
 import markdown
 import nh3
@@ -182,13 +183,22 @@ def guidelines(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+class SpanRow(NamedTuple):
+    """What the annotate page needs of a span; tuples, not models, for speed at 1,000s."""
+
+    pk: int
+    start: int
+    end: int
+    label_id: int
+
+
 def _workspace_context(request: HttpRequest, document: Document) -> dict:
-    spans = list(
-        Span.objects.filter(document=document, annotator=request.user)
-        .select_related("label")
-        .only("id", "start", "end", "label__name")
+    spans = [
+        SpanRow(*row)
+        for row in Span.objects.filter(document=document, annotator=request.user)
         .order_by("start", "-end", "label_id", "id")
-    )
+        .values_list("id", "start", "end", "label_id")
+    ]
     assignment = Assignment.objects.filter(document=document, annotator=request.user).first()
     read_only = assignment is not None and not assignment.is_open
     return {
@@ -198,7 +208,7 @@ def _workspace_context(request: HttpRequest, document: Document) -> dict:
         "span_list_html": span_list_html(
             document.text,
             spans,
-            label_names={span.label_id: span.label.name for span in spans},
+            label_names=dict(document.project.labels.values_list("id", "name")),
             csrf_token=get_token(request),
             delete_url=reverse("span-delete", args=[0]),
             read_only=read_only,
