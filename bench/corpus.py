@@ -19,6 +19,7 @@ The project and its users are deleted at the end unless ``--keep`` is given.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -77,6 +78,7 @@ class BenchProject:
     project: object
     labels: list
     annotators: list
+    curators: list = dataclasses.field(default_factory=list)
 
 
 def make_text(rng: random.Random, length: int) -> str:
@@ -181,6 +183,23 @@ def add_annotators(bench: BenchProject, count: int) -> list:
     )
     bench.annotators.extend(users)
     return users
+
+
+def add_curator(bench: BenchProject):
+    """A curator of the project, ``<slug>-curator``, for pages annotators may not see."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from annotator.models import Membership, Role
+
+    user, _ = get_user_model().objects.get_or_create(
+        username=f"{bench.project.slug}-curator", defaults={"password": make_password(None)}
+    )
+    Membership.objects.get_or_create(
+        project=bench.project, user=user, defaults={"role": Role.CURATOR}
+    )
+    bench.curators.append(user)
+    return user
 
 
 @dataclass
@@ -407,7 +426,7 @@ def remove_project(bench: BenchProject) -> None:
 
     with transaction.atomic():
         _delete_rows(Project, '"id" = %s', [bench.project.pk])
-        user_ids = [user.pk for user in bench.annotators]
+        user_ids = [user.pk for user in [*bench.annotators, *bench.curators]]
         if user_ids:
             marks = ", ".join(["%s"] * len(user_ids))
             _delete_rows(get_user_model(), f'"id" IN ({marks})', user_ids)

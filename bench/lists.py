@@ -11,30 +11,32 @@ each page (PostgreSQL).
 """
 
 import argparse
-import math
 import warnings
 
 import corpus
 from timing import print_table, summary, timed
 
 
-def pages(bench, documents: int) -> list[tuple[str, str]]:
-    """(name, url) of every page measured.
-
-    Add the agreement dashboard here when it lands, e.g.
-    ``("agreement dashboard", reverse("agreement", args=[slug]))``.
-    """
+def pages(bench) -> list[tuple[str, str, str]]:
+    """(name, url, who) of every page measured; who is "annotator" or "curator"."""
     from django.urls import reverse
 
+    from annotator.models import Document
+
     slug = bench.project.slug
-    last_page = max(1, math.ceil(documents / 50))  # views.DOCUMENTS_PER_PAGE
+    listing = reverse("document-list", args=[slug])
+    # The document list pages by id (?after=); the last page starts after this id.
+    last_page_after = (
+        Document.objects.filter(project=bench.project)
+        .order_by("-id")
+        .values_list("id", flat=True)[50]
+    )
     return [
-        ("project list", reverse("project-list")),
-        ("document list, page 1", reverse("document-list", args=[slug])),
-        (
-            f"document list, page {last_page:,}",
-            reverse("document-list", args=[slug]) + f"?page={last_page}",
-        ),
+        ("project list", reverse("project-list"), "annotator"),
+        ("document list, page 1", listing, "annotator"),
+        ("document list, last page", f"{listing}?after={last_page_after}", "annotator"),
+        ("document list as curator", listing, "curator"),
+        ("agreement dashboard", reverse("dashboard", args=[slug]), "curator"),
     ]
 
 
@@ -79,8 +81,6 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, override_settings
 
-    from annotator.models import Document
-
     if args.project:
         bench, created = existing_project(args.project), False
     else:
@@ -88,15 +88,18 @@ def main() -> None:
         created = True
     rows = []
     try:
-        documents = Document.objects.filter(project=bench.project).count()
-        client = Client()
-        client.force_login(bench.annotators[0])
+        documents = bench.project.documents.count()
+        curator = corpus.add_curator(bench)
+        clients = {"annotator": Client(), "curator": Client()}
+        clients["annotator"].force_login(bench.annotators[0])
+        clients["curator"].force_login(curator)
         hosts = [*settings.ALLOWED_HOSTS, "testserver"]
         print(
             f"List pages on {corpus.database_label()}: project {bench.project.slug} with "
             f"{documents:,} documents, {args.repeat} requests per page"
         )
-        for name, url in pages(bench, documents):
+        for name, url, who in pages(bench):
+            client = clients[who]
             with override_settings(DEBUG=False, ALLOWED_HOSTS=hosts):
                 for _ in range(args.warmup):
                     response = client.get(url)
@@ -107,7 +110,7 @@ def main() -> None:
                     response = client.get(url)
                 # captured_queries reads the log lazily: copy it before more requests
                 captured = list(queries.captured_queries)
-                times = timed(lambda url=url: client.get(url), args.repeat)
+                times = timed(lambda url=url, client=client: client.get(url), args.repeat)
             median, p95 = summary(times)
             rows.append([name, len(captured), median, p95, len(response.content)])
             if args.explain and connection.vendor == "postgresql":
