@@ -89,10 +89,12 @@ def _queue(project: Project, user) -> QuerySet[Document]:
 
 
 def _unfinished(documents: QuerySet[Document], user) -> QuerySet[Document]:
-    finished = Assignment.objects.filter(document=OuterRef("pk"), annotator=user).exclude(
-        status__in=OPEN_STATUSES
+    finished = (
+        Assignment.objects.filter(annotator=user)
+        .exclude(status__in=OPEN_STATUSES)
+        .values("document_id")
     )
-    return documents.filter(~Exists(finished))
+    return documents.exclude(id__in=finished)
 
 
 def _keyset_page(
