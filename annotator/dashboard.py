@@ -2,24 +2,25 @@
 
 Agreement figures come from :class:`ProjectAgreement` and
 :class:`DocumentAgreement`, written when assignments are submitted (see
-:mod:`annotator.agreement_refresh`); nothing is recomputed per request. The
+:mod:`annotator.agreement_refresh`); counts come from :class:`ProjectTally`,
+kept by database triggers. Nothing is recomputed or grouped per request. The
 charts are laid out here, in SVG user units, and drawn by the template.
 """
 
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F
+from django.db.models import F
 
 from .models import (
-    Assignment,
     AssignmentStatus,
     DocumentAgreement,
     GoldStatus,
     Label,
     Project,
     ProjectAgreement,
-    Span,
+    ProjectTally,
+    TallyKind,
 )
 
 BAR_WIDTH = 240
@@ -66,17 +67,13 @@ def _heat_class(value: float | None) -> str:
 
 def dashboard_context(project: Project) -> dict:
     labels = list(Label.objects.filter(project=project).order_by("hotkey"))
-    assignment_counts = dict(
-        Assignment.objects.filter(document__project=project)
-        .values_list("status")
-        .annotate(count=Count("id"))
-        .values_list("status", "count")
-    )
-    gold_counts = dict(
-        project.documents.values_list("gold_status")
-        .annotate(count=Count("id"))
-        .values_list("gold_status", "count")
-    )
+    tallies: dict[str, dict[str, int]] = {kind: {} for kind in TallyKind.values}
+    for kind, key, total in ProjectTally.objects.filter(
+        project_id=project.pk, total__gt=0
+    ).values_list("kind", "key", "total"):
+        tallies[kind][key] = total
+    assignment_counts = tallies[TallyKind.ASSIGNMENT_STATUS]
+    gold_counts = tallies[TallyKind.GOLD_STATUS]
     stored = ProjectAgreement.objects.filter(project=project).first()
     summary = stored.summary if stored else None
 
@@ -126,14 +123,17 @@ def dashboard_context(project: Project) -> dict:
         for i, user_id in enumerate(user_ids)
     ]
 
-    per_annotator: dict[str, dict[int, int]] = {}
-    for username, label_id, count in (
-        Span.objects.filter(document__project=project)
-        .values_list("annotator__username", "label_id")
-        .annotate(count=Count("id"))
-        .order_by("annotator__username", "label_id")
-    ):
-        per_annotator.setdefault(username, {})[label_id] = count
+    by_annotator: dict[int, dict[int, int]] = {}
+    for key, total in tallies[TallyKind.SPANS].items():
+        annotator_id, label_id = (int(part) for part in key.split(":"))
+        by_annotator.setdefault(annotator_id, {})[label_id] = total
+    usernames = dict(
+        get_user_model().objects.filter(pk__in=by_annotator).values_list("pk", "username")
+    )
+    per_annotator = {
+        usernames[annotator_id]: by_annotator[annotator_id]
+        for annotator_id in sorted(by_annotator, key=lambda annotator_id: usernames[annotator_id])
+    }
     largest = max((sum(row.values()) for row in per_annotator.values()), default=0) or 1
     label_counts = []
     for i, (username, row) in enumerate(per_annotator.items()):

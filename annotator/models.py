@@ -507,3 +507,32 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} v{self.version}"
+
+
+class TallyKind(models.TextChoices):
+    ASSIGNMENT_STATUS = "assignment_status", "Assignments by status"
+    GOLD_STATUS = "gold_status", "Documents by gold status"
+    SPANS = "spans", "Spans by annotator and label"
+
+
+class ProjectTally(models.Model):
+    """Counts the dashboard shows, kept by database triggers (migration 0005).
+
+    ``key`` is a status, or ``"<annotator id>:<label id>"`` for spans. The
+    project is a plain id, not a foreign key: while a project is deleted its
+    spans go first and their triggers still write here; the project's own
+    delete trigger then removes its rows.
+    """
+
+    project_id = models.BigIntegerField()
+    kind = models.CharField(max_length=20, choices=TallyKind.choices)
+    key = models.CharField(max_length=64)
+    total = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project_id", "kind", "key"], name="tally_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"project {self.project_id} {self.kind} {self.key}: {self.total}"
