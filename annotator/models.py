@@ -78,6 +78,21 @@ class Project(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        # document_count belongs to the database triggers: an instance loaded
+        # before documents were added must not write its stale copy back.
+        if (
+            self.pk is not None
+            and not kwargs.get("force_insert")
+            and not kwargs.get("update_fields")
+        ):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "document_count"
+            ]
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("document-list", args=[self.slug])
 

@@ -95,3 +95,15 @@ def test_tallies_of_one_project_do_not_mix_with_another(project, labels, documen
     assert tallies(project) == counted(project)
     assert tallies(other) == counted(other)
     assert User.objects.count() == 1
+
+
+def test_saving_a_stale_project_keeps_the_document_count(project):
+    stale = Project.objects.get(pk=project.pk)
+    Document.objects.create(project=project, title="New", text="New text")
+
+    stale.guidelines_version += 1
+    stale.save()
+
+    project.refresh_from_db()
+    assert (project.document_count, project.guidelines_version) == (1, 2)
+    assert project.documents.count() == 1
