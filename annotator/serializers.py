@@ -1,11 +1,28 @@
-"""Explicit input and output shapes of the spans API.
+"""Explicit input and output shapes of the REST API.
 
-Offsets are Python code points into the document text, half-open ``[start, end)``.
+Input serializers only check types and ranges; every business rule is in the
+service functions. Output serializers are read-only. Offsets are Python code
+points into the document text, half-open ``[start, end)``.
 """
+
+import json
 
 from rest_framework import serializers
 
-from .models import Span
+from .imports import JSONL_KEYS
+from .models import (
+    Assignment,
+    Document,
+    DocumentAgreement,
+    GoldSpan,
+    GoldStatus,
+    Label,
+    Project,
+    ProjectAgreement,
+    Span,
+)
+
+MAX_IMPORT_DOCUMENTS = 1000
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -19,10 +36,131 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class IdField(StrictIntegerField):
+    """A row id: a JSON integer in the range of the database's id columns."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
+
+
+class OffsetField(StrictIntegerField):
+    """A code-point offset; out-of-range values are the span service's to refuse."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(min_value=-(2**31), max_value=2**31 - 1, **kwargs)
+
+
+# --------------------------------------------------------------------------- projects
+
+
+class ProjectOutput(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField(help_text="your role in the project")
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "guidelines",
+            "guidelines_version",
+            "annotators_per_document",
+            "assignment_required",
+            "document_count",
+            "created",
+            "role",
+        ]
+        read_only_fields = fields
+
+    def get_role(self, project: Project) -> str | None:
+        return self.context["roles"].get(project.pk)
+
+
+class LabelOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Label
+        fields = ["id", "name", "colour", "hotkey", "description"]
+        read_only_fields = fields
+
+
+class DocumentListOutput(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "project",
+            "title",
+            "source",
+            "published",
+            "text_sha256",
+            "gold_status",
+            "created",
+        ]
+        read_only_fields = fields
+
+
+class DocumentOutput(DocumentListOutput):
+    class Meta(DocumentListOutput.Meta):
+        fields = [*DocumentListOutput.Meta.fields, "text", "metadata"]
+        read_only_fields = fields
+
+
+class ImportRecordInput(serializers.Serializer):
+    """One document, as a line of a JSONL import file."""
+
+    text = serializers.CharField(trim_whitespace=False)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    source = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    meta = serializers.DictField(required=False)
+
+    def to_internal_value(self, data: object) -> dict:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - JSONL_KEYS)
+            if unknown:
+                raise serializers.ValidationError(
+                    f"Unknown keys {', '.join(unknown)} (allowed: {', '.join(sorted(JSONL_KEYS))})."
+                )
+        return super().to_internal_value(data)
+
+    def validate_meta(self, meta: dict) -> dict:
+        # Neither database stores NUL or a lone surrogate in JSON; refuse them here, not on insert.
+        encoded = json.dumps(meta, ensure_ascii=False)
+        try:
+            encoded.encode("utf-8")
+        except UnicodeEncodeError:
+            raise serializers.ValidationError("Metadata must be valid Unicode text.") from None
+        if "\\u0000" in encoded:
+            raise serializers.ValidationError("Metadata must not contain NUL characters.")
+        return meta
+
+
+class ImportJSONInput(serializers.Serializer):
+    documents = serializers.ListField(
+        child=ImportRecordInput(), min_length=1, max_length=MAX_IMPORT_DOCUMENTS
+    )
+
+
+class ImportFilesInput(serializers.Serializer):
+    files = serializers.ListField(
+        child=serializers.FileField(), min_length=1, help_text=".txt or .jsonl files"
+    )
+
+
+class ImportOutput(serializers.Serializer):
+    created = serializers.IntegerField()
+    skipped = serializers.ListField(child=serializers.CharField())
+
+
+# --------------------------------------------------------------------------- spans
+
+
 class SpanCreateInput(serializers.Serializer):
-    label = serializers.IntegerField(help_text="id of a label of the document's project")
-    start = StrictIntegerField(help_text="first code point of the span")
-    end = StrictIntegerField(help_text="code point just past the span")
+    label = IdField(help_text="id of a label of the document's project")
+    start = OffsetField(help_text="first code point of the span")
+    end = OffsetField(help_text="code point just past the span")
     text = serializers.CharField(
         required=False,
         trim_whitespace=False,
@@ -33,9 +171,20 @@ class SpanCreateInput(serializers.Serializer):
         required=False, help_text="makes a retried create return the first span"
     )
 
+    def to_internal_value(self, data: object) -> dict:
+        # The annotator is the requesting user and the document comes from the URL;
+        # a body that tries to set them is refused rather than silently half-obeyed.
+        if isinstance(data, dict):
+            forbidden = sorted({"annotator", "document"} & set(data))
+            if forbidden:
+                raise serializers.ValidationError(
+                    {name: ["Set by the server; do not send it."] for name in forbidden}
+                )
+        return super().to_internal_value(data)
+
 
 class SpanRelabelInput(serializers.Serializer):
-    label = serializers.IntegerField()
+    label = IdField()
 
 
 class SpanOutput(serializers.ModelSerializer):
@@ -61,3 +210,156 @@ class SpanOutput(serializers.ModelSerializer):
 
     def get_text(self, span: Span) -> str:
         return span.document.text[span.start : span.end]
+
+
+# --------------------------------------------------------------------------- assignments
+
+
+class AssignmentOutput(serializers.ModelSerializer):
+    annotator = serializers.CharField(source="annotator.username")
+    project = serializers.CharField(source="document.project.slug")
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "project",
+            "document",
+            "annotator",
+            "status",
+            "skip_reason",
+            "span_count",
+            "submitted",
+            "updated",
+        ]
+        read_only_fields = fields
+
+
+class SkipInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="why you skip the document")
+
+
+class DistributeOutput(serializers.Serializer):
+    created = serializers.IntegerField(help_text="assignments created")
+
+
+# --------------------------------------------------------------------------- agreement
+
+
+class ProjectAgreementOutput(serializers.ModelSerializer):
+    summary = serializers.JSONField(
+        allow_null=True, help_text="annotator.agreement.summarize output, null before any data"
+    )
+    updated = serializers.DateTimeField(allow_null=True, read_only=True)
+
+    class Meta:
+        model = ProjectAgreement
+        fields = ["documents", "summary", "updated"]
+        read_only_fields = fields
+
+
+class DocumentAgreementOutput(serializers.ModelSerializer):
+    updated = serializers.DateTimeField(allow_null=True, read_only=True)
+
+    class Meta:
+        model = DocumentAgreement
+        fields = ["document", "annotators", "score", "updated"]
+        read_only_fields = fields
+
+
+class DocumentAgreementDetailOutput(DocumentAgreementOutput):
+    statistics = serializers.JSONField(
+        allow_null=True,
+        help_text="annotator.agreement.document_statistics output; null with fewer than two "
+        "submitted annotators",
+    )
+
+    class Meta(DocumentAgreementOutput.Meta):
+        fields = [*DocumentAgreementOutput.Meta.fields, "statistics"]
+        read_only_fields = fields
+
+
+# --------------------------------------------------------------------------- gold
+
+
+class GoldSpanOutput(serializers.ModelSerializer):
+    label_name = serializers.CharField(source="label.name")
+    text = serializers.SerializerMethodField()
+    curator = serializers.CharField(source="curator.username", allow_null=True, default=None)
+    source_spans = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = GoldSpan
+        fields = [
+            "id",
+            "document",
+            "label",
+            "label_name",
+            "start",
+            "end",
+            "text",
+            "status",
+            "origin",
+            "merge_rule",
+            "source_spans",
+            "curator",
+            "guidelines_version",
+            "created",
+            "updated",
+        ]
+        read_only_fields = fields
+
+    def get_text(self, gold_span: GoldSpan) -> str:
+        return gold_span.document.text[gold_span.start : gold_span.end]
+
+
+class GoldSpanCreateInput(serializers.Serializer):
+    label = IdField()
+    start = OffsetField()
+    end = OffsetField()
+    text = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True)
+
+
+class GoldSpanChangeInput(serializers.Serializer):
+    """A new label, new boundaries (``start`` and ``end`` together), or both."""
+
+    label = IdField(required=False)
+    start = OffsetField(required=False)
+    end = OffsetField(required=False)
+    text = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True)
+
+    def validate(self, values: dict) -> dict:
+        if ("start" in values) != ("end" in values):
+            raise serializers.ValidationError("Send start and end together.")
+        if "label" not in values and "start" not in values:
+            raise serializers.ValidationError("Send a label, or start and end, or both.")
+        return values
+
+
+class PremergeInput(serializers.Serializer):
+    minimum = StrictIntegerField(
+        required=False,
+        min_value=1,
+        max_value=1000,
+        help_text="how many submitted annotators must agree; default all",
+    )
+
+
+class GoldSpanListOutput(serializers.Serializer):
+    created = GoldSpanOutput(many=True)
+
+
+class AcceptedOutput(serializers.Serializer):
+    accepted = serializers.IntegerField()
+
+
+class GoldStatusInput(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[GoldStatus.GOLD, GoldStatus.IN_PROGRESS],
+        help_text="gold to finish, in_progress to reopen",
+    )
+
+
+class GoldStatusOutput(serializers.Serializer):
+    document = serializers.IntegerField(source="pk")
+    gold_status = serializers.ChoiceField(choices=GoldStatus.choices)

@@ -221,13 +221,18 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = os.environ.get("AXES_HANDLER", "axes.handlers.database.AxesDatabaseHandler")
 
 REST_FRAMEWORK = {
+    # Bearer first: its WWW-Authenticate header makes anonymous requests a 401, not a 403.
+    # Session authentication (the browser) enforces CSRF; token requests need none.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "annotator.api_tokens.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "annotator.api.base.BoundedPagination",
     "PAGE_SIZE": 100,
+    # Filtering and ordering are per view, on allow-listed fields (annotator.api.base).
+    "DEFAULT_FILTER_BACKENDS": [],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -250,6 +255,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "AssignmentStatusEnum": "annotator.models.AssignmentStatus",
+        "GoldStatusEnum": "annotator.models.GoldStatus",
+        "GoldSpanStatusEnum": "annotator.models.GoldSpanStatus",
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,61 @@
+"""Routes of the REST API, mounted at ``/api/v1/`` by annotator/urls.py.
+
+Exports and releases are routed by annotator/export_urls.py under the same prefix.
+"""
+
+from django.urls import path
+
+from .api import curation, projects, spans
+
+PROJECT = "projects/<slug:slug>/"
+DOCUMENT = "documents/<int:document_id>/"
+
+urlpatterns = [
+    path("projects/", projects.ProjectList.as_view(), name="api-projects"),
+    path(PROJECT, projects.ProjectDetail.as_view(), name="api-project"),
+    path(f"{PROJECT}labels/", projects.LabelList.as_view(), name="api-labels"),
+    path(f"{PROJECT}documents/", projects.DocumentList.as_view(), name="api-documents"),
+    path(
+        f"{PROJECT}documents/import/",
+        projects.DocumentImport.as_view(),
+        name="api-documents-import",
+    ),
+    path(f"{PROJECT}assignments/", curation.ProjectAssignments.as_view(), name="api-assignments"),
+    path(
+        f"{PROJECT}assignments/distribute/",
+        curation.AssignmentsDistribute.as_view(),
+        name="api-assignments-distribute",
+    ),
+    path(
+        f"{PROJECT}assignments/<int:assignment_id>/reopen/",
+        curation.AssignmentReopen.as_view(),
+        name="api-assignment-reopen",
+    ),
+    path(f"{PROJECT}agreement/", curation.ProjectAgreementView.as_view(), name="api-agreement"),
+    path(
+        f"{PROJECT}agreement/documents/",
+        curation.DocumentAgreementList.as_view(),
+        name="api-agreement-documents",
+    ),
+    path("assignments/", curation.MyAssignments.as_view(), name="api-my-assignments"),
+    path(DOCUMENT, projects.DocumentDetail.as_view(), name="api-document"),
+    path(f"{DOCUMENT}spans/", spans.DocumentSpans.as_view(), name="api-spans"),
+    path(f"{DOCUMENT}submit/", curation.AssignmentSubmit.as_view(), name="api-submit"),
+    path(f"{DOCUMENT}skip/", curation.AssignmentSkip.as_view(), name="api-skip"),
+    path(
+        f"{DOCUMENT}agreement/",
+        curation.DocumentAgreementDetail.as_view(),
+        name="api-document-agreement",
+    ),
+    path(f"{DOCUMENT}gold/", curation.GoldSpans.as_view(), name="api-gold-spans"),
+    path(f"{DOCUMENT}gold/premerge/", curation.GoldPremerge.as_view(), name="api-gold-premerge"),
+    path(
+        f"{DOCUMENT}gold/accept-all/", curation.GoldAcceptAll.as_view(), name="api-gold-accept-all"
+    ),
+    path(f"{DOCUMENT}gold/status/", curation.GoldStatusView.as_view(), name="api-gold-status"),
+    path("spans/<int:span_id>/", spans.SpanDetail.as_view(), name="api-span"),
+    path("gold/<int:gold_id>/", curation.GoldSpanDetail.as_view(), name="api-gold-span"),
+    path(
+        "gold/<int:gold_id>/accept/", curation.GoldSpanAccept.as_view(), name="api-gold-span-accept"
+    ),
+]
