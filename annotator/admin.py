@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -58,6 +59,10 @@ class LabelAdmin(admin.ModelAdmin):
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
+    def __init__(self) -> None:
+        # A hint for the file picker only; imports.py checks names and content.
+        super().__init__(attrs={"accept": ".txt,.jsonl"})
+
 
 class MultipleFileField(forms.FileField):
     widget = MultipleFileInput
@@ -70,7 +75,11 @@ class MultipleFileField(forms.FileField):
 
 class DocumentImportForm(forms.Form):
     project = forms.ModelChoiceField(queryset=Project.objects.all())
-    files = MultipleFileField(help_text=".txt files (title = first line) or .jsonl files")
+    files = MultipleFileField(
+        help_text=".txt files (title = first line) or .jsonl files, UTF-8 text, "
+        f"at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files of "
+        f"{settings.IMPORT_MAX_FILE_BYTES // (1024 * 1024)} MB each"
+    )
 
 
 @admin.register(Document)
@@ -106,7 +115,9 @@ class DocumentAdmin(admin.ModelAdmin):
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):
-            return HttpResponse("You may not add documents.", status=403)
+            return HttpResponse(
+                "You may not add documents.", status=403, content_type="text/plain; charset=utf-8"
+            )
         form = DocumentImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             uploads = [

@@ -1,18 +1,18 @@
 """Curation pages: assignments (manager), dashboard and adjudication (curator or manager).
 
-Objects come through ``visible_to`` querysets first, so an outsider gets a 404;
-a member whose role does not allow the page gets a 403. Writes are POSTs that
-call the services in :mod:`annotator.assignments` and :mod:`annotator.gold`;
-htmx requests get the adjudication workspace back, plain forms a redirect.
+Objects come through the helpers of :mod:`annotator.permissions`, so an outsider
+gets a 404 and a member whose role does not allow the page a 403; each view
+declares the access it enforces. Writes are POSTs that call the services in
+:mod:`annotator.assignments` and :mod:`annotator.gold`; htmx requests get the
+adjudication workspace back, plain forms a redirect.
 """
 
 import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -49,52 +49,30 @@ from .models import (
     GoldStatus,
     Label,
     Membership,
-    Project,
     Role,
     Span,
+)
+from .permissions import (
+    Access,
+    assignment_for,
+    declares,
+    document_for,
+    gold_span_for,
+    project_for,
+    project_span_for,
 )
 from .spans import SpanError
 from .views import _form_int
 
-
-def _get_project_for_curator(request: HttpRequest, slug: str) -> Project:
-    project = get_object_or_404(Project.objects.visible_to(request.user), slug=slug)
-    if not project.may_curate(request.user):
-        raise PermissionDenied("Curators and managers only.")
-    return project
-
-
-def _get_project_for_manager(request: HttpRequest, slug: str) -> Project:
-    project = get_object_or_404(Project.objects.visible_to(request.user), slug=slug)
-    if project.role_of(request.user) != Role.MANAGER:
-        raise PermissionDenied("Managers only.")
-    return project
-
-
-def _get_document_for_curator(request: HttpRequest, slug: str, document_id: int) -> Document:
-    project = _get_project_for_curator(request, slug)
-    return get_object_or_404(
-        Document.objects.select_related("project"), project=project, pk=document_id
-    )
-
-
-def _get_gold_span_for_curator(request: HttpRequest, slug: str, gold_id: int) -> GoldSpan:
-    project = _get_project_for_curator(request, slug)
-    return get_object_or_404(
-        GoldSpan.objects.select_related("document__project", "label"),
-        document__project=project,
-        pk=gold_id,
-    )
-
-
 # --------------------------------------------------------------------------- assignments
 
 
+@declares(Access.MANAGER)
 @login_required
 @require_http_methods(["GET", "POST"])
 def assignments(request: HttpRequest, slug: str) -> HttpResponse:
     """The pool and the annotators per document; POST saves them."""
-    project = _get_project_for_manager(request, slug)
+    project = project_for(request.user, slug, Access.MANAGER)
     members = list(
         Membership.objects.filter(project=project, role=Role.ANNOTATOR)
         .select_related("user")
@@ -137,10 +115,11 @@ def _form_int_value(value: str) -> int | None:
         return None
 
 
+@declares(Access.MANAGER)
 @login_required
 @require_POST
 def assignments_distribute_view(request: HttpRequest, slug: str) -> HttpResponse:
-    project = _get_project_for_manager(request, slug)
+    project = project_for(request.user, slug, Access.MANAGER)
     try:
         created = assignments_distribute(project=project)
     except AssignmentError as error:
@@ -150,15 +129,11 @@ def assignments_distribute_view(request: HttpRequest, slug: str) -> HttpResponse
     return redirect("assignments", project.slug)
 
 
+@declares(Access.CURATOR)
 @login_required
 @require_POST
 def assignment_reopen_view(request: HttpRequest, slug: str, assignment_id: int) -> HttpResponse:
-    project = _get_project_for_curator(request, slug)
-    assignment = get_object_or_404(
-        Assignment.objects.select_related("document__project"),
-        document__project=project,
-        pk=assignment_id,
-    )
+    assignment = assignment_for(request.user, slug, assignment_id, Access.CURATOR)
     assignment_reopen(assignment=assignment)
     return _after_write(request, assignment.document, {"assignmentReopened": assignment.pk})
 
@@ -166,10 +141,11 @@ def assignment_reopen_view(request: HttpRequest, slug: str, assignment_id: int) 
 # --------------------------------------------------------------------------- dashboard
 
 
+@declares(Access.CURATOR)
 @login_required
 @require_GET
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
-    project = _get_project_for_curator(request, slug)
+    project = project_for(request.user, slug, Access.CURATOR)
     context = dashboard_context(project)
     context["is_manager"] = project.role_of(request.user) == Role.MANAGER
     return render(request, "annotator/dashboard.html", context)
@@ -307,31 +283,34 @@ def _label_of(request: HttpRequest, document: Document) -> Label | None:
     return Label.objects.filter(project=document.project_id, pk=label_id).first()
 
 
+@declares(Access.CURATOR)
 @login_required
 @require_GET
 def adjudicate(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
-    document = _get_document_for_curator(request, slug, document_id)
+    document = document_for(request.user, slug, document_id, Access.CURATOR)
     return _render_adjudication(request, document)
 
 
+@declares(Access.CURATOR)
 @login_required
 @require_POST
 def gold_premerge_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
-    document = _get_document_for_curator(request, slug, document_id)
+    document = document_for(request.user, slug, document_id, Access.CURATOR)
     minimum = _form_int(request, "minimum")
     try:
         if minimum is not None and not isinstance(minimum, int):
             raise GoldError("Choose how many annotators must agree as a whole number.")
-        created = gold_premerge(document=document, minimum=minimum)
+        created = gold_premerge(document=document, minimum=minimum, curator=request.user)
     except GoldError as error:
         return _refused(request, document, error.message)
     return _after_write(request, document, {"goldProposed": len(created)})
 
 
+@declares(Access.CURATOR)
 @login_required
 @require_POST
 def gold_accept_all_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
-    document = _get_document_for_curator(request, slug, document_id)
+    document = document_for(request.user, slug, document_id, Access.CURATOR)
     try:
         accepted = gold_accept_all(document=document, curator=request.user)
     except GoldError as error:
@@ -339,10 +318,11 @@ def gold_accept_all_view(request: HttpRequest, slug: str, document_id: int) -> H
     return _after_write(request, document, {"goldAccepted": accepted})
 
 
+@declares(Access.CURATOR)
 @login_required
 @require_POST
 def gold_span_create_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
-    document = _get_document_for_curator(request, slug, document_id)
+    document = document_for(request.user, slug, document_id, Access.CURATOR)
     label = _label_of(request, document)
     if label is None:
         return _refused(request, document, "Choose a label of this project.")
@@ -360,15 +340,11 @@ def gold_span_create_view(request: HttpRequest, slug: str, document_id: int) -> 
     return _after_write(request, document, {"goldCreated": {"id": gold_span.pk}})
 
 
+@declares(Access.CURATOR)
 @login_required
 @require_POST
 def gold_span_adopt_view(request: HttpRequest, slug: str, span_id: int) -> HttpResponse:
-    project = _get_project_for_curator(request, slug)
-    span = get_object_or_404(
-        Span.objects.select_related("document__project", "label"),
-        document__project=project,
-        pk=span_id,
-    )
+    span = project_span_for(request.user, slug, span_id, Access.CURATOR)
     try:
         gold_span = gold_span_adopt(span=span, curator=request.user)
     except SpanError as error:
@@ -376,10 +352,11 @@ def gold_span_adopt_view(request: HttpRequest, slug: str, span_id: int) -> HttpR
     return _after_write(request, span.document, {"goldCreated": {"id": gold_span.pk}})
 
 
+@declares(Access.CURATOR)
 @login_required
 @require_POST
 def gold_span_accept_view(request: HttpRequest, slug: str, gold_id: int) -> HttpResponse:
-    gold_span = _get_gold_span_for_curator(request, slug, gold_id)
+    gold_span = gold_span_for(request.user, slug, gold_id, Access.CURATOR)
     try:
         gold_span_accept(gold_span=gold_span, curator=request.user)
     except GoldError as error:
@@ -387,10 +364,11 @@ def gold_span_accept_view(request: HttpRequest, slug: str, gold_id: int) -> Http
     return _after_write(request, gold_span.document, {"goldAccepted": 1})
 
 
+@declares(Access.CURATOR)
 @login_required
 @require_POST
 def gold_span_delete_view(request: HttpRequest, slug: str, gold_id: int) -> HttpResponse:
-    gold_span = _get_gold_span_for_curator(request, slug, gold_id)
+    gold_span = gold_span_for(request.user, slug, gold_id, Access.CURATOR)
     event = {
         "goldDeleted": {
             "id": gold_span.pk,
@@ -400,16 +378,17 @@ def gold_span_delete_view(request: HttpRequest, slug: str, gold_id: int) -> Http
         }
     }
     try:
-        gold_span_delete(gold_span=gold_span)
+        gold_span_delete(gold_span=gold_span, curator=request.user)
     except GoldError as error:
         return _refused(request, gold_span.document, error.message)
     return _after_write(request, gold_span.document, event)
 
 
+@declares(Access.CURATOR)
 @login_required
 @require_POST
 def gold_span_relabel_view(request: HttpRequest, slug: str, gold_id: int) -> HttpResponse:
-    gold_span = _get_gold_span_for_curator(request, slug, gold_id)
+    gold_span = gold_span_for(request.user, slug, gold_id, Access.CURATOR)
     document = gold_span.document
     label = _label_of(request, document)
     if label is None:
@@ -423,10 +402,11 @@ def gold_span_relabel_view(request: HttpRequest, slug: str, gold_id: int) -> Htt
     return _after_write(request, document, event)
 
 
+@declares(Access.CURATOR)
 @login_required
 @require_POST
 def gold_span_resize_view(request: HttpRequest, slug: str, gold_id: int) -> HttpResponse:
-    gold_span = _get_gold_span_for_curator(request, slug, gold_id)
+    gold_span = gold_span_for(request.user, slug, gold_id, Access.CURATOR)
     document = gold_span.document
     try:
         gold_span_resize(
@@ -441,10 +421,11 @@ def gold_span_resize_view(request: HttpRequest, slug: str, gold_id: int) -> Http
     return _after_write(request, document, {"goldResized": {"id": gold_span.pk}})
 
 
+@declares(Access.CURATOR)
 @login_required
 @require_POST
 def gold_status_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
-    document = _get_document_for_curator(request, slug, document_id)
+    document = document_for(request.user, slug, document_id, Access.CURATOR)
     status = request.POST.get("status", "")
     try:
         gold_status_set(document=document, status=status)

@@ -14,6 +14,8 @@ and changes nothing.
 * A document's gold status goes not started -> in progress (first change) ->
   gold (no proposal left undecided). A gold document is read-only until reopened.
 * Every gold span records the project's guidelines version when it is created.
+* Every gold span created, changed or deleted records one audit event
+  (:mod:`annotator.audit`) in the same transaction, naming the curator.
 """
 
 from collections.abc import Iterable
@@ -23,8 +25,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .adjudication import SourceSpan, premerge
+from .audit import GOLD_SPAN, AuditState, audit_event, audit_record, gold_span_state
 from .models import (
     AssignmentStatus,
+    AuditAction,
+    AuditEvent,
     Document,
     GoldOrigin,
     GoldSpan,
@@ -71,10 +76,13 @@ def _started(document: Document) -> None:
         document.save(update_fields=["gold_status"])
 
 
-def gold_premerge(*, document: Document, minimum: int | None = None) -> list[GoldSpan]:
+def gold_premerge(
+    *, document: Document, minimum: int | None = None, curator: AbstractBaseUser | None = None
+) -> list[GoldSpan]:
     """Propose every span at least ``minimum`` (default: all) submitted annotators agree on.
 
     Returns the proposals created; spans already in the gold version are left as they are.
+    ``curator`` is who asked for it, for the audit log (None: a script).
     """
     with transaction.atomic():
         document = _lock_document(document)
@@ -106,6 +114,18 @@ def gold_premerge(*, document: Document, minimum: int | None = None) -> list[Gol
             )
             gold_span.source_spans.set(proposal.sources)
             created.append(gold_span)
+        AuditEvent.objects.bulk_create(
+            audit_event(
+                actor=curator,
+                action=AuditAction.CREATED,
+                subject=GOLD_SPAN,
+                obj=gold_span,
+                project_id=document.project_id,
+                before=None,
+                after=gold_span_state(gold_span),
+            )
+            for gold_span in created
+        )
         _started(document)
     return created
 
@@ -156,6 +176,7 @@ def gold_span_create(
             guidelines_version=document.project.guidelines_version,
         )
         gold_span.source_spans.set(_matching_sources(document, label.pk, start, end))
+        _audit(curator, AuditAction.CREATED, gold_span, before=None)
         _started(document)
     return gold_span
 
@@ -167,10 +188,25 @@ def gold_span_adopt(*, span: Span, curator: AbstractBaseUser) -> GoldSpan:
     )
 
 
+def _audit(
+    curator: AbstractBaseUser | None,
+    action: AuditAction,
+    gold_span: GoldSpan,
+    *,
+    before: AuditState | None,
+) -> None:
+    after = None if action == AuditAction.DELETED else gold_span_state(gold_span)
+    audit_record(
+        actor=curator, action=action, subject=GOLD_SPAN, obj=gold_span, before=before, after=after
+    )
+
+
 def _accept(gold_span: GoldSpan, curator: AbstractBaseUser) -> GoldSpan:
+    before = gold_span_state(gold_span)
     gold_span.status = GoldSpanStatus.ACCEPTED
     gold_span.curator = curator
     gold_span.save(update_fields=["status", "curator", "updated"])
+    _audit(curator, AuditAction.UPDATED, gold_span, before=before)
     return gold_span
 
 
@@ -184,25 +220,47 @@ def gold_accept_all(*, document: Document, curator: AbstractBaseUser) -> int:
     """Accept every proposal of the document; returns how many."""
     with transaction.atomic():
         document = _lock_document(document)
-        return document.gold_spans.filter(status=GoldSpanStatus.PROPOSED).update(
+        proposals = list(document.gold_spans.filter(status=GoldSpanStatus.PROPOSED))
+        GoldSpan.objects.filter(pk__in=[proposal.pk for proposal in proposals]).update(
             status=GoldSpanStatus.ACCEPTED, curator=curator, updated=timezone.now()
         )
+        events = []
+        for proposal in proposals:
+            before = gold_span_state(proposal)
+            proposal.status = GoldSpanStatus.ACCEPTED
+            events.append(
+                audit_event(
+                    actor=curator,
+                    action=AuditAction.UPDATED,
+                    subject=GOLD_SPAN,
+                    obj=proposal,
+                    project_id=document.project_id,
+                    before=before,
+                    after=gold_span_state(proposal),
+                )
+            )
+        AuditEvent.objects.bulk_create(events)
+        return len(proposals)
 
 
-def gold_span_delete(*, gold_span: GoldSpan) -> None:
-    """Reject a proposal or remove an accepted gold span."""
+def gold_span_delete(*, gold_span: GoldSpan, curator: AbstractBaseUser | None = None) -> None:
+    """Reject a proposal or remove an accepted gold span (``curator``: for the audit log)."""
     with transaction.atomic():
         _lock_document(gold_span.document)
+        _audit(curator, AuditAction.DELETED, gold_span, before=gold_span_state(gold_span))
         gold_span.delete()
 
 
-def _save_changed(gold_span: GoldSpan, fields: list[str], curator: AbstractBaseUser) -> GoldSpan:
+def _save_changed(
+    gold_span: GoldSpan, fields: list[str], curator: AbstractBaseUser, *, before: AuditState
+) -> GoldSpan:
     gold_span.status = GoldSpanStatus.ACCEPTED
     gold_span.curator = curator
     try:
         with transaction.atomic():
             _lock_document(gold_span.document)
             gold_span.save(update_fields=[*fields, "status", "curator", "updated"])
+            _audit(curator, AuditAction.UPDATED, gold_span, before=before)
     except IntegrityError:
         raise GoldError(
             f"The gold version already has {gold_span.label.name} "
@@ -215,8 +273,9 @@ def gold_span_relabel(*, gold_span: GoldSpan, label: Label, curator: AbstractBas
     """Give a gold span another label; this accepts it."""
     if label.project_id != gold_span.document.project_id:
         raise GoldError(f"Label {label.name!r} does not belong to this document's project.")
+    before = gold_span_state(gold_span)
     gold_span.label = label
-    return _save_changed(gold_span, ["label"], curator)
+    return _save_changed(gold_span, ["label"], curator, before=before)
 
 
 def gold_span_resize(
@@ -228,8 +287,9 @@ def gold_span_resize(
     text: str | None = None,
 ) -> GoldSpan:
     """Move a gold span's boundaries; its sources stay as provenance and it is accepted."""
+    before = gold_span_state(gold_span)
     gold_span.start, gold_span.end = validate_range(gold_span.document, start, end, text)
-    return _save_changed(gold_span, ["start", "end"], curator)
+    return _save_changed(gold_span, ["start", "end"], curator, before=before)
 
 
 def gold_status_set(*, document: Document, status: str) -> Document:

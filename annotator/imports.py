@@ -6,7 +6,9 @@ holds one document per line: ``{"title", "text", "source", "meta"}``, of which
 only ``text`` is required. A document whose text already exists in the project
 (same ``text_sha256``), or earlier in the same import, is skipped with a notice.
 
-Any error names the file and line and rolls the whole import back. Documents are
+Files are checked by content, not by name alone: text must decode as UTF-8 and
+hold no NUL character, so a binary file renamed ``.txt`` is refused. Any error
+names the file and line and rolls the whole import back. Documents are
 inserted in chunks inside one transaction, so memory stays bounded however
 large the input.
 """
@@ -54,11 +56,15 @@ def _title_from(text: str) -> str:
 
 
 def _decode(raw: bytes, where: str) -> str:
+    if b"\x00" in raw:
+        raise DocumentImportError(
+            f"{where}: this is a binary file, not text (it contains NUL bytes)."
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise DocumentImportError(
-            f"{where}: not valid UTF-8 (byte {error.start} cannot be decoded)."
+            f"{where}: not valid UTF-8 text (byte {error.start} cannot be decoded)."
         ) from None
 
 
@@ -112,6 +118,16 @@ def _from_jsonl(
         raise DocumentImportError(f"{upload.name}: the file is empty.")
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def _document_from_record(project: Project, record: object, where: str) -> Document:
     if not isinstance(record, dict):
         raise DocumentImportError(f"{where}: expected a JSON object.")
@@ -126,6 +142,9 @@ def _document_from_record(project: Project, record: object, where: str) -> Docum
     title = record.get("title", "")
     source = record.get("source", "")
     meta = record.get("meta", {})
+    if _has_nul(record):
+        # JSON can spell NUL as \u0000, which PostgreSQL stores neither in text nor in jsonb.
+        raise DocumentImportError(f"{where}: the record contains a NUL character (\\u0000).")
     if not isinstance(title, str) or len(title) > 500:
         raise DocumentImportError(f'{where}: "title" must be a string of at most 500 characters.')
     if not isinstance(source, str) or len(source) > 2000:

@@ -15,6 +15,12 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import TypeVar
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from .models import Assignment, Document, GoldSpan, Project, Role, Span
+
 View = TypeVar("View", bound=Callable)
 
 
@@ -34,3 +40,85 @@ def declares(access: Access) -> Callable[[View], View]:
         return view
 
     return mark
+
+
+# How far each role reaches; an Access of a project names the lowest role it admits.
+ROLE_RANK = {Role.ANNOTATOR: 1, Role.CURATOR: 2, Role.MANAGER: 3}
+ACCESS_RANK = {Access.MEMBER: 1, Access.CURATOR: 2, Access.MANAGER: 3}
+REFUSALS = {
+    Access.CURATOR: "Curators and managers only.",
+    Access.MANAGER: "Managers only.",
+}
+
+
+def role_allows(role: str | None, access: Access) -> bool:
+    """Whether a role in a project (None: no role) reaches a project-level access."""
+    return role is not None and ROLE_RANK[Role(role)] >= ACCESS_RANK[access]
+
+
+def require_role(project: Project, user: AbstractBaseUser, access: Access) -> None:
+    """403 unless the user's role in a project they can see reaches ``access``.
+
+    Every visible project already admits its members, so ``MEMBER`` costs no query.
+    """
+    if access != Access.MEMBER and not role_allows(project.role_of(user), access):
+        raise PermissionDenied(REFUSALS[access])
+
+
+def project_for(user: AbstractBaseUser, slug: str, access: Access) -> Project:
+    """The project: 404 if the user cannot see it, 403 if their role is below ``access``."""
+    project = get_object_or_404(Project.objects.visible_to(user), slug=slug)
+    require_role(project, user, access)
+    return project
+
+
+def document_for(user: AbstractBaseUser, slug: str, document_id: int, access: Access) -> Document:
+    """A document of the project ``slug``, with its project: 404 / 403 as :func:`project_for`."""
+    if access == Access.MEMBER:
+        return get_object_or_404(
+            Document.objects.visible_to(user).select_related("project"),
+            project__slug=slug,
+            pk=document_id,
+        )
+    project = project_for(user, slug, access)
+    document = get_object_or_404(Document, project=project, pk=document_id)
+    document.project = project
+    return document
+
+
+def own_span_for(user: AbstractBaseUser, span_id: int) -> Span:
+    """One of the user's own spans: annotation is blind, so anyone else's is a 404."""
+    return get_object_or_404(
+        Span.objects.visible_to(user).select_related("document__project", "label"),
+        pk=span_id,
+    )
+
+
+def project_span_for(user: AbstractBaseUser, slug: str, span_id: int, access: Access) -> Span:
+    """Any annotator's span in the project, for a role that reads them all (curation)."""
+    project = project_for(user, slug, access)
+    return get_object_or_404(
+        Span.objects.select_related("document__project", "label"),
+        document__project=project,
+        pk=span_id,
+    )
+
+
+def gold_span_for(user: AbstractBaseUser, slug: str, gold_id: int, access: Access) -> GoldSpan:
+    project = project_for(user, slug, access)
+    return get_object_or_404(
+        GoldSpan.objects.select_related("document__project", "label"),
+        document__project=project,
+        pk=gold_id,
+    )
+
+
+def assignment_for(
+    user: AbstractBaseUser, slug: str, assignment_id: int, access: Access
+) -> Assignment:
+    project = project_for(user, slug, access)
+    return get_object_or_404(
+        Assignment.objects.select_related("document__project"),
+        document__project=project,
+        pk=assignment_id,
+    )

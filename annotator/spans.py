@@ -10,13 +10,17 @@ a submitted or skipped one is read-only until a curator reopens it, and in a
 project that requires assignments (see :mod:`annotator.assignments`) a
 document nobody assigned to the annotator is refused. In an open project the
 first write creates the assignment.
+
+Every write records an audit event (:mod:`annotator.audit`) in its transaction;
+the actor is the span's annotator, the only person these functions write for.
 """
 
 import uuid
 
 from django.db import IntegrityError, transaction
 
-from .models import Assignment, AssignmentStatus, Document, Label, Project, Span
+from .audit import SPAN, audit_record, span_state
+from .models import Assignment, AssignmentStatus, AuditAction, Document, Label, Project, Span
 
 
 class SpanError(Exception):
@@ -146,6 +150,14 @@ def span_create(
         with transaction.atomic():
             assignment = _lock_assignment(document, annotator)
             span.save(force_insert=True)
+            audit_record(
+                actor=annotator,
+                action=AuditAction.CREATED,
+                subject=SPAN,
+                obj=span,
+                before=None,
+                after=span_state(span),
+            )
             _recount(assignment)
     except IntegrityError:
         if client_id is not None:
@@ -181,6 +193,14 @@ def _is_duplicate(span: Span) -> bool:
 def span_delete(*, span: Span) -> None:
     with transaction.atomic():
         assignment = _lock_assignment(span.document, span.annotator)
+        audit_record(
+            actor=span.annotator,
+            action=AuditAction.DELETED,
+            subject=SPAN,
+            obj=span,
+            before=span_state(span),
+            after=None,
+        )
         span.delete()
         _recount(assignment)
 
@@ -191,11 +211,20 @@ def span_relabel(*, span: Span, label: Label) -> Span:
     if label.pk == span.label_id:
         return span
     previous = span.label
+    before = span_state(span)
     span.label = label
     try:
         with transaction.atomic():
             _lock_assignment(span.document, span.annotator)
             span.save(update_fields=["label", "updated"])
+            audit_record(
+                actor=span.annotator,
+                action=AuditAction.UPDATED,
+                subject=SPAN,
+                obj=span,
+                before=before,
+                after=span_state(span),
+            )
     except SpanError:
         span.label = previous
         raise

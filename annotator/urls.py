@@ -1,11 +1,6 @@
 from django.urls import include, path
 
-from . import api, views
-
-api_patterns = [
-    path("documents/<int:document_id>/spans/", api.DocumentSpans.as_view(), name="api-spans"),
-    path("spans/<int:span_id>/", api.SpanDetail.as_view(), name="api-span"),
-]
+from . import views
 
 urlpatterns = [
     path("", views.project_list, name="project-list"),
@@ -28,7 +23,9 @@ urlpatterns = [
     ),
     path("spans/<int:span_id>/delete/", views.span_delete_view, name="span-delete"),
     path("spans/<int:span_id>/relabel/", views.span_relabel_view, name="span-relabel"),
-    path("api/v1/", include(api_patterns)),
+    path("api/v1/", include("annotator.api_urls")),
+    path("", include("annotator.account_urls")),
     path("", include("annotator.curation_urls")),
+    path("", include("annotator.audit_urls")),
     path("", include("annotator.export_urls")),
 ]

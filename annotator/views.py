@@ -2,7 +2,8 @@
 
 Every page works as plain links and form posts; htmx requests to the same URLs
 get the named partial instead of the whole page. Objects are always fetched
-through the ``visible_to`` querysets, so another project's document is a 404.
+through the helpers of :mod:`annotator.permissions`, so another project's
+document is a 404; each view declares the access it enforces.
 
 In a project that requires assignments an annotator's document list is their
 queue (their assignments only), and a document not assigned to them is a 403.
@@ -20,7 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
@@ -36,6 +37,7 @@ from .models import (
     Project,
     Span,
 )
+from .permissions import Access, declares, document_for, own_span_for, project_for
 from .spans import SpanError, span_create, span_delete, span_relabel
 
 DOCUMENTS_PER_PAGE = 50
@@ -45,25 +47,6 @@ GUIDELINE_TAGS = {
 }  # fmt: skip
 
 
-def _get_project_for_user(request: HttpRequest, slug: str) -> Project:
-    return get_object_or_404(Project.objects.visible_to(request.user), slug=slug)
-
-
-def _get_document_for_user(request: HttpRequest, slug: str, document_id: int) -> Document:
-    return get_object_or_404(
-        Document.objects.visible_to(request.user).select_related("project"),
-        project__slug=slug,
-        pk=document_id,
-    )
-
-
-def _get_span_for_user(request: HttpRequest, span_id: int) -> Span:
-    return get_object_or_404(
-        Span.objects.visible_to(request.user).select_related("document__project", "label"),
-        pk=span_id,
-    )
-
-
 def render_guidelines(source: str) -> SafeString:
     """Markdown to HTML, then through a sanitiser: guidelines are user-supplied."""
     html = markdown.markdown(source, extensions=["tables", "sane_lists"])
@@ -71,6 +54,7 @@ def render_guidelines(source: str) -> SafeString:
     return mark_safe(clean)  # noqa: S308 - sanitised by nh3 on the line above
 
 
+@declares(Access.AUTHENTICATED)
 @login_required
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
@@ -89,6 +73,9 @@ def _queue(project: Project, user) -> QuerySet[Document]:
 
 
 def _unfinished(documents: QuerySet[Document], user) -> QuerySet[Document]:
+    # NOT IN over the user's own finished assignments (a small set, read through
+    # the (annotator, document) index) rather than a correlated NOT EXISTS, which
+    # PostgreSQL answered by scanning every assignment of a 100,000-document project.
     finished = (
         Assignment.objects.filter(annotator=user)
         .exclude(status__in=OPEN_STATUSES)
@@ -125,10 +112,11 @@ def _keyset_page(
     )
 
 
+@declares(Access.MEMBER)
 @login_required
 @require_GET
 def document_list(request: HttpRequest, slug: str) -> HttpResponse:
-    project = _get_project_for_user(request, slug)
+    project = project_for(request.user, slug, Access.MEMBER)
     may_curate = project.may_curate(request.user)
     queue = project.documents.all() if may_curate else _queue(project, request.user)
     documents, previous_before, next_after = _keyset_page(
@@ -167,10 +155,11 @@ def document_list(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@declares(Access.MEMBER)
 @login_required
 @require_GET
 def guidelines(request: HttpRequest, slug: str) -> HttpResponse:
-    project = _get_project_for_user(request, slug)
+    project = project_for(request.user, slug, Access.MEMBER)
     template = "annotator/guidelines.html"
     if request.htmx:
         template += "#guidelines"
@@ -239,10 +228,11 @@ def _require_assignment(request: HttpRequest, document: Document) -> None:
         raise PermissionDenied("This document is not assigned to you.")
 
 
+@declares(Access.MEMBER)
 @login_required
 @require_GET
 def annotate(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
-    document = _get_document_for_user(request, slug, document_id)
+    document = document_for(request.user, slug, document_id, Access.MEMBER)
     _require_assignment(request, document)
     if request.htmx:
         return _render_workspace(request, document)
@@ -285,10 +275,11 @@ def _form_int(request: HttpRequest, name: str) -> int | str | None:
         return value
 
 
+@declares(Access.MEMBER)
 @login_required
 @require_POST
 def span_create_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
-    document = _get_document_for_user(request, slug, document_id)
+    document = document_for(request.user, slug, document_id, Access.MEMBER)
     label = Label.objects.filter(project=document.project, pk=_form_int(request, "label")).first()
     if label is None:
         return _span_error(request, document, "Choose a label of this project.")
@@ -312,10 +303,11 @@ def span_create_view(request: HttpRequest, slug: str, document_id: int) -> HttpR
     return _after_write(request, document, event)
 
 
+@declares(Access.MEMBER)
 @login_required
 @require_POST
 def span_delete_view(request: HttpRequest, span_id: int) -> HttpResponse:
-    span = _get_span_for_user(request, span_id)
+    span = own_span_for(request.user, span_id)
     document = span.document
     event = {
         "spanDeleted": {
@@ -333,10 +325,11 @@ def span_delete_view(request: HttpRequest, span_id: int) -> HttpResponse:
     return _after_write(request, document, event)
 
 
+@declares(Access.MEMBER)
 @login_required
 @require_POST
 def span_relabel_view(request: HttpRequest, span_id: int) -> HttpResponse:
-    span = _get_span_for_user(request, span_id)
+    span = own_span_for(request.user, span_id)
     document = span.document
     label = Label.objects.filter(project=document.project, pk=_form_int(request, "label")).first()
     if label is None:
@@ -350,11 +343,12 @@ def span_relabel_view(request: HttpRequest, span_id: int) -> HttpResponse:
     return _after_write(request, document, event)
 
 
+@declares(Access.MEMBER)
 @login_required
 @require_POST
 def document_status_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
     """The annotator submits their assignment, or skips it with a reason."""
-    document = _get_document_for_user(request, slug, document_id)
+    document = document_for(request.user, slug, document_id, Access.MEMBER)
     _require_assignment(request, document)
     status = request.POST.get("status")
     try:

@@ -1,0 +1,84 @@
+"""The audit log: who created, changed or deleted each span and gold span, and when.
+
+The span and gold-span services call :func:`audit_record` inside the transaction
+of the write it describes, so an event exists exactly when its change was
+committed. Events are append-only (database triggers, migration 0004) and carry
+plain ids and the actor's name, so they outlive what they describe.
+
+``before`` and ``after`` are the states of :func:`span_state` and
+:func:`gold_span_state`: the label id and the offsets (code points ``[start, end)``),
+plus the status of a gold span; ``None`` before a creation and after a deletion.
+"""
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from .models import AuditAction, AuditEvent, GoldSpan, Span
+
+SPAN = "span"
+GOLD_SPAN = "gold_span"
+
+AuditState = dict[str, int | str]
+
+
+def span_state(span: Span) -> AuditState:
+    return {"label": span.label_id, "start": span.start, "end": span.end}
+
+
+def gold_span_state(gold_span: GoldSpan) -> AuditState:
+    return {
+        "label": gold_span.label_id,
+        "start": gold_span.start,
+        "end": gold_span.end,
+        "status": gold_span.status,
+    }
+
+
+def audit_event(
+    *,
+    actor: AbstractBaseUser | None,
+    action: AuditAction,
+    subject: str,
+    obj: Span | GoldSpan,
+    project_id: int,
+    before: AuditState | None,
+    after: AuditState | None,
+) -> AuditEvent:
+    """An unsaved event, for writers that record many at once (``bulk_create``)."""
+    return AuditEvent(
+        actor_id=actor.pk if actor is not None else None,
+        actor_name=actor.get_username() if actor is not None else "",
+        project_id=project_id,
+        document_id=obj.document_id,
+        subject=subject,
+        subject_id=obj.pk,
+        action=action,
+        before=before,
+        after=after,
+    )
+
+
+def audit_record(
+    *,
+    actor: AbstractBaseUser | None,
+    action: AuditAction,
+    subject: str,
+    obj: Span | GoldSpan,
+    before: AuditState | None,
+    after: AuditState | None,
+) -> AuditEvent:
+    """Store one event about ``obj`` (a span or gold span; ``subject`` says which).
+
+    ``actor`` is None for a change no person asked for (a script). ``obj.pk`` must
+    still be set when it has just been deleted: callers record before deleting.
+    """
+    event = audit_event(
+        actor=actor,
+        action=action,
+        subject=subject,
+        obj=obj,
+        project_id=obj.document.project_id,
+        before=before,
+        after=after,
+    )
+    event.save(force_insert=True)
+    return event

@@ -1,0 +1,248 @@
+"""Every htmx write refuses a request without the CSRF token, and GET never writes.
+
+The token is taken from the page, where htmx finds it (``hx-headers`` on
+``<body>``), and sent as ``X-CSRFToken`` with ``HX-Request``, as htmx does.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from test_permissions_walk import ROUTES
+
+from annotator.assignments import assignment_submit
+from annotator.models import (
+    Assignment,
+    AuditEvent,
+    Document,
+    GoldOrigin,
+    GoldSpan,
+    Membership,
+    Project,
+    Span,
+)
+from annotator.spans import span_create
+
+READ_ONLY = {"project-list", "document-list", "guidelines", "annotate", "dashboard", "adjudicate"}
+
+
+@dataclass
+class Scene:
+    alice: User
+    manager: User
+    document: Document
+    alice_span: Span
+    proposal: GoldSpan
+    labels: dict
+
+
+@pytest.fixture
+def scene(project, labels, document, alice, bob, manager) -> Scene:
+    """Alice and bob annotated and submitted; one gold proposal waits for a decision."""
+    start = document.text.find("Sergey Lavrov")
+    spans = {}
+    for user in (alice, bob):
+        spans[user.username], _ = span_create(
+            document=document,
+            annotator=user,
+            label=labels["actor"],
+            start=start,
+            end=start + len("Sergey Lavrov"),
+        )
+    assignment_submit(document=document, annotator=bob)
+    nato = document.text.find("NATO")
+    proposal = GoldSpan.objects.create(
+        document=document,
+        label=labels["actor"],
+        start=nato,
+        end=nato + 4,
+        origin=GoldOrigin.MERGE,
+        merge_rule="exact match by at least 1 of 1 annotators",
+        guidelines_version=1,
+    )
+    return Scene(alice, manager, document, spans["alice"], proposal, labels)
+
+
+@dataclass(frozen=True)
+class Write:
+    name: str
+    who: str  # "alice" or "manager"
+    kwargs: Callable[[Scene], dict]
+    data: Callable[[Scene], dict]
+    prepare: Callable[[Scene], None] = lambda scene: None  # so that the write has work to do
+
+
+def _document(scene: Scene) -> dict:
+    return {"slug": scene.document.project.slug, "document_id": scene.document.pk}
+
+
+def _gold(scene: Scene) -> dict:
+    return {"slug": scene.document.project.slug, "gold_id": scene.proposal.pk}
+
+
+def _project(scene: Scene) -> dict:
+    return {"slug": scene.document.project.slug}
+
+
+def _offsets(scene: Scene, phrase: str) -> dict:
+    start = scene.document.text.find(phrase)
+    return {"start": start, "end": start + len(phrase)}
+
+
+def _nothing(scene: Scene) -> dict:
+    return {}
+
+
+WRITES = [
+    Write(
+        "span-create",
+        "alice",
+        _document,
+        lambda scene: {"label": scene.labels["claim"].pk, **_offsets(scene, "NATO")},
+    ),
+    Write("span-delete", "alice", lambda scene: {"span_id": scene.alice_span.pk}, _nothing),
+    Write(
+        "span-relabel",
+        "alice",
+        lambda scene: {"span_id": scene.alice_span.pk},
+        lambda scene: {"label": scene.labels["claim"].pk},
+    ),
+    Write("document-status", "alice", _document, lambda scene: {"status": "submitted"}),
+    Write(
+        "assignments",
+        "manager",
+        _project,
+        lambda scene: {"annotators_per_document": 1, "pool": [scene.alice.pk]},
+    ),
+    Write(
+        "assignments-distribute",
+        "manager",
+        _project,
+        _nothing,
+        lambda scene: Document.objects.create(
+            project=scene.document.project, title="New", text="Nobody has this one yet."
+        ),
+    ),
+    Write(
+        "assignment-reopen",
+        "manager",
+        lambda scene: {
+            **_project(scene),
+            "assignment_id": Assignment.objects.get(document=scene.document, status="submitted").pk,
+        },
+        _nothing,
+    ),
+    Write("gold-premerge", "manager", _document, lambda scene: {"minimum": 1}),
+    Write("gold-accept-all", "manager", _document, _nothing),
+    Write(
+        "gold-span-create",
+        "manager",
+        _document,
+        lambda scene: {"label": scene.labels["claim"].pk, **_offsets(scene, "January")},
+    ),
+    Write(
+        "gold-status",
+        "manager",
+        _document,
+        lambda scene: {"status": "gold"},
+        lambda scene: GoldSpan.objects.update(status="accepted"),
+    ),
+    Write(
+        "gold-span-adopt",
+        "manager",
+        lambda scene: {**_project(scene), "span_id": scene.alice_span.pk},
+        _nothing,
+    ),
+    Write("gold-span-accept", "manager", _gold, _nothing),
+    Write("gold-span-delete", "manager", _gold, _nothing),
+    Write("gold-span-relabel", "manager", _gold, lambda scene: {"label": scene.labels["claim"].pk}),
+    Write("gold-span-resize", "manager", _gold, lambda scene: _offsets(scene, "NATO will")),
+]
+
+
+def _state() -> list:
+    """Everything a write of these views can change."""
+    return [
+        list(Span.objects.order_by("pk").values_list("pk", "label_id", "start", "end")),
+        list(GoldSpan.objects.order_by("pk").values()),
+        list(Assignment.objects.order_by("pk").values_list("pk", "status", "span_count")),
+        list(Document.objects.order_by("pk").values_list("pk", "gold_status")),
+        list(Project.objects.order_by("pk").values_list("pk", "annotators_per_document")),
+        list(Membership.objects.order_by("pk").values_list("pk", "in_pool")),
+        AuditEvent.objects.count(),
+    ]
+
+
+def _client(scene: Scene, write: Write) -> tuple[Client, str]:
+    """A logged-in client that checks CSRF, and the token its pages carry."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(getattr(scene, write.who))
+    page = client.get(reverse("project-list")).content.decode()
+    headers = re.search(r"hx-headers='([^']+)'", page).group(1)
+    return client, json.loads(headers)["X-CSRFToken"]
+
+
+def _post(scene: Scene, write: Write, **headers: str):
+    client, token = _client(scene, write)
+    url = reverse(write.name, kwargs=write.kwargs(scene))
+    return client.post(url, write.data(scene), HTTP_HX_REQUEST="true", **headers), token
+
+
+@pytest.mark.parametrize("write", WRITES, ids=lambda write: write.name)
+def test_write_without_the_token_is_refused_and_changes_nothing(scene, write):
+    write.prepare(scene)
+    before = _state()
+
+    response, _ = _post(scene, write)
+
+    assert response.status_code == 403
+    assert _state() == before
+
+
+@pytest.mark.parametrize("write", WRITES, ids=lambda write: write.name)
+def test_write_with_a_wrong_token_is_refused(scene, write):
+    write.prepare(scene)
+    before = _state()
+
+    response, _ = _post(scene, write, HTTP_X_CSRFTOKEN="x" * 64)
+
+    assert response.status_code == 403
+    assert _state() == before
+
+
+@pytest.mark.parametrize("write", WRITES, ids=lambda write: write.name)
+def test_write_with_the_token_succeeds(scene, write):
+    write.prepare(scene)
+    before = _state()
+    client, token = _client(scene, write)
+    url = reverse(write.name, kwargs=write.kwargs(scene))
+
+    response = client.post(url, write.data(scene), HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=token)
+
+    assert response.status_code in (200, 302), response.content.decode()[:300]
+    assert _state() != before
+
+
+@pytest.mark.parametrize("write", WRITES, ids=lambda write: write.name)
+def test_get_on_a_write_url_changes_nothing(scene, write):
+    write.prepare(scene)
+    before = _state()
+    client, _ = _client(scene, write)
+
+    response = client.get(reverse(write.name, kwargs=write.kwargs(scene)), write.data(scene))
+
+    # The assignments page shows the form it posts to; every other write refuses GET.
+    assert response.status_code == (200 if write.name == "assignments" else 405)
+    assert _state() == before
+
+
+def test_every_write_of_the_html_views_is_listed():
+    modules = {"annotator.views", "annotator.curation_views"}
+    routed = {route.name for route in ROUTES if route.view.__module__ in modules}
+
+    assert routed - READ_ONLY == {write.name for write in WRITES}
