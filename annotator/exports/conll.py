@@ -31,6 +31,7 @@ from annotator.exports.records import (
 )
 
 DOCSTART = "-DOCSTART-\tO\tO\n\n"
+UNTAGGED = "\tO\tO\n"
 # Each of these characters is always a token of its own (annotator.tokens), so
 # finding them in the text finds the sentence-ending tokens.
 SENTENCE_END = re.compile(r"[.!?]")
@@ -72,13 +73,16 @@ def write_conll(
         text, tokens = document.text, tokenized.tokens
         actor_tags, actor_dropped = iob2_tags(len(tokens), tokenized.aligned, actor_labels)
         content_tags, content_dropped = iob2_tags(len(tokens), tokenized.aligned, content_labels)
-        rows = [
-            f"{text[start:end]}\t{actor}\t{content}\n"
-            for (start, end), actor, content in zip(tokens, actor_tags, content_tags, strict=True)
-        ]
+        # Most tokens are outside every span: give them all the untagged ending, then
+        # rewrite the endings of the few tokens spans cover and of sentence ends.
+        endings = [UNTAGGED] * len(tokens)
+        for first, end, _ in tokenized.aligned:
+            for index in range(first, end):
+                endings[index] = f"\t{actor_tags[index]}\t{content_tags[index]}\n"
         for index in sentence_ends(text, tokens, actor_tags, content_tags):
-            rows[index] += "\n"
-        stream.write((DOCSTART + "".join(rows)).encode("utf-8"))
+            endings[index] += "\n"
+        words = [text[start:end] for start, end in tokens]
+        stream.write((DOCSTART + "".join(map(str.__add__, words, endings))).encode("utf-8"))
         counts += ExportCounts(
             documents=1,
             spans=len(document.spans),

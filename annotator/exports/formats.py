@@ -37,7 +37,7 @@ STREAM_BATCH_DOCUMENTS = 100
 # of tokens, and at the writers' defaults (1,000 documents) a shard or three row
 # groups of Python objects took spaCy to 230 MB and Hugging Face to 520 MB.
 SPACY_SHARD_DOCUMENTS = 250
-HUGGINGFACE_ROWS_PER_GROUP = 200
+HUGGINGFACE_ROWS_PER_GROUP = 100
 
 StreamWriter = Callable[[Iterable[ExportDocument], Sequence[str], BinaryIO, int], ExportCounts]
 DirectoryWriter = Callable[

@@ -43,6 +43,7 @@ from annotator.exports.records import (
 from annotator.exports.splits import SPLIT_NAMES, SplitRatios, assign_split
 
 SPAN_TYPE = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string())])
+SCALAR_COLUMNS = ("id", "title", "text", "source", "meta")
 
 
 def _value(dtype: str) -> dict:
@@ -93,36 +94,98 @@ def arrow_schema(labels: Sequence[str]) -> pa.Schema:
     return schema.with_metadata({"huggingface": json.dumps(info, sort_keys=True)})
 
 
-def _row(document: ExportDocument, labels: Sequence[str]) -> tuple[dict, ExportCounts]:
-    actor_labels, content_labels = layers(labels)
-    tokenized = tokenize_document(document, labels)
-    tokens = tokenized.tokens
-    actor_tags, actor_dropped = iob2_tags(len(tokens), tokenized.aligned, actor_labels)
-    content_tags, content_dropped = iob2_tags(len(tokens), tokenized.aligned, content_labels)
-    actor_index = {name: i for i, name in enumerate(iob2_names(actor_labels))}
-    content_index = {name: i for i, name in enumerate(iob2_names(content_labels))}
-    text = document.text
-    starts, ends = zip(*tokens, strict=True) if tokens else ((), ())
-    row = {
-        "id": document.id,
-        "title": document.title,
-        "text": document.text,
-        "source": document.source,
-        "meta": json.dumps(document.meta, ensure_ascii=False, sort_keys=True),
-        "tokens": [text[start:end] for start, end in tokens],
-        # map/zip run in C: these columns cost a pass over every token of every document.
-        "token_starts": list(starts),
-        "token_ends": list(ends),
-        "ner_tags": list(map(content_index.__getitem__, content_tags)),
-        "actor_tags": list(map(actor_index.__getitem__, actor_tags)),
-        "spans": [
-            {"start": span.start, "end": span.end, "label": span.label} for span in tokenized.spans
-        ],
-    }
-    counts = ExportCounts(
-        1, len(document.spans), tokenized.misaligned, actor_dropped + content_dropped
-    )
-    return row, counts
+class _SplitColumns:
+    """The rows of one split not yet written, column by column.
+
+    List columns are kept flat with their offsets, the layout Arrow stores, so a
+    row group becomes a table without a Python object per row or per token.
+    """
+
+    def __init__(self, labels: Sequence[str]) -> None:
+        actor_labels, content_labels = layers(labels)
+        self.labels = labels
+        self.actor_labels, self.content_labels = actor_labels, content_labels
+        self.actor_index = {name: i for i, name in enumerate(iob2_names(actor_labels))}
+        self.content_index = {name: i for i, name in enumerate(iob2_names(content_labels))}
+        self.clear()
+
+    def clear(self) -> None:
+        self.rows = 0
+        self.scalars: dict[str, list] = {name: [] for name in SCALAR_COLUMNS}
+        self.token_offsets = [0]
+        self.tokens: list[str] = []
+        self.token_starts: list[int] = []
+        self.token_ends: list[int] = []
+        self.ner_tags: list[int] = []
+        self.actor_tags: list[int] = []
+        self.span_offsets = [0]
+        self.span_starts: list[int] = []
+        self.span_ends: list[int] = []
+        self.span_labels: list[str] = []
+
+    def add(self, document: ExportDocument) -> ExportCounts:
+        tokenized = tokenize_document(document, self.labels)
+        tokens, text = tokenized.tokens, document.text
+        actor_tags, actor_dropped = iob2_tags(len(tokens), tokenized.aligned, self.actor_labels)
+        content_tags, content_dropped = iob2_tags(
+            len(tokens), tokenized.aligned, self.content_labels
+        )
+        for name, value in zip(
+            SCALAR_COLUMNS,
+            (
+                document.id,
+                document.title,
+                text,
+                document.source,
+                json.dumps(document.meta, ensure_ascii=False, sort_keys=True),
+            ),
+            strict=True,
+        ):
+            self.scalars[name].append(value)
+        self.tokens += [text[start:end] for start, end in tokens]
+        self.token_offsets.append(len(self.tokens))
+        if tokens:
+            starts, ends = zip(*tokens, strict=True)
+            self.token_starts += starts
+            self.token_ends += ends
+        # map() runs in C: these columns cost a pass over every token of every document.
+        self.ner_tags += map(self.content_index.__getitem__, content_tags)
+        self.actor_tags += map(self.actor_index.__getitem__, actor_tags)
+        for span in tokenized.spans:
+            self.span_starts.append(span.start)
+            self.span_ends.append(span.end)
+            self.span_labels.append(span.label)
+        self.span_offsets.append(len(self.span_starts))
+        self.rows += 1
+        return ExportCounts(
+            1, len(document.spans), tokenized.misaligned, actor_dropped + content_dropped
+        )
+
+    def table(self, schema: pa.Schema) -> pa.Table:
+        token_offsets = pa.array(self.token_offsets, pa.int32())
+
+        def token_list(values: list, value_type: pa.DataType) -> pa.ListArray:
+            return pa.ListArray.from_arrays(token_offsets, pa.array(values, value_type))
+
+        spans = pa.StructArray.from_arrays(
+            [
+                pa.array(self.span_starts, pa.int64()),
+                pa.array(self.span_ends, pa.int64()),
+                pa.array(self.span_labels, pa.string()),
+            ],
+            fields=list(SPAN_TYPE),
+        )
+        columns = [
+            pa.array(self.scalars[name], schema.field(name).type) for name in SCALAR_COLUMNS
+        ] + [
+            token_list(self.tokens, pa.string()),
+            token_list(self.token_starts, pa.int64()),
+            token_list(self.token_ends, pa.int64()),
+            token_list(self.ner_tags, pa.int64()),
+            token_list(self.actor_tags, pa.int64()),
+            pa.ListArray.from_arrays(pa.array(self.span_offsets, pa.int32()), spans),
+        ]
+        return pa.Table.from_arrays(columns, schema=schema)
 
 
 def write_huggingface(
@@ -145,24 +208,24 @@ def write_huggingface(
         raise FileExistsError(f"{directory} is not empty")
     schema = arrow_schema(labels)
     counts = {name: ExportCounts() for name in SPLIT_NAMES}
-    buffers: dict[str, list[dict]] = {name: [] for name in SPLIT_NAMES}
+    buffers = {name: _SplitColumns(labels) for name in SPLIT_NAMES}
     # Opened on a split's first rows: ``datasets`` refuses a split file with no rows.
     writers: dict[str, pq.ParquetWriter] = {}
 
     def flush(name: str) -> None:
-        if buffers[name]:
+        if buffers[name].rows:
             if name not in writers:
                 writers[name] = pq.ParquetWriter(directory / f"{name}.parquet", schema)
-            writers[name].write_table(pa.Table.from_pylist(buffers[name], schema=schema))
-            buffers[name] = []
+            writers[name].write_table(buffers[name].table(schema))
+            buffers[name].clear()
+            # Arrow's allocator keeps freed row groups for reuse; give them back.
+            pa.default_memory_pool().release_unused()
 
     try:
         for document in documents:
             name = assign_split(document.id, seed, ratios)
-            row, row_counts = _row(document, labels)
-            buffers[name].append(row)
-            counts[name] += row_counts
-            if len(buffers[name]) >= rows_per_group:
+            counts[name] += buffers[name].add(document)
+            if buffers[name].rows >= rows_per_group:
                 flush(name)
         for name in SPLIT_NAMES:
             flush(name)

@@ -26,17 +26,19 @@ from typing import BinaryIO
 from annotator.exports.records import ExportCounts, ExportDocument, checked_spans
 
 RESERVED_META_KEYS = ("source", "span_annotators")
+# One encoder for every line: json.dumps builds a new one per call when given options.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
 def _line(record: dict) -> bytes:
-    return (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+    return (_ENCODER.encode(record) + "\n").encode("utf-8")
 
 
 def write_doccano_jsonl(
     documents: Iterable[ExportDocument], labels: Sequence[str], stream: BinaryIO
 ) -> ExportCounts:
     """Write one ``{"id", "title", "text", "label", "meta"}`` line per document."""
-    counts = ExportCounts()
+    written = spans_written = 0
     for document in documents:
         spans = checked_spans(document, labels)
         clash = [key for key in RESERVED_META_KEYS if key in document.meta]
@@ -53,8 +55,9 @@ def write_doccano_jsonl(
             "meta": meta,
         }
         stream.write(_line(record))
-        counts += ExportCounts(documents=1, spans=len(spans))
-    return counts
+        written += 1
+        spans_written += len(spans)
+    return ExportCounts(documents=written, spans=spans_written)
 
 
 def write_doccano_entities_jsonl(

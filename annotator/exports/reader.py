@@ -12,11 +12,14 @@ and memory holds one chunk, whatever the corpus size.
 Span sources are the functions in :data:`SOURCES`: each takes the ids of the
 documents wanted (a list or a subquery) and the annotator, and returns a
 queryset of dicts with the keys ``document_id``, ``start``, ``end``,
-``label_name`` and ``annotator_name`` (``None`` for gold). Gold export means
-replacing :func:`gold_spans` with a query of ``GoldSpan`` in this shape (with
-``annotator_name=Value(None)``), and restricting a gold selection to the
-adjudicated documents, so that a document nobody adjudicated is not exported
-as one without spans. Offsets are code points, half-open ``[start, end)``.
+``label_name`` and ``annotator_name`` (``None`` for gold). Offsets are code
+points, half-open ``[start, end)``.
+
+Gold (the default source) is the accepted gold spans of the documents whose
+gold status is *gold*: a gold selection holds only those documents, so that a
+document nobody finished adjudicating is not exported as one without spans, and
+a proposal nobody accepted never passes for gold. Gold spans carry no
+provenance (annotators, merge rule, curator) into an export.
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -24,10 +27,10 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from django.contrib.auth.models import User
-from django.db.models import Count, F, QuerySet
+from django.db.models import CharField, Count, F, QuerySet, Value
 
 from annotator.exports.records import ExportDocument, ExportSpan
-from annotator.models import Document, Project, Span
+from annotator.models import Document, GoldSpan, GoldSpanStatus, GoldStatus, Project, Span
 
 DEFAULT_CHUNK_SIZE = 1000
 SPAN_FIELDS = ("document_id", "start", "end", "label_name", "annotator_name")
@@ -52,15 +55,21 @@ def one_annotator_spans(document_ids: Iterable[int] | QuerySet, annotator: User 
 
 
 def gold_spans(document_ids: Iterable[int] | QuerySet, annotator: User | None) -> QuerySet:
-    # Gold export is not wired to adjudication yet; an empty or stand-in result
-    # would pass for a gold standard, which is worse than an error.
-    raise ExportError(
-        "Gold spans are not available for export yet: no adjudicated document can be "
-        "read. Export the annotators' spans instead."
+    """Accepted gold spans only; the selection keeps the documents to gold ones."""
+    return GoldSpan.objects.filter(
+        document_id__in=document_ids, status=GoldSpanStatus.ACCEPTED
+    ).values(
+        "document_id",
+        "start",
+        "end",
+        label_name=F("label__name"),
+        annotator_name=Value(None, output_field=CharField()),
     )
 
 
 SpanSource = Callable[[Iterable[int] | QuerySet, User | None], QuerySet]
+
+DEFAULT_SOURCE = "gold"
 
 #: Source name -> function giving the spans of some documents (see module docstring).
 SOURCES: dict[str, SpanSource] = {
@@ -73,6 +82,8 @@ SOURCES: dict[str, SpanSource] = {
 @dataclass(frozen=True, eq=False)
 class Selection:
     """What to export: a project's documents (all, or those of ``documents``) and a span source.
+
+    A ``"gold"`` selection holds only the documents whose gold status is gold.
 
     ``annotator`` is required by, and only allowed with, the ``"annotator"``
     source, and must be a member of the project.
@@ -99,6 +110,8 @@ class Selection:
         documents = Document.objects.filter(project=self.project)
         if self.documents is not None:
             documents = documents.filter(pk__in=self.documents.values("pk"))
+        if self.source == "gold":
+            documents = documents.filter(gold_status=GoldStatus.GOLD)
         return documents
 
     def spans(self, document_ids: Iterable[int] | QuerySet) -> QuerySet:
@@ -132,6 +145,19 @@ def count_selection(selection: Selection) -> SelectionCounts:
     for name, spans in grouped:
         per_label[name] = spans
     return SelectionCounts(documents.count(), sum(per_label.values()), per_label)
+
+
+def checked_counts(selection: Selection) -> SelectionCounts:
+    """:func:`count_selection`, refusing a selection without documents with the reason."""
+    counts = count_selection(selection)
+    if counts.documents == 0:
+        if selection.source == "gold":
+            raise ExportError(
+                "No document of this project is gold yet: adjudicate documents and mark "
+                "them gold, or export the annotators' spans instead."
+            )
+        raise ExportError("There are no documents to export in this selection.")
+    return counts
 
 
 def read_documents(

@@ -54,7 +54,13 @@ def words_and_spaces(text: str, tokens: Sequence[tuple[int, int]]) -> tuple[list
 
     position = 0
     for start, end in tokens:
-        add_whitespace(text[position:start])
+        if start > position:
+            gap = text[position:start]
+            # The common case, one space after a word, inline: this loop runs per token.
+            if gap == " " and words and not spaces[-1] and not words[-1].isspace():
+                spaces[-1] = True
+            else:
+                add_whitespace(gap)
         words.append(text[start:end])
         spaces.append(False)
         position = end
@@ -89,14 +95,16 @@ def to_doc(nlp: spacy.language.Language, tokenized: TokenizedDocument) -> tuple[
 def cache_msgpack_plugins() -> None:
     """Look srsly's msgpack plugins up once per process instead of on every pack.
 
-    srsly finds them through package entry points, scanning every installed
-    distribution each time it creates a packer, and ``DocBin.add`` packs
-    three times per document: that scan was a quarter of this writer's time.
-    Installed packages do not change while we run, so the answer can be kept.
+    srsly finds them by scanning every installed distribution's entry points
+    and catalogue's whole global registry each time it creates a packer, and
+    ``DocBin.add`` packs three times per document: the entry point scan was a
+    quarter of this writer's time, the registry scan another seventh. Installed
+    packages do not change while we run, and the plugins register themselves
+    when imported (before the first export), so the answer can be kept.
     """
     for registry in (srsly.msgpack.msgpack_encoders, srsly.msgpack.msgpack_decoders):
-        if not hasattr(registry.get_entry_points, "cache_info"):
-            registry.get_entry_points = cache(registry.get_entry_points)
+        if not hasattr(registry.get_all, "cache_info"):
+            registry.get_all = cache(registry.get_all)
 
 
 def _batches(items: Iterable[ExportDocument], size: int) -> Iterator[list[ExportDocument]]:

@@ -10,10 +10,11 @@ from tqdm import tqdm
 
 from annotator.exports.formats import FORMATS, get_format, write_export
 from annotator.exports.reader import (
+    DEFAULT_SOURCE,
     SOURCES,
     ExportError,
     Selection,
-    count_selection,
+    checked_counts,
     export_labels,
     read_documents,
 )
@@ -24,8 +25,9 @@ from annotator.models import Project
 
 class Command(BaseCommand):
     help = (
-        "Export a project's documents and spans in one format. spaCy and Hugging Face "
-        "write a directory at --out, the other formats a file. Nothing is written on error."
+        "Export a project's documents and spans (gold by default) in one format. spaCy and "
+        "Hugging Face write a directory at --out, the other formats a file. Nothing is "
+        "written on error."
     )
 
     def add_arguments(self, parser) -> None:
@@ -33,7 +35,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--format", required=True, dest="export_format", help=", ".join(FORMATS)
         )
-        parser.add_argument("--source", required=True, help=", ".join(SOURCES))
+        parser.add_argument(
+            "--source",
+            default=DEFAULT_SOURCE,
+            help=f"{', '.join(SOURCES)}; default {DEFAULT_SOURCE}",
+        )
         parser.add_argument("--annotator", help="username, with --source annotator")
         parser.add_argument("--out", required=True, type=Path, help="file or directory to create")
         parser.add_argument("--seed", default="0", help="seed of the train/validation/test split")
@@ -51,11 +57,9 @@ class Command(BaseCommand):
             export_format = get_format(options["export_format"])
             ratios = SplitRatios(options["train"], options["validation"], options["test"])
             selection = Selection(project, options["source"], self._annotator(options))
-            counts = count_selection(selection)
+            counts = checked_counts(selection)
         except (ExportError, ValueError) as error:
             raise CommandError(f"{error} Nothing was written.") from None
-        if counts.documents == 0:
-            raise CommandError("The selection has no documents. Nothing was written.")
         if out.exists():
             raise CommandError(f"{out} exists. Nothing was written.")
         if not out.parent.is_dir():

@@ -1,0 +1,296 @@
+"""Releases: immutable, numbered snapshots of a project's gold data, stored as one zip.
+
+:func:`release_create` writes every chosen format from the gold selection into
+a scratch directory, then the dataset card (``README.md``, see
+:mod:`annotator.exports.card`) and the manifest (``release.json``), zips it
+all, stores the zip through Django's default storage and inserts the
+:class:`~annotator.models.Release` row, which the database refuses to update.
+
+Layout of the zip, every entry under ``<slug>-v<version>/``::
+
+    README.md  release.json  data/jsonl.jsonl  data/doccano-entities.jsonl
+    data/conll.conll  data/w3c.jsonl  data/brat.zip  data/spacy/00000.spacy ...
+    data/huggingface/train.parquet ...
+
+Reproducible to the byte: entries are sorted by name and carry a fixed time,
+and the data files depend only on the gold data, labels, seed and ratios, never
+on the release time, author or version (those go into ``README.md`` and
+``release.json`` only). ``release.json`` and ``Release.files`` give the SHA-256
+of every file but ``release.json`` itself, keyed by its path under the folder.
+"""
+
+import hashlib
+import json
+import shutil
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import count
+from pathlib import Path
+from typing import BinaryIO
+
+from django.contrib.auth.models import User
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from annotator.exports.card import dataset_card, detect_languages
+from annotator.exports.formats import FORMATS, ExportFormat, get_format, write_export
+from annotator.exports.reader import (
+    ExportError,
+    Selection,
+    checked_counts,
+    export_labels,
+    read_documents,
+)
+from annotator.exports.records import ZIP_DATE_TIME, ExportDocument
+from annotator.exports.splits import SPLIT_NAMES, SplitRatios, assign_split
+from annotator.models import Project, ProjectAgreement, Release
+
+DEFAULT_LICENSE = "other"
+DATA_FOLDER = "data"
+CARD_NAME = "README.md"
+MANIFEST_NAME = "release.json"
+#: Documents whose texts the language detection reads.
+LANGUAGE_SAMPLE = 200
+#: Attempts at the next version number where the database cannot lock the project (SQLite).
+VERSION_ATTEMPTS = 3
+# Already compressed: stored as they are rather than deflated again.
+STORED_SUFFIXES = frozenset({".zip", ".parquet", ".spacy"})
+
+#: Wraps each format's stream of documents, e.g. in a progress bar: (format name, documents).
+Progress = Callable[[str, Iterable[ExportDocument]], Iterable[ExportDocument]]
+
+
+@dataclass
+class GoldTally:
+    """Documents and spans per label and split, counted while the first format is written."""
+
+    labels: Sequence[str]
+    seed: str
+    ratios: SplitRatios
+    document_ids: list[int] = field(default_factory=list)
+    documents: Counter = field(default_factory=Counter)
+    spans: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in SPLIT_NAMES})
+
+    def counting(self, documents: Iterable[ExportDocument]) -> Iterator[ExportDocument]:
+        for document in documents:
+            split = assign_split(document.id, self.seed, self.ratios)
+            self.document_ids.append(document.id)
+            self.documents[split] += 1
+            self.spans[split].update(span.label for span in document.spans)
+            yield document
+
+    def as_dict(self) -> dict:
+        return {
+            "documents": {split: self.documents[split] for split in SPLIT_NAMES},
+            "spans": {
+                split: {label: self.spans[split][label] for label in self.labels}
+                for split in SPLIT_NAMES
+            },
+            "labels": {
+                label: sum(self.spans[split][label] for split in SPLIT_NAMES)
+                for label in self.labels
+            },
+        }
+
+
+def data_path(export_format: ExportFormat) -> str:
+    """Where a format's file (or directory) sits in the release folder."""
+    if export_format.directory_writer is not None:
+        return f"{DATA_FOLDER}/{export_format.name}"
+    return f"{DATA_FOLDER}/{export_format.name}{export_format.extension}"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder``, keyed by POSIX path relative to it, sorted."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return {path.relative_to(folder).as_posix(): file_sha256(path) for path in files}
+
+
+def zip_release(folder: Path, stream: BinaryIO, *, prefix: str) -> None:
+    """Zip ``folder`` under ``prefix/``: sorted names, fixed times, so the same files give
+    the same bytes. Text is deflated; files already compressed are stored."""
+    with zipfile.ZipFile(stream, "w") as archive:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(
+                f"{prefix}/{path.relative_to(folder).as_posix()}", date_time=ZIP_DATE_TIME
+            )
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            if path.suffix not in STORED_SUFFIXES:
+                info.compress_type = zipfile.ZIP_DEFLATED
+            with path.open("rb") as source, archive.open(info, "w", force_zip64=True) as target:
+                shutil.copyfileobj(source, target, 1 << 20)
+
+
+def chosen_formats(names: Iterable[str] | None) -> list[ExportFormat]:
+    """The formats named (all by default), each once, in the order of ``FORMATS``."""
+    if names is None:
+        return list(FORMATS.values())
+    wanted = {get_format(name).name for name in names}
+    if not wanted:
+        raise ExportError("Choose at least one format for the release.")
+    return [export_format for name, export_format in FORMATS.items() if name in wanted]
+
+
+def _languages(selection: Selection) -> list[str]:
+    texts = selection.document_queryset().order_by("pk").values_list("text", flat=True)
+    return detect_languages(text[:3000] for text in texts[:LANGUAGE_SAMPLE])
+
+
+def _agreement(project: Project) -> dict | None:
+    return (
+        ProjectAgreement.objects.filter(project=project).values_list("summary", flat=True).first()
+    )
+
+
+def release_create(
+    *,
+    project: Project,
+    author: User,
+    formats: Iterable[str] | None = None,
+    seed: str = "0",
+    ratios: SplitRatios | None = None,
+    license: str = DEFAULT_LICENSE,
+    languages: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> Release:
+    """Build, store and record the next release of the project's gold data.
+
+    ``formats`` are names from ``FORMATS`` (default: all). ``license`` is the
+    card's licence identifier (Hugging Face ``license`` values, e.g.
+    ``cc-by-4.0``); the project records none, so it defaults to ``"other"``.
+    ``languages`` are ISO 639-1 codes; by default they are detected from the
+    texts of the first gold documents. ``progress`` wraps each format's stream
+    of documents (the command shows a progress bar with it).
+
+    Raises :class:`ExportError`, with nothing stored and no row written, for an
+    unknown format or a project without gold documents.
+    """
+    export_formats = chosen_formats(formats)
+    ratios = ratios or SplitRatios()
+    selection = Selection(project, "gold")
+    checked_counts(selection)
+    labels = export_labels(project)
+    tally = GoldTally(labels, str(seed), ratios)
+    with tempfile.TemporaryDirectory(prefix="release-") as scratch:
+        folder = Path(scratch) / "release"
+        (folder / DATA_FOLDER).mkdir(parents=True)
+        written = {}
+        for number, export_format in enumerate(export_formats):
+            documents: Iterable[ExportDocument] = read_documents(selection)
+            if number == 0:
+                documents = tally.counting(documents)
+            if progress is not None:
+                documents = progress(export_format.name, documents)
+            counts = write_export(
+                export_format,
+                documents,
+                labels,
+                folder / data_path(export_format),
+                seed=str(seed),
+                ratios=ratios,
+            )
+            written[export_format.name] = {
+                "title": export_format.title,
+                "path": data_path(export_format),
+                "documents": counts.documents,
+                "spans": counts.spans,
+                "misaligned_spans": counts.misaligned_spans,
+                "overlapping_spans": counts.overlapping_spans,
+            }
+        manifest = {
+            "project": {"name": project.name, "slug": project.slug},
+            "author": author.get_username(),
+            "source": selection.source,
+            "labels": labels,
+            "languages": list(languages) if languages else _languages(selection),
+            "license": license,
+            "formats": written,
+            "splits": {"seed": str(seed), "ratios": _ratios(ratios)},
+            "counts": tally.as_dict(),
+            "agreement": _agreement(project),
+            "guidelines_version": project.guidelines_version,
+            "documents": tally.document_ids,
+        }
+        data_files = checksums(folder)
+        for attempt in count(1):
+            try:
+                return _store(project, author, folder, manifest, data_files)
+            except IntegrityError:
+                # Another release took the version between our read and insert.
+                if attempt == VERSION_ATTEMPTS:
+                    raise
+
+
+def _ratios(ratios: SplitRatios) -> dict[str, float]:
+    return {"train": ratios.train, "validation": ratios.validation, "test": ratios.test}
+
+
+def _store(
+    project: Project, author: User, folder: Path, manifest: dict, data_files: dict[str, str]
+) -> Release:
+    """Number, card, manifest, zip and row, in one transaction with the project locked.
+
+    The stored zip is deleted again if anything after storing it fails.
+    """
+    stored_name = None
+    try:
+        with transaction.atomic():
+            locked = Project.objects.select_for_update().get(pk=project.pk)
+            previous = locked.releases.aggregate(latest=Max("version"))["latest"] or 0
+            version = previous + 1
+            created = timezone.now()
+            manifest = {"version": version, "created": created.isoformat(), **manifest}
+            (folder / CARD_NAME).write_text(
+                dataset_card(manifest, description=project.description), encoding="utf-8"
+            )
+            files = {**data_files, CARD_NAME: file_sha256(folder / CARD_NAME)}
+            manifest["files"] = dict(sorted(files.items()))
+            (folder / MANIFEST_NAME).write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                encoding="utf-8",
+            )
+            stem = f"{project.slug}-v{version}"
+            with tempfile.TemporaryFile() as archive:
+                zip_release(folder, archive, prefix=stem)
+                archive.seek(0)
+                archive_sha256 = hashlib.file_digest(archive, "sha256").hexdigest()
+                archive.seek(0)
+                release = Release(
+                    project=project,
+                    version=version,
+                    author=author,
+                    source=manifest["source"],
+                    formats=list(manifest["formats"]),
+                    splits=manifest["splits"],
+                    document_ids=manifest["documents"],
+                    counts=manifest["counts"],
+                    agreement=manifest["agreement"],
+                    guidelines_version=manifest["guidelines_version"],
+                    files=manifest["files"],
+                    archive_sha256=archive_sha256,
+                )
+                release.archive.save(f"{stem}.zip", File(archive), save=False)
+                stored_name = release.archive.name
+            release.save(force_insert=True)
+        stored_name = None
+        return release
+    finally:
+        # The card and manifest are written again, with the next version, on a retry.
+        if stored_name is not None:
+            Release.archive.field.storage.delete(stored_name)
+        for name in (CARD_NAME, MANIFEST_NAME):
+            (folder / name).unlink(missing_ok=True)

@@ -1,0 +1,565 @@
+"""Releases of gold data: the zip, its card and manifest, reproducible checksums, write-once
+rows, version numbers, storage, and who may create and download them."""
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, transaction
+from django.urls import reverse
+
+from annotator.exports.formats import FORMATS
+from annotator.exports.reader import ExportError
+from annotator.exports.releases import release_create
+from annotator.exports.splits import SplitRatios
+from annotator.gold import gold_span_create, gold_span_resize, gold_status_set
+from annotator.models import (
+    Document,
+    GoldStatus,
+    Membership,
+    ProjectAgreement,
+    Release,
+    Role,
+)
+
+DATASHEET_SECTIONS = [
+    "## Motivation",
+    "## Composition",
+    "## Collection process",
+    "## Labelling and agreement",
+    "## Uses",
+    "## Distribution",
+    "## Maintenance",
+]
+DATA_FILES = {
+    "jsonl": "data/jsonl.jsonl",
+    "doccano-entities": "data/doccano-entities.jsonl",
+    "conll": "data/conll.conll",
+    "w3c": "data/w3c.jsonl",
+    "brat": "data/brat.zip",
+    "spacy": "data/spacy/00000.spacy",
+    "huggingface": "data/huggingface/",
+}
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def curator(project) -> User:
+    user = User.objects.create_user("cora", password="password")
+    Membership.objects.create(project=project, user=user, role=Role.CURATOR)
+    return user
+
+
+@pytest.fixture
+def gold_documents(project, labels, curator, document) -> list[Document]:
+    """Four gold documents (the emoji one included) with accepted gold spans."""
+    documents = [document] + [
+        Document.objects.create(
+            project=project, title=f"Talks {n}", text=f"NATO envoy {n} said talks resume.\n"
+        )
+        for n in range(3)
+    ]
+    for item in documents:
+        start = item.text.index("NATO")
+        gold_span_create(
+            document=item, label=labels["actor"], start=start, end=start + 4, curator=curator
+        )
+        start = item.text.index("said") if "said" in item.text else 0
+        gold_span_create(
+            document=item, label=labels["claim"], start=start, end=start + 4, curator=curator
+        )
+        gold_status_set(document=item, status=GoldStatus.GOLD)
+    return documents
+
+
+def stored_files(media_root: Path) -> list[Path]:
+    return [p for p in media_root.rglob("*") if p.is_file()] if media_root.exists() else []
+
+
+def archive_of(release: Release) -> zipfile.ZipFile:
+    with release.archive.open("rb") as stream:
+        return zipfile.ZipFile(io.BytesIO(stream.read()))
+
+
+def data_checksums(release: Release) -> dict[str, str]:
+    return {path: sha for path, sha in release.files.items() if path.startswith("data/")}
+
+
+def test_release_zip_holds_every_format_card_and_manifest(project, manager, gold_documents):
+    ProjectAgreement.objects.create(
+        project=project,
+        documents=2,
+        summary={
+            "documents": 2,
+            "annotators": ["alice", "bob"],
+            "span_f1": {
+                "exact": {"overall": {"micro": {"value": 0.75, "reason": None}, "labels": {}}}
+            },
+            "token": {},
+            "unitized_alpha": {"overall": {"value": None, "reason": "no variation"}},
+        },
+    )
+
+    release = release_create(project=project, author=manager, seed="7")
+
+    archive = archive_of(release)
+    names = archive.namelist()
+    assert names == sorted(names)
+    assert all(name.startswith("talks-v1/") for name in names)
+    assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
+    relative = [name.removeprefix("talks-v1/") for name in names]
+    for path in DATA_FILES.values():
+        assert any(name.startswith(path) for name in relative), path
+    manifest = json.loads(archive.read("talks-v1/release.json"))
+    assert manifest["version"] == 1 and manifest["author"] == "mona"
+    assert manifest["documents"] == sorted(d.pk for d in gold_documents)
+    assert manifest["counts"]["labels"] == {"claim": 4, "threat": 0, "proposal": 0, "actor": 4}
+    assert sum(manifest["counts"]["documents"].values()) == 4
+    assert manifest["guidelines_version"] == project.guidelines_version
+    assert manifest["agreement"]["span_f1"]["exact"]["overall"]["micro"]["value"] == 0.75
+    assert set(manifest["formats"]) == set(FORMATS)
+    # Every file but the manifest itself, with its sha256, as stored in the row.
+    assert set(manifest["files"]) == set(relative) - {"release.json"}
+    for path, sha256 in manifest["files"].items():
+        assert hashlib.sha256(archive.read(f"talks-v1/{path}")).hexdigest() == sha256
+    assert release.files == manifest["files"]
+    assert release.document_ids == manifest["documents"]
+    assert release.counts == manifest["counts"]
+    with release.archive.open("rb") as stream:
+        assert hashlib.sha256(stream.read()).hexdigest() == release.archive_sha256
+
+
+def test_dataset_card_has_yaml_header_and_datasheet_sections(project, manager, gold_documents):
+    release = release_create(project=project, author=manager, license="cc-by-4.0")
+
+    card = archive_of(release).read("talks-v1/README.md").decode("utf-8")
+
+    assert card.startswith("---\n")
+    header = yaml.safe_load(card.split("---\n")[1])
+    assert header["license"] == "cc-by-4.0"
+    assert header["language"] == ["en"]
+    assert header["task_categories"] == ["token-classification"]
+    assert header["size_categories"] == ["n<1K"]
+    assert header["labels"] == ["claim", "threat", "proposal", "actor"]
+    features = {f["name"]: f for f in header["dataset_info"]["features"]}
+    assert features["ner_tags"]["sequence"]["class_label"]["names"] == {
+        "0": "O",
+        "1": "B-claim",
+        "2": "I-claim",
+        "3": "B-threat",
+        "4": "I-threat",
+        "5": "B-proposal",
+        "6": "I-proposal",
+    }
+    data_files = header["configs"][0]["data_files"]
+    assert all(entry["path"].startswith("data/huggingface/") for entry in data_files)
+    positions = [card.index(section) for section in DATASHEET_SECTIONS]
+    assert positions == sorted(positions)
+    assert "No agreement figures were computed" in card
+    assert "two releases of unchanged data have data files with the same SHA-256" in card
+
+
+def test_license_defaults_to_other(project, manager, gold_documents):
+    release = release_create(project=project, author=manager, formats=["jsonl"])
+
+    card = archive_of(release).read("talks-v1/README.md").decode("utf-8")
+    assert yaml.safe_load(card.split("---\n")[1])["license"] == "other"
+
+
+def test_agreement_figures_undefined_give_their_reasons(project, manager, gold_documents):
+    ProjectAgreement.objects.create(
+        project=project,
+        summary={
+            "documents": 1,
+            "annotators": ["alice"],
+            "span_f1": {},
+            "token": {
+                "content": {
+                    "cohen_kappa": {"mean": {"value": None, "reason": "fewer than two annotators"}},
+                    "fleiss_kappa": {"value": 0.5, "reason": None},
+                    "krippendorff_alpha": {"value": None, "reason": "no tokens"},
+                }
+            },
+        },
+    )
+
+    release = release_create(project=project, author=manager, formats=["jsonl"])
+
+    card = archive_of(release).read("talks-v1/README.md").decode("utf-8")
+    assert "| Fleiss' kappa, content tokens | 0.500 |" in card
+    assert "undefined (fewer than two annotators)" in card
+    assert "| Krippendorff's alpha, content tokens | undefined (no tokens) |" in card
+
+
+def test_two_releases_of_unchanged_data_have_the_same_data_checksums(
+    project, manager, gold_documents
+):
+    first = release_create(project=project, author=manager)
+    second = release_create(project=project, author=manager)
+
+    assert (first.version, second.version) == (1, 2)
+    assert data_checksums(first) == data_checksums(second)
+    assert len(data_checksums(first)) >= len(FORMATS)
+    # The card names the version and time, so it differs; the data files do not.
+    assert first.files["README.md"] != second.files["README.md"]
+
+
+def test_changing_one_gold_span_changes_the_checksums(project, manager, curator, gold_documents):
+    first = release_create(project=project, author=manager)
+    changed = gold_documents[1]
+    gold_status_set(document=changed, status=GoldStatus.IN_PROGRESS)
+    gold_span = changed.gold_spans.get(label__name="actor")
+    gold_span_resize(
+        gold_span=gold_span, start=gold_span.start, end=gold_span.end + 6, curator=curator
+    )
+    gold_status_set(document=changed, status=GoldStatus.GOLD)
+
+    second = release_create(project=project, author=manager)
+
+    before, after = data_checksums(first), data_checksums(second)
+    for path in ("data/jsonl.jsonl", "data/conll.conll", "data/w3c.jsonl", "data/brat.zip"):
+        assert before[path] != after[path], path
+    assert before["data/spacy/00000.spacy"] != after["data/spacy/00000.spacy"]
+
+
+def test_release_row_refuses_updates(project, manager, gold_documents):
+    release = release_create(project=project, author=manager, formats=["jsonl"])
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Release.objects.filter(pk=release.pk).update(version=99)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        release.save()
+    assert Release.objects.get(pk=release.pk).version == 1
+
+
+def test_versions_increase_per_project(project, manager, gold_documents):
+    versions = [
+        release_create(project=project, author=manager, formats=["conll"]).version for _ in range(3)
+    ]
+
+    assert versions == [1, 2, 3]
+    assert list(project.releases.values_list("version", flat=True)) == [3, 2, 1]
+
+
+def test_archive_is_stored_under_media_root(project, manager, gold_documents, media_root):
+    release = release_create(project=project, author=manager, formats=["jsonl", "brat"])
+
+    assert release.archive.name == "releases/talks-v1.zip"
+    assert stored_files(media_root) == [media_root / "releases" / "talks-v1.zip"]
+    assert release.formats == ["jsonl", "brat"]
+
+
+@pytest.mark.parametrize(
+    ("formats", "message"),
+    [(["xml"], "Unknown export format 'xml'"), ([], "Choose at least one format")],
+)
+def test_bad_formats_write_nothing(project, manager, gold_documents, media_root, formats, message):
+    with pytest.raises(ExportError, match=message):
+        release_create(project=project, author=manager, formats=formats)
+
+    assert not Release.objects.exists()
+    assert stored_files(media_root) == []
+
+
+def test_no_gold_documents_write_nothing(project, manager, document, media_root):
+    with pytest.raises(ExportError, match="No document of this project is gold yet"):
+        release_create(project=project, author=manager)
+
+    assert not Release.objects.exists()
+    assert stored_files(media_root) == []
+
+
+def test_splits_follow_seed_and_ratios(project, manager, gold_documents):
+    release = release_create(
+        project=project,
+        author=manager,
+        formats=["huggingface"],
+        ratios=SplitRatios(1.0, 0.0, 0.0),
+    )
+
+    assert release.counts["documents"] == {"train": 4, "validation": 0, "test": 0}
+    assert release.splits == {
+        "seed": "0",
+        "ratios": {"train": 1.0, "validation": 0.0, "test": 0.0},
+    }
+    assert set(release.files) == {"README.md", "data/huggingface/train.parquet"}
+
+
+# The HTML views.
+
+
+def create_url() -> str:
+    return reverse("release-create", args=["talks"])
+
+
+def download_url(version: int = 1) -> str:
+    return reverse("release-download", args=["talks", version])
+
+
+@pytest.mark.parametrize("role", ["manager", "curator"])
+def test_managers_and_curators_create_releases_on_the_page(client, request, role, gold_documents):
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+
+    response = client.post(
+        create_url(),
+        {"formats": ["jsonl", "conll"], "train": "0.8"}
+        | {"validation": "0.1", "test": "0.1", "seed": "0", "license": "cc-by-4.0"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("export", args=["talks"]) + "#releases"
+    release = Release.objects.get()
+    assert release.author == user and release.formats == ["jsonl", "conll"]
+    page = client.get(reverse("export", args=["talks"])).content.decode()
+    assert download_url(1) in page and "talks-v1.zip" in page
+
+
+RELEASE_FORM = {"formats": ["jsonl"], "train": "0.8", "validation": "0.1", "test": "0.1"}
+RELEASE_FORM |= {"seed": "0", "license": "other"}
+
+
+def test_annotator_outsider_and_anonymous_cannot_create(
+    client, alice, charlie, gold_documents, media_root
+):
+    client.force_login(alice)
+    assert client.post(create_url(), RELEASE_FORM).status_code == 403
+    client.force_login(charlie)
+    assert client.post(create_url(), RELEASE_FORM).status_code == 404
+    client.logout()
+    response = client.post(create_url(), RELEASE_FORM)
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+    assert not Release.objects.exists()
+    assert stored_files(media_root) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"formats": ["xml"]}, "Select a valid choice. xml is not one of the available choices."),
+        ({"train": "0.5"}, "Split ratios must sum to 1"),
+    ],
+)
+def test_bad_release_form_is_400_and_writes_nothing(
+    client, manager, gold_documents, media_root, change, message
+):
+    client.force_login(manager)
+
+    response = client.post(create_url(), RELEASE_FORM | change)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Release.objects.exists()
+    assert stored_files(media_root) == []
+
+
+def test_release_without_gold_is_400_on_the_page(client, manager, document, media_root):
+    client.force_login(manager)
+
+    response = client.post(create_url(), RELEASE_FORM)
+
+    assert response.status_code == 400
+    assert "No document of this project is gold yet" in response.content.decode()
+    assert stored_files(media_root) == []
+
+
+def test_download_streams_the_stored_zip(client, manager, curator, gold_documents):
+    release = release_create(project=manager.memberships.get().project, author=manager)
+    with release.archive.open("rb") as stream:
+        stored = stream.read()
+
+    for user in (manager, curator):
+        client.force_login(user)
+        response = client.get(download_url())
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/zip"
+        assert 'filename="talks-v1.zip"' in response["Content-Disposition"]
+        assert b"".join(response.streaming_content) == stored
+
+
+def test_download_refused_to_annotator_outsider_anonymous(
+    client, project, manager, alice, charlie, gold_documents
+):
+    release_create(project=project, author=manager, formats=["jsonl"])
+
+    client.force_login(alice)
+    assert client.get(download_url()).status_code == 403
+    client.force_login(charlie)
+    assert client.get(download_url()).status_code == 404
+    client.logout()
+    response = client.get(download_url())
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+    client.force_login(manager)
+    assert client.get(download_url(2)).status_code == 404
+
+
+# The API.
+
+
+def api_list_url(slug: str = "talks") -> str:
+    return reverse("api-releases", args=[slug])
+
+
+def test_api_creates_lists_shows_and_downloads(client, project, curator, gold_documents):
+    client.force_login(curator)
+
+    created = client.post(
+        api_list_url(), {"formats": ["jsonl", "w3c"], "license": "cc0-1.0"}, "application/json"
+    )
+
+    assert created.status_code == 201
+    body = created.json()
+    assert body["version"] == 1 and body["author"] == "cora"
+    assert body["formats"] == ["jsonl", "w3c"]
+    assert set(body["files"]) == {"README.md", "data/jsonl.jsonl", "data/w3c.jsonl"}
+    listed = client.get(api_list_url()).json()
+    assert [r["version"] for r in listed["results"]] == [1]
+    detail = client.get(reverse("api-release", args=["talks", 1]))
+    assert detail.status_code == 200
+    assert detail.json()["document_ids"] == sorted(d.pk for d in gold_documents)
+    download = client.get(body["download"])
+    assert download.status_code == 200
+    content = b"".join(download.streaming_content)
+    assert hashlib.sha256(content).hexdigest() == body["archive_sha256"]
+
+
+def test_api_manager_may_create(client, manager, gold_documents):
+    client.force_login(manager)
+
+    assert client.post(api_list_url(), {}, "application/json").status_code == 201
+    assert Release.objects.get().formats == list(FORMATS)
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"formats": ["xml"]}, "formats", '"xml" is not a valid choice.'),
+        ({"formats": []}, "formats", "This list may not be empty."),
+        ({"train": 0.5}, "detail", "Split ratios must sum to 1"),
+    ],
+)
+def test_api_bad_release_is_400_and_writes_nothing(
+    client, manager, gold_documents, media_root, body, field, message
+):
+    client.force_login(manager)
+
+    response = client.post(api_list_url(), body, "application/json")
+
+    assert response.status_code == 400
+    assert message in str(response.json()[field])
+    assert not Release.objects.exists()
+    assert stored_files(media_root) == []
+
+
+def test_api_release_without_gold_is_400(client, manager, document, media_root):
+    client.force_login(manager)
+
+    response = client.post(api_list_url(), {}, "application/json")
+
+    assert response.status_code == 400
+    assert "No document of this project is gold yet" in response.json()["detail"]
+    assert stored_files(media_root) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        api_list_url,
+        lambda: reverse("api-release", args=["talks", 1]),
+        lambda: reverse("api-release-download", args=["talks", 1]),
+    ],
+)
+def test_api_refuses_annotator_outsider_anonymous(
+    client, project, manager, alice, charlie, gold_documents, url
+):
+    release_create(project=project, author=manager, formats=["jsonl"])
+
+    client.force_login(alice)
+    assert client.get(url()).status_code == 403
+    client.force_login(charlie)
+    assert client.get(url()).status_code == 404
+    client.logout()
+    assert client.get(url()).status_code in (401, 403)
+
+
+def test_api_create_refused_to_annotator_outsider_anonymous(
+    client, alice, charlie, gold_documents, media_root
+):
+    client.force_login(alice)
+    assert client.post(api_list_url(), {}, "application/json").status_code == 403
+    client.force_login(charlie)
+    assert client.post(api_list_url(), {}, "application/json").status_code == 404
+    client.logout()
+    assert client.post(api_list_url(), {}, "application/json").status_code in (401, 403)
+    assert not Release.objects.exists()
+    assert stored_files(media_root) == []
+
+
+# The command.
+
+
+def test_command_creates_a_release(manager, gold_documents, capsys):
+    call_command(
+        "create_release",
+        "--project",
+        "talks",
+        "--author",
+        "mona",
+        "--format",
+        "jsonl",
+        "--format",
+        "spacy",
+        "--language",
+        "en",
+    )
+
+    release = Release.objects.get()
+    assert release.formats == ["jsonl", "spacy"]
+    assert "Release 1 of talks: 4 documents" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--project", "talks", "--author", "mona", "--format", "xml"), "Unknown export format"),
+        (("--project", "nope", "--author", "mona"), "No project with slug 'nope'"),
+        (("--project", "talks", "--author", "nobody"), "No user 'nobody'"),
+        (("--project", "talks", "--author", "mona", "--train", "0.5"), "must sum to 1"),
+    ],
+)
+def test_command_refusals_write_nothing(manager, gold_documents, media_root, arguments, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("create_release", *arguments)
+
+    assert not Release.objects.exists()
+    assert stored_files(media_root) == []
+
+
+def test_command_without_gold_writes_nothing(manager, document, media_root):
+    with pytest.raises(CommandError, match="No document of this project is gold yet"):
+        call_command("create_release", "--project", "talks", "--author", "mona")
+
+    assert stored_files(media_root) == []
+
+
+def test_export_page_ids_are_unique_with_the_release_form(client, manager, gold_documents):
+    client.force_login(manager)
+
+    content = client.get(reverse("export", args=["talks"])).content.decode()
+
+    ids = re.findall(r'\sid="([^"]+)"', content)
+    assert "id_release_train" in ids and "id_train" in ids
+    assert len(ids) == len(set(ids))
+    assert 'action="/projects/talks/releases/"' in content and "Create release" in content
