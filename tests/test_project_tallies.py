@@ -1,8 +1,11 @@
 """The dashboard's counts are kept by database triggers on every write path."""
 
+import json
+import tempfile
 from collections import Counter
 
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.db.models import Count
 
 from annotator.models import (
@@ -107,3 +110,21 @@ def test_saving_a_stale_project_keeps_the_document_count(project):
     project.refresh_from_db()
     assert (project.document_count, project.guidelines_version) == (1, 2)
     assert project.documents.count() == 1
+
+
+def test_loading_fixtures_again_keeps_the_document_count(db):
+    call_command("loaddata", "fixtures/demo.json", verbosity=0)
+    call_command("loaddata", "fixtures/demo.json", verbosity=0)
+    empty = {
+        "model": "annotator.project",
+        "pk": 99,
+        "fields": {"name": "E", "slug": "e", "created": "2026-11-27T00:00:00Z"},
+    }
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as fixture:
+        json.dump([empty], fixture)
+        fixture.flush()
+        call_command("loaddata", fixture.name, verbosity=0)
+
+    counts = dict(Project.objects.values_list("slug", "document_count"))
+    assert counts == {"security-talks": 7, "e": 0}
