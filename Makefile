@@ -19,7 +19,8 @@ setup-dev: $(BIN)/python
 
 run: setup
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py loaddata fixtures/demo.json
+	$(BIN)/python manage.py loaddata fixtures/demo.json fixtures/demo_agreement.json
+	$(BIN)/python manage.py refresh_agreement
 	$(BIN)/python manage.py create_demo_users
 	@echo "Open http://$(HOST):$(PORT)/ and log in with a user above."
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

@@ -6,6 +6,7 @@ from annotator.models import Membership, Project, Role
 
 DEMO_USERS = [
     ("manager", "manager-demo-2026", Role.MANAGER),
+    ("curator", "curator-demo-2026", Role.CURATOR),
     ("annotator", "annotator-demo-2026", Role.ANNOTATOR),
     ("annotator2", "annotator2-demo-2026", Role.ANNOTATOR),
 ]
