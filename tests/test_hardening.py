@@ -1,4 +1,4 @@
-"""Production settings, the Content-Security-Policy and login throttling."""
+"""Production settings, the Content-Security-Policy, login and API throttling."""
 
 import os
 import secrets
@@ -7,7 +7,10 @@ import sys
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.urls import reverse
+from rest_framework.test import APIClient
+from rest_framework.throttling import UserRateThrottle
 
 
 def test_deploy_check_is_clean_with_production_settings():
@@ -58,3 +61,16 @@ def test_repeated_failed_logins_lock_the_account_out(client, db):
 
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_api_requests_past_the_rate_are_throttled(alice, document, monkeypatch):
+    monkeypatch.setitem(UserRateThrottle.THROTTLE_RATES, "user", "3/minute")
+    cache.clear()
+    client = APIClient()
+    client.force_authenticate(alice)
+    url = reverse("api-spans", args=[document.pk])
+
+    statuses = [client.get(url).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+    cache.clear()
