@@ -25,6 +25,7 @@ from .assignments import (
     project_pool_update,
 )
 from .dashboard import dashboard_context
+from .forms import posted_int
 from .gold import (
     GoldError,
     gold_accept_all,
@@ -62,7 +63,6 @@ from .permissions import (
     project_span_for,
 )
 from .spans import SpanError
-from .views import _form_int
 
 # --------------------------------------------------------------------------- assignments
 
@@ -79,7 +79,7 @@ def assignments(request: HttpRequest, slug: str) -> HttpResponse:
         .order_by("user__username")
     )
     if request.method == "POST":
-        per_document = _form_int(request, "annotators_per_document")
+        per_document = posted_int(request, "annotators_per_document")
         pool = {_form_int_value(value) for value in request.POST.getlist("pool")}
         try:
             if not isinstance(per_document, int):
@@ -277,7 +277,7 @@ def _refused(request: HttpRequest, document: Document, message: str) -> HttpResp
 
 
 def _label_of(request: HttpRequest, document: Document) -> Label | None:
-    label_id = _form_int(request, "label")
+    label_id = posted_int(request, "label")
     if not isinstance(label_id, int):
         return None
     return Label.objects.filter(project=document.project_id, pk=label_id).first()
@@ -296,7 +296,7 @@ def adjudicate(request: HttpRequest, slug: str, document_id: int) -> HttpRespons
 @require_POST
 def gold_premerge_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
     document = document_for(request.user, slug, document_id, Access.CURATOR)
-    minimum = _form_int(request, "minimum")
+    minimum = posted_int(request, "minimum")
     try:
         if minimum is not None and not isinstance(minimum, int):
             raise GoldError("Choose how many annotators must agree as a whole number.")
@@ -330,8 +330,8 @@ def gold_span_create_view(request: HttpRequest, slug: str, document_id: int) -> 
         gold_span = gold_span_create(
             document=document,
             label=label,
-            start=_form_int(request, "start"),
-            end=_form_int(request, "end"),
+            start=posted_int(request, "start"),
+            end=posted_int(request, "end"),
             text=request.POST.get("text"),
             curator=request.user,
         )
@@ -411,8 +411,8 @@ def gold_span_resize_view(request: HttpRequest, slug: str, gold_id: int) -> Http
     try:
         gold_span_resize(
             gold_span=gold_span,
-            start=_form_int(request, "start"),
-            end=_form_int(request, "end"),
+            start=posted_int(request, "start"),
+            end=posted_int(request, "end"),
             text=request.POST.get("text"),
             curator=request.user,
         )

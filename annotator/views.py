@@ -27,6 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from .assignments import AssignmentError, assignment_skip, assignment_submit
+from .forms import posted_int
 from .highlight import highlight_html, span_list_html
 from .models import (
     OPEN_STATUSES,
@@ -267,20 +268,12 @@ def _after_write(request: HttpRequest, document: Document, event: dict) -> HttpR
     return redirect("annotate", document.project.slug, document.pk)
 
 
-def _form_int(request: HttpRequest, name: str) -> int | str | None:
-    value = request.POST.get(name)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return value
-
-
 @declares(Access.MEMBER)
 @login_required
 @require_POST
 def span_create_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
     document = document_for(request.user, slug, document_id, Access.MEMBER)
-    label = Label.objects.filter(project=document.project, pk=_form_int(request, "label")).first()
+    label = Label.objects.filter(project=document.project, pk=posted_int(request, "label")).first()
     if label is None:
         return _span_error(request, document, "Choose a label of this project.")
     try:
@@ -292,8 +285,8 @@ def span_create_view(request: HttpRequest, slug: str, document_id: int) -> HttpR
             document=document,
             annotator=request.user,
             label=label,
-            start=_form_int(request, "start"),
-            end=_form_int(request, "end"),
+            start=posted_int(request, "start"),
+            end=posted_int(request, "end"),
             text=request.POST.get("text"),
             client_id=client_id,
         )
@@ -331,7 +324,7 @@ def span_delete_view(request: HttpRequest, span_id: int) -> HttpResponse:
 def span_relabel_view(request: HttpRequest, span_id: int) -> HttpResponse:
     span = own_span_for(request.user, span_id)
     document = span.document
-    label = Label.objects.filter(project=document.project, pk=_form_int(request, "label")).first()
+    label = Label.objects.filter(project=document.project, pk=posted_int(request, "label")).first()
     if label is None:
         return _span_error(request, document, "Choose a label of this project.")
     previous_label = span.label_id
