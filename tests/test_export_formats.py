@@ -372,7 +372,7 @@ def test_same_input_gives_same_bytes(tmp_path: Path) -> None:
     (tmp_path / "c").mkdir()
     first = write_all(tmp_path / "a", FIXTURES)
     assert first == write_all(tmp_path / "b", list(FIXTURES))
-    changed_span = replace(OVERLAP.spans[0], label="claim")
+    changed_span = OVERLAP.spans[0]._replace(label="claim")
     changed = [*FIXTURES[:-1], replace(OVERLAP, spans=(changed_span, *OVERLAP.spans[1:]))]
     other = write_all(tmp_path / "c", changed)
     assert first.keys() == other.keys()

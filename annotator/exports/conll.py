@@ -39,17 +39,17 @@ LINE_BREAK = re.compile("[" + re.escape("".join(sorted(LINE_BREAKS))) + "]")
 
 
 def sentence_ends(
-    text: str, tokens: Sequence[tuple[int, int]], actor_tags: list[str], content_tags: list[str]
+    text: str, starts: Sequence[int], actor_tags: list[str], content_tags: list[str]
 ) -> set[int]:
     """Indices of the tokens a sentence ends after (see the module docstring).
 
     Found from the few sentence marks and line breaks in the text rather than
     by testing every token: this format's cost is per token.
     """
-    candidates = {bisect_left(tokens, (m.start(),)) for m in SENTENCE_END.finditer(text)}
+    candidates = {bisect_left(starts, m.start()) for m in SENTENCE_END.finditer(text)}
     # A line break lies in the gap after the last token that starts before it.
-    candidates.update(bisect_left(tokens, (m.start(),)) - 1 for m in LINE_BREAK.finditer(text))
-    last = len(tokens) - 1
+    candidates.update(bisect_left(starts, m.start()) - 1 for m in LINE_BREAK.finditer(text))
+    last = len(starts) - 1
     ends = {
         index
         for index in candidates
@@ -57,7 +57,7 @@ def sentence_ends(
         and actor_tags[index + 1][0] != "I"
         and content_tags[index + 1][0] != "I"
     }
-    if tokens:
+    if starts:
         ends.add(last)
     return ends
 
@@ -70,18 +70,17 @@ def write_conll(
     counts = ExportCounts()
     for document in documents:
         tokenized = tokenize_document(document, labels)
-        text, tokens = document.text, tokenized.tokens
-        actor_tags, actor_dropped = iob2_tags(len(tokens), tokenized.aligned, actor_labels)
-        content_tags, content_dropped = iob2_tags(len(tokens), tokenized.aligned, content_labels)
+        words = tokenized.words
+        actor_tags, actor_dropped = iob2_tags(len(words), tokenized.aligned, actor_labels)
+        content_tags, content_dropped = iob2_tags(len(words), tokenized.aligned, content_labels)
         # Most tokens are outside every span: give them all the untagged ending, then
         # rewrite the endings of the few tokens spans cover and of sentence ends.
-        endings = [UNTAGGED] * len(tokens)
+        endings = [UNTAGGED] * len(words)
         for first, end, _ in tokenized.aligned:
             for index in range(first, end):
                 endings[index] = f"\t{actor_tags[index]}\t{content_tags[index]}\n"
-        for index in sentence_ends(text, tokens, actor_tags, content_tags):
+        for index in sentence_ends(document.text, tokenized.starts, actor_tags, content_tags):
             endings[index] += "\n"
-        words = [text[start:end] for start, end in tokens]
         stream.write((DOCSTART + "".join(map(str.__add__, words, endings))).encode("utf-8"))
         counts += ExportCounts(
             documents=1,

@@ -9,11 +9,11 @@ the source gives it (possibly none), in document id order.
 a chunk costs two queries (and a full last chunk one more, that finds nothing)
 and memory holds one chunk, whatever the corpus size.
 
-Span sources are the functions in :data:`SOURCES`: each takes the ids of the
-documents wanted (a list or a subquery) and the annotator, and returns a
-queryset of dicts with the keys ``document_id``, ``start``, ``end``,
-``label_name`` and ``annotator_name`` (``None`` for gold). Offsets are code
-points, half-open ``[start, end)``.
+Span sources are the functions in :data:`SOURCES`: each takes a condition on
+the span's document (a ``Q``) and the annotator, and returns a queryset of
+dicts with the keys ``document_id``, ``start``, ``end``, ``label_name`` and
+``annotator_name`` (``None`` for gold). Offsets are code points, half-open
+``[start, end)``.
 
 Gold (the default source) is the accepted gold spans of the documents whose
 gold status is *gold*: a gold selection holds only those documents, so that a
@@ -22,12 +22,12 @@ a proposal nobody accepted never passes for gold. Gold spans carry no
 provenance (annotators, merge rule, curator) into an export.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
 from django.contrib.auth.models import User
-from django.db.models import CharField, Count, F, QuerySet, Value
+from django.db.models import CharField, Count, F, Q, QuerySet, Value
 
 from annotator.exports.records import ExportDocument, ExportSpan
 from annotator.models import Document, GoldSpan, GoldSpanStatus, GoldStatus, Project, Span
@@ -40,8 +40,8 @@ class ExportError(Exception):
     """An export that cannot be made as asked; the message is meant for the user."""
 
 
-def all_annotator_spans(document_ids: Iterable[int] | QuerySet, annotator: User | None) -> QuerySet:
-    return Span.objects.filter(document_id__in=document_ids).values(
+def all_annotator_spans(documents: Q, annotator: User | None) -> QuerySet:
+    return Span.objects.filter(documents).values(
         "document_id",
         "start",
         "end",
@@ -50,15 +50,13 @@ def all_annotator_spans(document_ids: Iterable[int] | QuerySet, annotator: User 
     )
 
 
-def one_annotator_spans(document_ids: Iterable[int] | QuerySet, annotator: User | None) -> QuerySet:
-    return all_annotator_spans(document_ids, annotator).filter(annotator=annotator)
+def one_annotator_spans(documents: Q, annotator: User | None) -> QuerySet:
+    return all_annotator_spans(documents, annotator).filter(annotator=annotator)
 
 
-def gold_spans(document_ids: Iterable[int] | QuerySet, annotator: User | None) -> QuerySet:
+def gold_spans(documents: Q, annotator: User | None) -> QuerySet:
     """Accepted gold spans only; the selection keeps the documents to gold ones."""
-    return GoldSpan.objects.filter(
-        document_id__in=document_ids, status=GoldSpanStatus.ACCEPTED
-    ).values(
+    return GoldSpan.objects.filter(documents, status=GoldSpanStatus.ACCEPTED).values(
         "document_id",
         "start",
         "end",
@@ -67,7 +65,7 @@ def gold_spans(document_ids: Iterable[int] | QuerySet, annotator: User | None) -
     )
 
 
-SpanSource = Callable[[Iterable[int] | QuerySet, User | None], QuerySet]
+SpanSource = Callable[[Q, User | None], QuerySet]
 
 DEFAULT_SOURCE = "gold"
 
@@ -114,8 +112,9 @@ class Selection:
             documents = documents.filter(gold_status=GoldStatus.GOLD)
         return documents
 
-    def spans(self, document_ids: Iterable[int] | QuerySet) -> QuerySet:
-        return SOURCES[self.source](document_ids, self.annotator)
+    def spans(self, documents: Q) -> QuerySet:
+        """The source's spans of the documents meeting ``documents``, a condition on a span."""
+        return SOURCES[self.source](documents, self.annotator)
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,7 @@ def count_selection(selection: Selection) -> SelectionCounts:
     documents = selection.document_queryset()
     per_label = dict.fromkeys(export_labels(selection.project), 0)
     grouped = (
-        selection.spans(documents.values("pk"))
+        selection.spans(Q(document__in=documents.values("pk")))
         .order_by()
         .values("label_name")
         .annotate(spans=Count("*"))
@@ -182,7 +181,14 @@ def read_documents(
         first_id, last_id = chunk[0][0], chunk[-1][0]
         # The chunk is every selected document with an id in this range, and a
         # range is far cheaper for PostgreSQL than a list of hundreds of ids.
-        in_chunk = documents.filter(pk__range=(first_id, last_id)).values("pk")
+        # The range is also put on the span table itself: without it PostgreSQL
+        # reads every span of the table for each chunk instead of the chunk's
+        # part of the document index.
+        in_chunk = Q(
+            document__in=documents.filter(pk__range=(first_id, last_id)).values("pk"),
+            document_id__gte=first_id,
+            document_id__lte=last_id,
+        )
         spans = _spans_by_document(selection.spans(in_chunk))
         for pk, title, text, source, metadata in chunk:
             yield ExportDocument(pk, title, text, source, metadata, spans.get(pk, ()))
@@ -195,9 +201,7 @@ def read_documents(
 def _spans_by_document(rows: QuerySet) -> dict[int, tuple[ExportSpan, ...]]:
     ordered = rows.order_by(*SPAN_FIELDS).values_list(*SPAN_FIELDS)
     return {
-        document_id: tuple(
-            ExportSpan(start, end, label, annotator) for _, start, end, label, annotator in group
-        )
+        document_id: tuple(ExportSpan._make(row[1:]) for row in group)
         # Fetched whole: a chunk's spans are bounded, and a server-side cursor
         # (what iterator() opens on PostgreSQL) costs extra round trips.
         for document_id, group in groupby(ordered, key=lambda row: row[0])
