@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup setup-dev chromium lint
+.PHONY: run test setup setup-dev system-packages lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,14 @@ run: setup
 	@echo "Open http://$(HOST):$(PORT)/ and log in with a user above."
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-chromium:
-	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+# Debian packages the tests drive: Chromium for the browser tests, Info-ZIP's
+# unzip to check the zips we write.
+system-packages:
+	@command -v chromium >/dev/null && command -v unzip >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium unzip; }
 
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: setup-dev chromium lint
+test: setup-dev system-packages lint
 	$(BIN)/python -m pytest

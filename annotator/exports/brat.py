@@ -13,17 +13,11 @@ counted in ``misaligned_spans``. A span's annotator, when present, is an
 since nested and overlapping spans are normal here.
 """
 
-import zipfile
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 
-from annotator.exports.records import (
-    LINE_BREAKS,
-    ExportCounts,
-    ExportDocument,
-    checked_spans,
-    write_zip_entry,
-)
+from annotator.exports.records import LINE_BREAKS, ExportCounts, ExportDocument, checked_spans
+from annotator.exports.zipstream import streaming_zip
 
 
 def fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -69,13 +63,17 @@ def ann_text(document: ExportDocument, labels: Sequence[str]) -> tuple[str, int]
 def write_brat(
     documents: Iterable[ExportDocument], labels: Sequence[str], stream: BinaryIO
 ) -> ExportCounts:
-    """Write the brat zip to ``stream`` (need not be seekable); see the module docstring."""
+    """Write the brat zip to ``stream`` (need not be seekable); see the module docstring.
+
+    The zip's memory does not grow with the number of documents (see
+    :mod:`annotator.exports.zipstream`).
+    """
     counts = ExportCounts()
-    with zipfile.ZipFile(stream, "w") as archive:
-        write_zip_entry(archive, "annotation.conf", annotation_conf(labels).encode("utf-8"))
+    with streaming_zip(stream) as archive:
+        archive.add("annotation.conf", annotation_conf(labels).encode("utf-8"))
         for document in documents:
             ann, left_out = ann_text(document, labels)
-            write_zip_entry(archive, f"{document.id}.txt", document.text.encode("utf-8"))
-            write_zip_entry(archive, f"{document.id}.ann", ann.encode("utf-8"))
+            archive.add(f"{document.id}.txt", document.text.encode("utf-8"))
+            archive.add(f"{document.id}.ann", ann.encode("utf-8"))
             counts += ExportCounts(1, len(document.spans), misaligned_spans=left_out)
     return counts
