@@ -15,8 +15,6 @@ from annotator.exports.records import (
     tokenize_document,
     write_zip_entry,
 )
-from annotator.exports.spacy_docbin import words_and_spaces
-from annotator.tokens import tokenize
 
 LABELS = ["claim", "threat", "proposal", "actor"]
 
@@ -66,12 +64,6 @@ def test_iob2_layers_and_names() -> None:
     ranges = [(0, 3, ExportSpan(0, 11, "claim")), (1, 2, ExportSpan(4, 7, "actor"))]
     assert iob2_tags(4, ranges, ["claim"]) == (["B-claim", "I-claim", "I-claim", "O"], 0)
     assert iob2_tags(4, ranges, ["actor"]) == (["O", "B-actor", "O", "O"], 0)
-
-
-@pytest.mark.parametrize("text", ["", "  lead", "a  b\n\nc ", "x\ty", "🎉 é\u2028ש"])
-def test_spacy_words_and_spaces_rebuild_the_text(text: str) -> None:
-    words, spaces = words_and_spaces(text, tokenize(text))
-    assert "".join(w + (" " if s else "") for w, s in zip(words, spaces, strict=True)) == text
 
 
 def test_zip_entries_have_fixed_metadata() -> None:

@@ -1,9 +1,16 @@
 """spaCy v3 ``.spacy`` (DocBin) files, for ``spacy train`` and ``DocBin.get_docs``.
 
-A DocBin is built in memory, so documents are written in shards of at most
-``shard_size`` documents: ``00000.spacy``, ``00001.spacy``, ... in one
-directory, which spaCy's corpus reader takes as a whole. Memory is bounded by
-one shard.
+The bytes are those spaCy's own ``DocBin(attrs=["ENT_IOB", "ENT_TYPE"],
+store_user_data=True)`` writes for the Docs described below, built with
+``spacy.blank("en")``, except that they are compressed faster (see
+``COMPRESSION_LEVEL``); ``tests/test_export_spacy.py`` checks this against
+spaCy itself. They are written from arrays, without spaCy: building the Docs
+cost about a millisecond per document, and importing spaCy about 70 MB.
+
+Documents are written in shards of at most ``shard_size`` documents:
+``00000.spacy``, ``00001.spacy``, ... in one directory, which spaCy's corpus
+reader takes as a whole. Memory is bounded by one shard, and by
+``VOCABULARY_SIZE`` distinct words kept between shards.
 
 Tokens are those of ``annotator.tokens.tokenize``; whitespace between them
 becomes spaCy's trailing space or a whitespace token, so ``doc.text`` equals the
@@ -16,95 +23,270 @@ Counts: ``misaligned_spans`` are missing from both ``sc`` and ``ents``;
 ``overlapping_spans`` are in ``sc`` but not in ``ents``.
 """
 
+import re
+import struct
+import zlib
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
-from functools import cache
-from itertools import islice
+from itertools import accumulate, chain, compress, count, islice
 from pathlib import Path
 
-import spacy
-import srsly.msgpack
-from spacy.tokens import Doc, DocBin
+from srsly.msgpack import Packer
 
 from annotator.exports.records import (
     ExportCounts,
     ExportDocument,
     ExportSpan,
-    TokenizedDocument,
+    checked_spans,
     resolve_overlaps,
-    tokenize_document,
 )
+from annotator.tokens import TOKEN_PATTERN
 
 SPANS_KEY = "sc"
 
+#: spaCy's symbols (``spacy/symbols.pyx``) in the order of their IDs. spaCy's
+#: string store gives these strings their ID instead of a hash, so a token
+#: "_" or "number", or a label "PERSON", is stored as a small integer.
+SYMBOLS = {name: symbol_id for symbol_id, name in enumerate([
+    "", "IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_PUNCT", "IS_SPACE", "IS_TITLE",
+    "IS_UPPER", "LIKE_URL", "LIKE_NUM", "LIKE_EMAIL", "IS_STOP", "IS_OOV_DEPRECATED",
+    "IS_BRACKET", "IS_QUOTE", "IS_LEFT_PUNCT", "IS_RIGHT_PUNCT", "IS_CURRENCY",
+    *(f"FLAG{number}" for number in range(19, 64)),
+    "ID", "ORTH", "LOWER", "NORM", "SHAPE", "PREFIX", "SUFFIX", "LENGTH", "CLUSTER", "LEMMA",
+    "POS", "TAG", "DEP", "ENT_IOB", "ENT_TYPE", "HEAD", "SENT_START", "SPACY", "PROB", "LANG",
+    "ADJ", "ADP", "ADV", "AUX", "CONJ", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON",
+    "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X", "EOL", "SPACE",
+    *(f"DEPRECATED{number:03d}" for number in range(1, 277)),
+    "PERSON", "NORP", "FACILITY", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART",
+    "LANGUAGE", "LAW", "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL",
+    "acomp", "advcl", "advmod", "agent", "amod", "appos", "attr", "aux", "auxpass", "cc",
+    "ccomp", "complm", "conj", "cop", "csubj", "csubjpass", "dep", "det", "dobj", "expl",
+    "hmod", "hyph", "infmod", "intj", "iobj", "mark", "meta", "neg", "nmod", "nn", "npadvmod",
+    "nsubj", "nsubjpass", "num", "number", "oprd", "obj", "obl", "parataxis", "partmod",
+    "pcomp", "pobj", "poss", "possessive", "preconj", "prep", "prt", "punct", "quantmod",
+    "relcl", "rcmod", "root", "xcomp", "acl", "ENT_KB_ID", "MORPH", "ENT_ID", "IDX", "_",
+])}  # fmt: skip
 
-def words_and_spaces(text: str, tokens: Sequence[tuple[int, int]]) -> tuple[list[str], list[bool]]:
-    """spaCy ``words``/``spaces`` that rebuild ``text`` exactly from its tokens."""
-    words: list[str] = []
-    spaces: list[bool] = []
+#: The token columns: ORTH first, then the requested attributes sorted by ID
+#: (attribute IDs are the first symbols).
+ATTRS = [SYMBOLS["ORTH"], SYMBOLS["ENT_IOB"], SYMBOLS["ENT_TYPE"]]
+#: ENT_IOB values as ``Doc.set_ents`` stores them (0 would be "missing").
+IOB_INSIDE, IOB_OUTSIDE, IOB_BEGIN = 1, 2, 3
 
-    def add_whitespace(gap: str) -> None:
-        # spaCy stores one plain space as the previous token's trailing space;
-        # anything else (runs, newlines, leading whitespace) is its own token.
-        if gap.startswith(" ") and words and not spaces[-1] and not words[-1].isspace():
-            spaces[-1] = True
-            gap = gap[1:]
-        if gap:
-            words.append(gap)
-            spaces.append(False)
+#: spaCy's ``BASE_NORMS`` (``spacy/lang/norm_exceptions.py``): a word's norm is
+#: its entry here, else its lowercase. DocBin stores every norm in its strings.
+#: Named escapes, as several are look-alikes of ASCII characters.
+NORM_EXCEPTIONS = {
+    orth: norm
+    for norm, orths in [
+        ("'s", [
+            "'s", "'S", "\N{RIGHT SINGLE QUOTATION MARK}s", "\N{RIGHT SINGLE QUOTATION MARK}S",
+        ]),
+        ("'", [
+            "\N{RIGHT SINGLE QUOTATION MARK}", "\N{LEFT SINGLE QUOTATION MARK}",
+            "\N{ACUTE ACCENT}", "`",
+        ]),
+        ('"', [
+            "\N{RIGHT DOUBLE QUOTATION MARK}", "\N{LEFT DOUBLE QUOTATION MARK}", "''", "``",
+            "\N{ACUTE ACCENT}" * 2, "\N{DOUBLE LOW-9 QUOTATION MARK}",
+            "\N{RIGHT-POINTING DOUBLE ANGLE QUOTATION MARK}",
+            "\N{LEFT-POINTING DOUBLE ANGLE QUOTATION MARK}",
+            "\N{LEFT SINGLE QUOTATION MARK}" * 2, "\N{RIGHT SINGLE QUOTATION MARK}" * 2,
+        ]),
+        ("?", ["\N{FULLWIDTH QUESTION MARK}"]),
+        ("!", ["\N{FULLWIDTH EXCLAMATION MARK}"]),
+        (",", ["\N{FULLWIDTH COMMA}"]),
+        (";", ["\N{FULLWIDTH SEMICOLON}"]),
+        (":", ["\N{FULLWIDTH COLON}"]),
+        (".", ["\N{IDEOGRAPHIC FULL STOP}", "\N{DEVANAGARI DANDA}"]),
+        ("...", ["\N{HORIZONTAL ELLIPSIS}"]),
+        ("-", ["\N{EM DASH}", "\N{EN DASH}", "--", "---", "\N{EM DASH}" * 2]),
+        ("$", [
+            "€", "£", "¥", "฿", "US$", "C$", "A$", "₺", "₹", "৳", "₩", "Mex$", "₣", "E£",
+        ]),
+    ]
+    for orth in orths
+}  # fmt: skip
 
-    position = 0
-    for start, end in tokens:
-        if start > position:
-            gap = text[position:start]
-            # The common case, one space after a word, inline: this loop runs per token.
-            if gap == " " and words and not spaces[-1] and not words[-1].isspace():
-                spaces[-1] = True
-            else:
-                add_whitespace(gap)
-        words.append(text[start:end])
-        spaces.append(False)
-        position = end
-    add_whitespace(text[position:])
-    return words, spaces
+#: One spaCy word: a token with the one space that may follow it (its SPACY
+#: flag), or a run of other whitespace, which is a word of its own. The words
+#: of a text, joined, are the text.
+WORD_PATTERN = re.compile(rf"(?:{TOKEN_PATTERN.pattern}) ?|\s+")
+
+#: ``SpanGroup.to_bytes``: id, kb_id, label, start, end, start_char, end_char.
+SPAN_STRUCT = struct.Struct(">QQQllll")
+#: A token's row in DocBin's uint64 array, in native byte order like numpy's,
+#: and its ENT_IOB and ENT_TYPE columns.
+ROW_STRUCT = struct.Struct("=QQQ")
+ENT_STRUCT = struct.Struct("=QQ")
+
+#: spaCy compresses at zlib's default level (6), which took longer than all the
+#: rest of this writer; level 1 takes a third of that for files 5-25% larger.
+#: DocBin decompresses either, and the uncompressed bytes are spaCy's.
+COMPRESSION_LEVEL = 1
+
+#: Distinct words kept between shards (about 300 bytes each), so that hashing
+#: and norms are worked out once per corpus rather than once per shard.
+VOCABULARY_SIZE = 100_000
+
+_MURMUR_M = 0xC6A4A7935BD1E995
+_MASK64 = (1 << 64) - 1
 
 
-def to_doc(nlp: spacy.language.Language, tokenized: TokenizedDocument) -> tuple[Doc, int]:
-    """Build the Doc of one document; return it and the number of spans left out of ents."""
-    document = tokenized.document
-    words, spaces = words_and_spaces(document.text, tokenized.tokens)
-    doc = Doc(nlp.vocab, words=words, spaces=spaces)
-    # Both checks guard the promise that offsets carry over unchanged; neither
-    # can fail while words_and_spaces and the alignment agree.
-    if doc.text != document.text:
-        raise RuntimeError(f"document {document.id}: spaCy text differs from the original")
-    doc.user_data.update(id=document.id, title=document.title, source=document.source)
-
-    def char_span(span_range: tuple[int, int, ExportSpan]) -> spacy.tokens.Span:
-        span = span_range[2]
-        result = doc.char_span(span.start, span.end, label=span.label, alignment_mode="strict")
-        if result is None:
-            raise RuntimeError(f"document {document.id}: aligned span {span} not in spaCy doc")
-        return result
-
-    doc.spans[SPANS_KEY] = [char_span(r) for r in tokenized.aligned]
-    kept, dropped = resolve_overlaps(tokenized.aligned)
-    doc.ents = [char_span(r) for r in kept]
-    return doc, dropped
+def murmurhash64a(key: bytes, seed: int) -> int:
+    """Austin Appleby's MurmurHash64A, as ``murmurhash`` (spaCy's hash) computes it."""
+    length = len(key)
+    hashed = (seed ^ (length * _MURMUR_M)) & _MASK64
+    blocks = length - length % 8
+    # The C code reads blocks in native byte order, the tail byte by byte.
+    for (block,) in struct.iter_unpack("=Q", key[:blocks]):
+        block = (block * _MURMUR_M) & _MASK64
+        block ^= block >> 47
+        hashed ^= (block * _MURMUR_M) & _MASK64
+        hashed = (hashed * _MURMUR_M) & _MASK64
+    if blocks < length:
+        hashed ^= int.from_bytes(key[blocks:], "little")
+        hashed = (hashed * _MURMUR_M) & _MASK64
+    hashed ^= hashed >> 47
+    hashed = (hashed * _MURMUR_M) & _MASK64
+    return hashed ^ (hashed >> 47)
 
 
-def cache_msgpack_plugins() -> None:
-    """Look srsly's msgpack plugins up once per process instead of on every pack.
+def string_id(string: str) -> int:
+    """The ID spaCy's ``StringStore`` gives ``string``: its symbol, or its hash."""
+    symbol = SYMBOLS.get(string)
+    if symbol is not None:
+        return symbol
+    return murmurhash64a(string.encode(), 1)
 
-    srsly finds them by scanning every installed distribution's entry points
-    and catalogue's whole global registry each time it creates a packer, and
-    ``DocBin.add`` packs three times per document: the entry point scan was a
-    quarter of this writer's time, the registry scan another seventh. Installed
-    packages do not change while we run, and the plugins register themselves
-    when imported (before the first export), so the answer can be kept.
+
+class _Vocabulary(dict[str, bytes]):
+    """What a DocBin needs of each word, worked out on first sight and kept.
+
+    Keys are words as ``WORD_PATTERN`` matches them, with their trailing space,
+    so that one look-up per word gives its token row (ORTH, ENT_IOB outside, no
+    ENT_TYPE) and another its SPACY flag: a corpus has many words, few distinct.
     """
-    for registry in (srsly.msgpack.msgpack_encoders, srsly.msgpack.msgpack_decoders):
-        if not hasattr(registry.get_all, "cache_info"):
-            registry.get_all = cache(registry.get_all)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spaces: dict[str, int] = {}
+        #: The word's text and norm, which go into the strings of its shard.
+        self.strings: dict[str, tuple[str, str]] = {}
+
+    def __missing__(self, word: str) -> bytes:
+        space = 1 if word[-1] == " " and not word[0].isspace() else 0
+        text = word[:-1] if space else word
+        norm = NORM_EXCEPTIONS.get(text) or text.lower()
+        self.spaces[word] = space
+        # Most norms equal their text: keep one string, not two.
+        self.strings[word] = (text, text if norm == text else norm)
+        row = self[word] = ROW_STRUCT.pack(string_id(text), IOB_OUTSIDE, 0)
+        return row
+
+    def clear(self) -> None:
+        super().clear()
+        self.spaces.clear()
+        self.strings.clear()
+
+
+class _Shard:
+    """The columns of one DocBin, filled document by document."""
+
+    def __init__(self, vocabulary: _Vocabulary, packer: Packer, label_ids: dict[str, int]) -> None:
+        self.vocabulary = vocabulary
+        self.packer = packer
+        self.label_ids = label_ids
+        self.words: set[str] = set()
+        self.tokens: list[bytearray] = []
+        self.spaces: list[bytes] = []
+        self.lengths = array("i")  # int32
+        self.labels: set[str] = set()
+        self.span_groups: list[bytes] = []
+        self.user_data: list[bytes] = []
+
+    def add(self, document: ExportDocument, labels: Sequence[str]) -> ExportCounts:
+        words = WORD_PATTERN.findall(document.text)
+        rows = bytearray(b"".join(map(self.vocabulary.__getitem__, words)))
+        self.spaces.append(bytes(map(self.vocabulary.spaces.__getitem__, words)))
+        self.words.update(words)
+        self.lengths.append(len(words))
+
+        # The alignment of records.tokenize_document, over the same tokens: a
+        # span is kept if a token starts at its start and one ends at its end.
+        starts = list(accumulate(map(len, words), initial=0))
+        whitespace = list(compress(count(), map(str.isspace, words)))
+        aligned: list[tuple[int, int, ExportSpan]] = []  # token ranges, for resolve_overlaps
+        word_ranges: dict[ExportSpan, tuple[int, int]] = {}
+        for span in checked_spans(document, labels):
+            first = bisect_left(starts, span.start)
+            last = bisect_left(starts, span.end) - 1  # the last word starting inside
+            if (
+                starts[first] == span.start
+                and not words[first].isspace()
+                and not words[last].isspace()
+                and starts[last + 1] - (words[last][-1] == " ") == span.end
+            ):
+                aligned.append(
+                    (
+                        first - bisect_left(whitespace, first),
+                        last + 1 - bisect_left(whitespace, last),
+                        span,
+                    )
+                )
+                word_ranges[span] = (first, last + 1)
+        kept, dropped = resolve_overlaps(aligned)
+
+        for _, _, span in kept:
+            first, end = word_ranges[span]
+            label_id = self.label_ids[span.label]
+            ENT_STRUCT.pack_into(rows, ROW_STRUCT.size * first + 8, IOB_BEGIN, label_id)
+            for word in range(first + 1, end):
+                ENT_STRUCT.pack_into(rows, ROW_STRUCT.size * word + 8, IOB_INSIDE, label_id)
+        self.tokens.append(rows)
+        self.labels.update(span.label for span in word_ranges)
+        group = self.packer.pack(
+            {
+                "name": SPANS_KEY,
+                "attrs": {},
+                "spans": [
+                    SPAN_STRUCT.pack(
+                        0, 0, self.label_ids[span.label], *word_ranges[span], span.start, span.end
+                    )
+                    for _, _, span in aligned
+                ],
+            }
+        )
+        self.span_groups.append(self.packer.pack({group: [SPANS_KEY]}))
+        self.user_data.append(
+            self.packer.pack(
+                {"id": document.id, "title": document.title, "source": document.source}
+            )
+        )
+        return ExportCounts(1, len(document.spans), len(document.spans) - len(aligned), dropped)
+
+    def to_bytes(self) -> bytes:
+        count = len(self.lengths)
+        # DocBin.add collects each token's text, norm and (here empty) tag,
+        # lemma, morph, dep, kb and id strings, and each span's label.
+        strings = set(chain.from_iterable(map(self.vocabulary.strings.__getitem__, self.words)))
+        strings.update(self.labels)
+        if self.words:
+            strings.add("")
+        message = {
+            "version": "0.1",
+            "attrs": ATTRS,
+            "tokens": b"".join(self.tokens),
+            "spaces": b"".join(self.spaces),
+            "lengths": self.lengths.tobytes(),
+            "strings": sorted(strings),
+            "cats": [{}] * count,
+            "flags": [{"has_unknown_spaces": False}] * count,
+            "span_groups": self.span_groups,
+            "user_data": self.user_data,
+        }
+        return zlib.compress(self.packer.pack(message), COMPRESSION_LEVEL)
 
 
 def _batches(items: Iterable[ExportDocument], size: int) -> Iterator[list[ExportDocument]]:
@@ -127,15 +309,16 @@ def write_spacy(
     directory.mkdir(parents=True, exist_ok=True)
     if any(directory.iterdir()):
         raise FileExistsError(f"{directory} is not empty")
-    cache_msgpack_plugins()
-    nlp = spacy.blank("en")
+    # srsly.msgpack_dumps's settings; one packer, as making one scans plugins.
+    packer = Packer(use_bin_type=True)
+    label_ids = {label: string_id(label) for label in labels}
+    vocabulary = _Vocabulary()
     counts = ExportCounts()
     for number, batch in enumerate(_batches(documents, shard_size)):
-        docbin = DocBin(attrs=["ENT_IOB", "ENT_TYPE"], store_user_data=True)
+        if len(vocabulary) > VOCABULARY_SIZE:
+            vocabulary.clear()
+        shard = _Shard(vocabulary, packer, label_ids)
         for document in batch:
-            tokenized = tokenize_document(document, labels)
-            doc, dropped = to_doc(nlp, tokenized)
-            docbin.add(doc)
-            counts += ExportCounts(1, len(document.spans), tokenized.misaligned, dropped)
-        docbin.to_disk(directory / f"{number:05d}.spacy")
+            counts += shard.add(document, labels)
+        (directory / f"{number:05d}.spacy").write_bytes(shard.to_bytes())
     return counts
