@@ -307,7 +307,7 @@ def test_huggingface_parquet_read_back(tmp_path: Path, offline_hf: Path) -> None
     for document in many:
         expected_sizes[assign_split(document.id, "release-1")] += 1
     assert {name: c.documents for name, c in counts.items()} == expected_sizes
-    files = {name: str(out / f"{name}.parquet") for name in SPLIT_NAMES}
+    files = {name: str(out / f"{name}-*.parquet") for name in SPLIT_NAMES}
     loaded = datasets.load_dataset("parquet", data_files=files, cache_dir=str(offline_hf))
     assert {name: loaded[name].num_rows for name in SPLIT_NAMES} == expected_sizes
     actor_labels, content_labels = layers(LABELS)
@@ -340,7 +340,10 @@ def test_huggingface_split_without_documents_has_no_file(tmp_path: Path, offline
 
     out = tmp_path / "hf"
     write_huggingface(FIXTURES, LABELS, out, ratios=SplitRatios(0.5, 0.5, 0.0))
-    assert sorted(p.name for p in out.iterdir()) == ["train.parquet", "validation.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "train-00000-of-00001.parquet",
+        "validation-00000-of-00001.parquet",
+    ]
     loaded = datasets.load_dataset(str(out), cache_dir=str(offline_hf))
     assert set(loaded) == {"train", "validation"}
     assert loaded["train"].num_rows + loaded["validation"].num_rows == len(FIXTURES)

@@ -189,9 +189,9 @@ def test_huggingface_download_is_a_zip_of_parquet_files(client, manager, project
     with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
         names = archive.namelist()
     assert set(names) == {
-        "talks-annotators-huggingface/train.parquet",
-        "talks-annotators-huggingface/validation.parquet",
-        "talks-annotators-huggingface/test.parquet",
+        "talks-annotators-huggingface/train-00000-of-00001.parquet",
+        "talks-annotators-huggingface/validation-00000-of-00001.parquet",
+        "talks-annotators-huggingface/test-00000-of-00001.parquet",
     }
 
 

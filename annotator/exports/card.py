@@ -223,7 +223,7 @@ def card_header(manifest: Mapping[str, Any]) -> dict:
             {
                 "config_name": "default",
                 "data_files": [
-                    {"split": split, "path": f"{huggingface['path']}/{split}.parquet"}
+                    {"split": split, "path": f"{huggingface['path']}/{split}-*.parquet"}
                     for split in SPLIT_NAMES
                     if counts["documents"][split]
                 ],

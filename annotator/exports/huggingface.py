@@ -1,10 +1,13 @@
-"""A Hugging Face ``datasets`` folder: ``train.parquet``, ``validation.parquet``, ``test.parquet``.
+"""A Hugging Face ``datasets`` folder of Parquet files, named as on the Hub.
 
-A split that receives no document has no file (``datasets`` rejects an empty
-split file), so load the files that exist.
+Each split is one or more files ``train-00000-of-00002.parquet``,
+``train-00001-of-00002.parquet``, ``validation-00000-of-00001.parquet``, ...
+of at most ``rows_per_file`` documents each. A split that receives no document
+has no file (``datasets`` rejects an empty split file).
 
-Load it with ``datasets.load_dataset("parquet", data_files={...})`` or
-``load_dataset(directory)``; no network is needed. Each Parquet schema carries
+Load it with ``datasets.load_dataset(directory)``, which finds the splits by
+these names, or ``load_dataset("parquet", data_files={"train":
+"<directory>/train-*.parquet", ...})``; no network is needed. Each Parquet schema carries
 the ``datasets`` features under the ``huggingface`` metadata key, so the
 ClassLabel names come back with the data. The features are written in the
 ``Sequence`` form, which both old (2.x/3.x) and current ``datasets`` read.
@@ -21,29 +24,57 @@ One row per document, documents assigned by :func:`assign_split`:
 - ``spans``: every span as ``{start, end, label}``, code points, half-open,
   including spans the tag columns could not carry (see ExportCounts).
 
-Rows are buffered ``rows_per_group`` at a time per split, so memory is bounded
-by three row groups.
+Rows are buffered ``rows_per_group`` at a time per split, compactly (UTF-8
+bytes and numpy arrays, no Python object per token), so memory holds three row
+groups' buffers and the Arrow table of one, plus the footers of the three open
+files, which grow by about 8 KB per row group until a file is closed.
+
+The columns are built from those buffers with ``pa.Array.from_buffers``, never
+``pa.array``: the latter imports pandas, where installed, to check whether its
+argument is a pandas object (45 MB in the exporting process).
 """
 
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from annotator.exports.records import (
     ExportCounts,
     ExportDocument,
+    ExportSpan,
     iob2_names,
-    iob2_tags,
     layers,
+    resolve_overlaps,
     tokenize_document,
 )
 from annotator.exports.splits import SPLIT_NAMES, SplitRatios, assign_split
 
+# Physical encoding only; the columns read back the same. Statistics on ``id``
+# alone: min/max over a row group's tokens serve no query and cost a tenth of
+# the writing, and those of ``text`` would copy two whole texts into the footer
+# per row group (7 KB of the 8 KB it then takes, held in memory until the end).
+# Dictionaries where values repeat. Token offsets rise through a document:
+# delta encoded, they take half the space of a dictionary and are written faster.
+PARQUET_OPTIONS = {
+    "write_statistics": ["id"],
+    "use_dictionary": [
+        "source",
+        "meta",
+        "tokens.list.element",
+        "ner_tags.list.element",
+        "actor_tags.list.element",
+        "spans.list.element.label",
+    ],
+    "column_encoding": {
+        "token_starts.list.element": "DELTA_BINARY_PACKED",
+        "token_ends.list.element": "DELTA_BINARY_PACKED",
+    },
+}
 SPAN_TYPE = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string())])
-SCALAR_COLUMNS = ("id", "title", "text", "source", "meta")
 
 
 def _value(dtype: str) -> dict:
@@ -94,98 +125,221 @@ def arrow_schema(labels: Sequence[str]) -> pa.Schema:
     return schema.with_metadata({"huggingface": json.dumps(info, sort_keys=True)})
 
 
-class _SplitColumns:
-    """The rows of one split not yet written, column by column.
+def _offsets(lengths: np.ndarray) -> pa.Array:
+    """Arrow ``int32`` offsets (a leading 0, then running totals) for items of ``lengths``."""
+    offsets = np.zeros(len(lengths) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    # The schema's string and list types have 32-bit offsets; a row group past
+    # them would wrap around silently.
+    if offsets[-1] >= 2**31:
+        raise ValueError(f"a row group of {offsets[-1]} items or bytes is too large for Arrow")
+    return _array(pa.int32(), offsets.astype(np.int32))
 
-    List columns are kept flat with their offsets, the layout Arrow stores, so a
-    row group becomes a table without a Python object per row or per token.
+
+def _array(value_type: pa.DataType, values: np.ndarray) -> pa.Array:
+    """An Arrow array sharing a numpy array's memory (see the module docstring on ``pa.array``)."""
+    return pa.Array.from_buffers(value_type, len(values), [None, pa.py_buffer(values)])
+
+
+def _strings(data: bytes | np.ndarray, lengths: np.ndarray) -> pa.Array:
+    """UTF-8 ``data`` cut into strings of ``lengths`` bytes."""
+    offsets = _offsets(lengths).buffers()[1]
+    return pa.StringArray.from_buffers(len(lengths), offsets, pa.py_buffer(data))
+
+
+def _encoded(values: Sequence[bytes]) -> pa.Array:
+    """A string array of UTF-8 encoded ``values``."""
+    return _strings(b"".join(values), np.fromiter(map(len, values), np.int64, len(values)))
+
+
+def _words(joined: bytes, count: int) -> pa.Array:
+    """The ``count`` strings of UTF-8 ``joined``, each followed by a space and holding none.
+
+    A byte 0x20 is always a space: UTF-8 multi-byte sequences use bytes >= 0x80 only.
+    """
+    utf8 = np.frombuffer(joined, np.uint8)
+    spaces = utf8 == ord(" ")
+    ends = np.flatnonzero(spaces) - np.arange(count)
+    lengths = np.diff(ends, prepend=0)
+    return _strings(np.compress(~spaces, utf8), lengths)
+
+
+class _Layer:
+    """The IOB2 tags of one layer for the rows not yet written, as the tagged token ranges.
+
+    Tags are stored as ranges of the split's tokens, a few per document, and
+    spread over the tokens only when a row group is written.
+    """
+
+    def __init__(self, layer_labels: Sequence[str]) -> None:
+        names = iob2_names(layer_labels)
+        self.begin_tags = {label: names.index(f"B-{label}") for label in layer_labels}
+        self.clear()
+
+    def clear(self) -> None:
+        self.firsts: list[int] = []
+        self.ends: list[int] = []
+        self.begins: list[int] = []
+
+    def add(self, aligned: Iterable[tuple[int, int, ExportSpan]], first_token: int) -> int:
+        """Tag one document's ranges, its tokens numbered from ``first_token``.
+
+        Returns how many ranges were dropped as overlapping (see :func:`resolve_overlaps`).
+        """
+        mine = (r for r in aligned if r[2].label in self.begin_tags)
+        kept, dropped = resolve_overlaps(mine)
+        for first, end, span in kept:
+            self.firsts.append(first_token + first)
+            self.ends.append(first_token + end)
+            self.begins.append(self.begin_tags[span.label])
+        return dropped
+
+    def tags(self, token_count: int) -> np.ndarray:
+        """Tag indices of ``token_count`` tokens: ``O`` (0) outside the ranges."""
+        firsts = np.array(self.firsts, np.int64)
+        begins = np.array(self.begins, np.int64)
+        # Each range adds its inside tag from its first token on and takes it
+        # away at its end; ranges do not overlap, so the running sum is the tag.
+        steps = np.zeros(token_count + 1, np.int64)
+        np.add.at(steps, firsts, begins + 1)
+        np.add.at(steps, np.array(self.ends, np.int64), -(begins + 1))
+        tags = np.cumsum(steps[:-1])
+        tags[firsts] = begins
+        return tags
+
+
+class _SplitColumns:
+    """The rows of one split not yet written, kept compact until they become a row group.
+
+    Per document: its strings UTF-8 encoded (its tokens joined by spaces) and
+    its token offsets as two numpy arrays. Token strings and tags are made for
+    the whole row group at once, so no Python object is made per token.
     """
 
     def __init__(self, labels: Sequence[str]) -> None:
         actor_labels, content_labels = layers(labels)
         self.labels = labels
-        self.actor_labels, self.content_labels = actor_labels, content_labels
-        self.actor_index = {name: i for i, name in enumerate(iob2_names(actor_labels))}
-        self.content_index = {name: i for i, name in enumerate(iob2_names(content_labels))}
+        self.actor = _Layer(actor_labels)
+        self.content = _Layer(content_labels)
         self.clear()
 
     def clear(self) -> None:
-        self.rows = 0
-        self.scalars: dict[str, list] = {name: [] for name in SCALAR_COLUMNS}
-        self.token_offsets = [0]
-        self.tokens: list[str] = []
-        self.token_starts: list[int] = []
-        self.token_ends: list[int] = []
-        self.ner_tags: list[int] = []
-        self.actor_tags: list[int] = []
-        self.span_offsets = [0]
-        self.span_starts: list[int] = []
-        self.span_ends: list[int] = []
-        self.span_labels: list[str] = []
+        self.ids: list[int] = []
+        self.titles: list[bytes] = []
+        self.texts: list[bytes] = []
+        self.sources: list[bytes] = []
+        self.metas: list[bytes] = []
+        self.words: list[bytes] = []
+        self.token_starts: list[np.ndarray] = []
+        self.token_ends: list[np.ndarray] = []
+        self.token_total = 0
+        self.span_counts: list[int] = []
+        self.spans: list[ExportSpan] = []
+        self.actor.clear()
+        self.content.clear()
+
+    @property
+    def rows(self) -> int:
+        return len(self.ids)
 
     def add(self, document: ExportDocument) -> ExportCounts:
         tokenized = tokenize_document(document, self.labels)
-        tokens, text = tokenized.tokens, document.text
-        actor_tags, actor_dropped = iob2_tags(len(tokens), tokenized.aligned, self.actor_labels)
-        content_tags, content_dropped = iob2_tags(
-            len(tokens), tokenized.aligned, self.content_labels
-        )
-        for name, value in zip(
-            SCALAR_COLUMNS,
-            (
-                document.id,
-                document.title,
-                text,
-                document.source,
-                json.dumps(document.meta, ensure_ascii=False, sort_keys=True),
-            ),
-            strict=True,
-        ):
-            self.scalars[name].append(value)
-        self.tokens += [text[start:end] for start, end in tokens]
-        self.token_offsets.append(len(self.tokens))
-        if tokens:
-            starts, ends = zip(*tokens, strict=True)
-            self.token_starts += starts
-            self.token_ends += ends
-        # map() runs in C: these columns cost a pass over every token of every document.
-        self.ner_tags += map(self.content_index.__getitem__, content_tags)
-        self.actor_tags += map(self.actor_index.__getitem__, actor_tags)
-        for span in tokenized.spans:
-            self.span_starts.append(span.start)
-            self.span_ends.append(span.end)
-            self.span_labels.append(span.label)
-        self.span_offsets.append(len(self.span_starts))
-        self.rows += 1
-        return ExportCounts(
-            1, len(document.spans), tokenized.misaligned, actor_dropped + content_dropped
-        )
+        token_count = len(tokenized.starts)
+        self.ids.append(document.id)
+        self.titles.append(document.title.encode())
+        self.texts.append(document.text.encode())
+        self.sources.append(document.source.encode())
+        meta = json.dumps(document.meta, ensure_ascii=False, sort_keys=True)
+        self.metas.append(meta.encode())
+        if token_count:
+            # Tokens hold no whitespace, so a space can separate them.
+            self.words.append(" ".join(tokenized.words).encode())
+        self.token_starts.append(np.fromiter(tokenized.starts, np.int64, token_count))
+        self.token_ends.append(np.fromiter(tokenized.ends, np.int64, token_count))
+        dropped = self.actor.add(tokenized.aligned, self.token_total)
+        dropped += self.content.add(tokenized.aligned, self.token_total)
+        self.token_total += token_count
+        self.span_counts.append(len(tokenized.spans))
+        self.spans += tokenized.spans
+        return ExportCounts(1, len(document.spans), tokenized.misaligned, dropped)
 
     def table(self, schema: pa.Schema) -> pa.Table:
-        token_offsets = pa.array(self.token_offsets, pa.int32())
+        token_counts = np.fromiter(map(len, self.token_starts), np.int64, self.rows)
+        token_offsets = _offsets(token_counts)
+        starts = np.concatenate(self.token_starts)
+        ends = np.concatenate(self.token_ends)
+        words = b"".join(document_words + b" " for document_words in self.words)
 
-        def token_list(values: list, value_type: pa.DataType) -> pa.ListArray:
-            return pa.ListArray.from_arrays(token_offsets, pa.array(values, value_type))
+        def token_list(values: pa.Array) -> pa.ListArray:
+            return pa.ListArray.from_arrays(token_offsets, values)
 
         spans = pa.StructArray.from_arrays(
             [
-                pa.array(self.span_starts, pa.int64()),
-                pa.array(self.span_ends, pa.int64()),
-                pa.array(self.span_labels, pa.string()),
+                _array(pa.int64(), np.array([span.start for span in self.spans], np.int64)),
+                _array(pa.int64(), np.array([span.end for span in self.spans], np.int64)),
+                _encoded([span.label.encode() for span in self.spans]),
             ],
             fields=list(SPAN_TYPE),
         )
         columns = [
-            pa.array(self.scalars[name], schema.field(name).type) for name in SCALAR_COLUMNS
-        ] + [
-            token_list(self.tokens, pa.string()),
-            token_list(self.token_starts, pa.int64()),
-            token_list(self.token_ends, pa.int64()),
-            token_list(self.ner_tags, pa.int64()),
-            token_list(self.actor_tags, pa.int64()),
-            pa.ListArray.from_arrays(pa.array(self.span_offsets, pa.int32()), spans),
+            _array(pa.int64(), np.array(self.ids, np.int64)),
+            _encoded(self.titles),
+            _encoded(self.texts),
+            _encoded(self.sources),
+            _encoded(self.metas),
+            token_list(_words(words, self.token_total)),
+            token_list(_array(pa.int64(), starts)),
+            token_list(_array(pa.int64(), ends)),
+            token_list(_array(pa.int64(), self.content.tags(self.token_total))),
+            token_list(_array(pa.int64(), self.actor.tags(self.token_total))),
+            pa.ListArray.from_arrays(_offsets(np.array(self.span_counts, np.int64)), spans),
         ]
         return pa.Table.from_arrays(columns, schema=schema)
+
+
+def shard_name(split: str, number: int, total: int) -> str:
+    """The Hub's name for file ``number`` of ``total`` of a split, which ``datasets`` recognises."""
+    return f"{split}-{number:05d}-of-{total:05d}.parquet"
+
+
+class _SplitFiles:
+    """The Parquet files of one split, a new one every ``rows_per_file`` rows.
+
+    A Parquet writer keeps each row group's metadata until its file is closed,
+    about 8 KB per row group, so a single file per split would make memory grow
+    with the corpus. Files are named ``<split>-NNNNN.parquet`` while written and
+    renamed with their total (:func:`shard_name`) by :meth:`finish`.
+    """
+
+    def __init__(self, directory: Path, split: str, schema: pa.Schema, rows_per_file: int) -> None:
+        self.directory, self.split, self.schema = directory, split, schema
+        self.rows_per_file = rows_per_file
+        self.paths: list[Path] = []
+        self.writer: pq.ParquetWriter | None = None
+        self.rows_in_file = 0
+
+    def write(self, table: pa.Table) -> None:
+        if self.writer is None or self.rows_in_file >= self.rows_per_file:
+            self.close()
+            self.paths.append(self.directory / f"{self.split}-{len(self.paths):05d}.parquet")
+            # Arrow's default pool (mimalloc) keeps what it frees; malloc
+            # hands it back to the numpy arrays of the next row group.
+            self.writer = pq.ParquetWriter(
+                self.paths[-1], self.schema, memory_pool=pa.system_memory_pool(), **PARQUET_OPTIONS
+            )
+            self.rows_in_file = 0
+        self.writer.write_table(table)
+        self.rows_in_file += table.num_rows
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def finish(self) -> None:
+        self.close()
+        for number, path in enumerate(self.paths):
+            path.rename(self.directory / shard_name(self.split, number, len(self.paths)))
 
 
 def write_huggingface(
@@ -196,11 +350,13 @@ def write_huggingface(
     seed: str | int = 0,
     ratios: SplitRatios | None = None,
     rows_per_group: int = 1000,
+    rows_per_file: int = 10_000,
 ) -> dict[str, ExportCounts]:
-    """Write the three split files into ``directory`` (created; must be empty).
+    """Write the Parquet files of the three splits into ``directory`` (created; must be empty).
 
     Returns the counts of each split, keyed ``train``, ``validation``, ``test``;
-    a split that receives no document gets no file.
+    a split that receives no document gets no file. A file holds at most
+    ``rows_per_file`` rows (rounded up to whole row groups).
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -209,14 +365,12 @@ def write_huggingface(
     schema = arrow_schema(labels)
     counts = {name: ExportCounts() for name in SPLIT_NAMES}
     buffers = {name: _SplitColumns(labels) for name in SPLIT_NAMES}
-    # Opened on a split's first rows: ``datasets`` refuses a split file with no rows.
-    writers: dict[str, pq.ParquetWriter] = {}
+    # Files are opened on a split's first rows: ``datasets`` refuses a file with no rows.
+    files = {name: _SplitFiles(directory, name, schema, rows_per_file) for name in SPLIT_NAMES}
 
     def flush(name: str) -> None:
         if buffers[name].rows:
-            if name not in writers:
-                writers[name] = pq.ParquetWriter(directory / f"{name}.parquet", schema)
-            writers[name].write_table(buffers[name].table(schema))
+            files[name].write(buffers[name].table(schema))
             buffers[name].clear()
             # Arrow's allocator keeps freed row groups for reuse; give them back.
             pa.default_memory_pool().release_unused()
@@ -230,6 +384,8 @@ def write_huggingface(
         for name in SPLIT_NAMES:
             flush(name)
     finally:
-        for writer in writers.values():
-            writer.close()
+        for split_files in files.values():
+            split_files.close()
+    for split_files in files.values():
+        split_files.finish()
     return counts
