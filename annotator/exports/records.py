@@ -9,6 +9,8 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import pairwise
+from operator import itemgetter
 from typing import NamedTuple
 
 from annotator.tokens import tokenize_words
@@ -167,7 +169,11 @@ def resolve_overlaps(
     Longer ranges win, then earlier ones, then the span sort order, so the
     choice does not depend on input order.
     """
-    ordered = sorted(ranges, key=lambda r: (r[0] - r[1], r[0], span_sort_key(r[2])))
+    by_first = sorted(ranges, key=itemgetter(0))
+    # Most documents have no overlap in a layer: then every range is kept.
+    if all(before[1] <= after[0] for before, after in pairwise(by_first)):
+        return by_first, 0
+    ordered = sorted(by_first, key=lambda r: (r[0] - r[1], r[0], span_sort_key(r[2])))
     taken = [False] * (max((end for _, end, _ in ordered), default=0))
     kept: list[tuple[int, int, ExportSpan]] = []
     for first, end, span in ordered:
