@@ -143,7 +143,9 @@ def spacy_docbin(documents: Sequence[ExportDocument], labels: Sequence[str]) -> 
     docbin = DocBin(attrs=["ENT_IOB", "ENT_TYPE"], store_user_data=True)
     for export_document in documents:
         tokenized = tokenize_document(export_document, labels)
-        words, spaces = words_and_spaces(export_document.text, tokenized.tokens)
+        words, spaces = words_and_spaces(
+            export_document.text, list(zip(tokenized.starts, tokenized.ends, strict=True))
+        )
         doc = Doc(NLP.vocab, words=words, spaces=spaces)
         assert doc.text == export_document.text
         doc.user_data.update(

@@ -8,7 +8,6 @@ import zipfile
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from itertools import pairwise
 from operator import itemgetter
 from typing import NamedTuple
@@ -133,11 +132,6 @@ class TokenizedDocument:
     spans: list[ExportSpan]
     aligned: list[tuple[int, int, ExportSpan]] = field(default_factory=list)
     misaligned: int = 0
-
-    @cached_property
-    def tokens(self) -> list[tuple[int, int]]:
-        """The ``(start, end)`` range of each token."""
-        return list(zip(self.starts, self.ends, strict=True))
 
 
 def tokenize_document(document: ExportDocument, labels: Sequence[str]) -> TokenizedDocument:
