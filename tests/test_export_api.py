@@ -77,6 +77,7 @@ def test_download_brat_zip(client, manager, alice_span, document):
     response = client.get(download_url(), QUERY | {"format": "brat"})
 
     assert response.status_code == 200
+    assert response.streaming
     with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
         assert archive.read(f"{document.pk}.txt").decode("utf-8") == document.text
         ann = archive.read(f"{document.pk}.ann").decode("utf-8")

@@ -427,3 +427,25 @@ def test_same_bytes_in_another_process(tmp_path: Path) -> None:
         if p.is_file()
     }
     assert here == there
+
+
+def test_brat_download_streams_a_batch_of_documents_at_a_time() -> None:
+    # Imported here: another test imports this module in a process without Django.
+    from annotator.exports.formats import get_format, stream_export
+
+    read = []
+
+    def documents():
+        for document in FIXTURES:
+            read.append(document.id)
+            yield document
+
+    chunks = stream_export(get_format("brat"), documents(), LABELS, batch_documents=2)
+    first = next(chunks)
+
+    assert read == [FIXTURES[0].id, FIXTURES[1].id]
+    streamed = first + b"".join(chunks)
+    whole = io.BytesIO()
+    write_brat(FIXTURES, LABELS, whole)
+    assert streamed == whole.getvalue()
+    assert zipfile.ZipFile(io.BytesIO(streamed)).testzip() is None

@@ -13,7 +13,9 @@ counted in ``misaligned_spans``. A span's annotator, when present, is an
 since nested and overlapping spans are normal here.
 """
 
-from collections.abc import Iterable, Sequence
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from typing import BinaryIO
 
 from annotator.exports.records import LINE_BREAKS, ExportCounts, ExportDocument, checked_spans
@@ -60,20 +62,43 @@ def ann_text(document: ExportDocument, labels: Sequence[str]) -> tuple[str, int]
     return "".join(lines), left_out
 
 
+def brat_chunks(
+    documents: Iterable[ExportDocument], labels: Sequence[str], *, batch_documents: int
+) -> Iterator[tuple[bytes, ExportCounts]]:
+    """The brat zip in pieces of ``batch_documents`` documents, each with their counts.
+
+    The pieces joined are the zip, so a download can be sent while it is
+    written; its memory does not grow with the number of documents (see
+    :mod:`annotator.exports.zipstream`).
+    """
+    buffer = io.BytesIO()
+
+    def drained() -> bytes:
+        data = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return data
+
+    documents = iter(documents)
+    with streaming_zip(buffer) as archive:
+        archive.add("annotation.conf", annotation_conf(labels).encode("utf-8"))
+        while batch := list(islice(documents, batch_documents)):
+            counts = ExportCounts()
+            for document in batch:
+                ann, left_out = ann_text(document, labels)
+                archive.add(f"{document.id}.txt", document.text.encode("utf-8"))
+                archive.add(f"{document.id}.ann", ann.encode("utf-8"))
+                counts += ExportCounts(1, len(document.spans), misaligned_spans=left_out)
+            yield drained(), counts
+    yield drained(), ExportCounts()
+
+
 def write_brat(
     documents: Iterable[ExportDocument], labels: Sequence[str], stream: BinaryIO
 ) -> ExportCounts:
-    """Write the brat zip to ``stream`` (need not be seekable); see the module docstring.
-
-    The zip's memory does not grow with the number of documents (see
-    :mod:`annotator.exports.zipstream`).
-    """
+    """Write the brat zip to ``stream`` (need not be seekable); see the module docstring."""
     counts = ExportCounts()
-    with streaming_zip(stream) as archive:
-        archive.add("annotation.conf", annotation_conf(labels).encode("utf-8"))
-        for document in documents:
-            ann, left_out = ann_text(document, labels)
-            archive.add(f"{document.id}.txt", document.text.encode("utf-8"))
-            archive.add(f"{document.id}.ann", ann.encode("utf-8"))
-            counts += ExportCounts(1, len(document.spans), misaligned_spans=left_out)
+    for data, batch_counts in brat_chunks(documents, labels, batch_documents=100):
+        stream.write(data)
+        counts += batch_counts
     return counts

@@ -1,9 +1,9 @@
 """Export formats by name: how each is written, named, served and previewed.
 
 Line formats (the two doccano JSON Lines shapes, CoNLL, W3C) are UTF-8 text
-written document by document, so a download streams them a batch of documents
-at a time. The others are binary and built on disk first: brat is one zip,
-spaCy and Hugging Face a directory, which a download serves zipped.
+written document by document, and brat is one zip written entry by entry, so a
+download streams them a batch of documents at a time. spaCy and Hugging Face
+write a directory, built on disk first and served zipped.
 
 Only the Hugging Face format has train/validation/test files; ``seed`` and
 ``ratios`` are ignored by the others.
@@ -41,6 +41,7 @@ SPACY_SHARD_DOCUMENTS = 250
 HUGGINGFACE_ROWS_PER_GROUP = 100
 
 StreamWriter = Callable[[Iterable[ExportDocument], Sequence[str], BinaryIO, int], ExportCounts]
+ChunkWriter = Callable[[Iterable[ExportDocument], Sequence[str], int], Iterator[bytes]]
 DirectoryWriter = Callable[
     [Iterable[ExportDocument], Sequence[str], Path, str | int, SplitRatios | None], ExportCounts
 ]
@@ -76,6 +77,12 @@ def _brat(documents, labels, stream, spans_before) -> ExportCounts:
     return write_brat(documents, labels, stream)
 
 
+def _brat_chunks(documents, labels, batch_documents) -> Iterator[bytes]:
+    from annotator.exports.brat import brat_chunks
+
+    return (data for data, _ in brat_chunks(documents, labels, batch_documents=batch_documents))
+
+
 def _spacy(documents, labels, directory, seed, ratios) -> ExportCounts:
     from annotator.exports.spacy_docbin import write_spacy
 
@@ -100,8 +107,9 @@ def _huggingface(documents, labels, directory, seed, ratios) -> ExportCounts:
 class ExportFormat:
     """One format. Exactly one of ``stream_writer`` / ``directory_writer`` is set.
 
-    ``streams`` formats are text lines that can be sent while being written;
-    ``brat`` has a ``stream_writer`` too, but its zip is binary and is built first.
+    ``streams`` formats are written front to back, so a download is sent while
+    it is written: the text line formats a batch of documents per call of their
+    ``stream_writer``, brat (a zip) through its ``chunk_writer``.
     """
 
     name: str
@@ -111,6 +119,11 @@ class ExportFormat:
     streams: bool
     stream_writer: StreamWriter | None = None
     directory_writer: DirectoryWriter | None = None
+    chunk_writer: ChunkWriter | None = None
+
+    @property
+    def is_text(self) -> bool:
+        return self.content_type != ZIP
 
     def download_name(self, stem: str) -> str:
         return f"{stem}-{self.name}{self.extension}"
@@ -144,7 +157,7 @@ FORMATS: dict[str, ExportFormat] = {
             False,
             directory_writer=_huggingface,
         ),
-        ExportFormat("brat", "brat standoff", ".zip", ZIP, False, _brat),
+        ExportFormat("brat", "brat standoff", ".zip", ZIP, True, _brat, chunk_writer=_brat_chunks),
     ]
 }
 
@@ -184,9 +197,12 @@ def stream_export(
     *,
     batch_documents: int = STREAM_BATCH_DOCUMENTS,
 ) -> Iterator[bytes]:
-    """Yield a line format's bytes a batch of documents at a time."""
+    """Yield a streaming format's bytes a batch of documents at a time."""
     if not export_format.streams:
         raise ValueError(f"{export_format.name} does not stream")
+    if export_format.chunk_writer is not None:
+        yield from export_format.chunk_writer(documents, labels, batch_documents)
+        return
     documents = iter(documents)
     spans_before = 0
     while batch := list(islice(documents, batch_documents)):
@@ -251,7 +267,7 @@ def preview(
     ``PREVIEW_CHARACTERS`` characters.
     """
     documents = list(documents[:PREVIEW_RECORDS])
-    if export_format.streams:
+    if export_format.streams and export_format.is_text:
         text = b"".join(stream_export(export_format, documents, labels)).decode("utf-8")
         if export_format.name != "conll":
             # "\n" only: JSON strings may hold U+2028, which splitlines() would break on.
