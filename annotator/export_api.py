@@ -2,8 +2,9 @@
 
 Same rules as the Export page: managers and curators only (403 for other
 members, 404 for outsiders). Export parameters are query parameters; a release
-is created by POST with a JSON body. Any bad parameter is a 400 with a message,
-before anything is written.
+is requested by POST with a JSON body, which queues a job (202) for the release
+worker; the job's URL tells its progress and, once done, the release. Any bad
+parameter is a 400 with a message, before anything is queued.
 """
 
 from django.contrib.auth.models import User
@@ -32,9 +33,10 @@ from .export_views import (
 )
 from .exports.formats import FORMATS
 from .exports.reader import DEFAULT_SOURCE, SOURCES, ExportError
-from .exports.releases import DEFAULT_LICENSE, release_create
+from .exports.release_jobs import request_release
+from .exports.releases import DEFAULT_LICENSE
 from .exports.splits import SplitRatios
-from .models import Project, Release
+from .models import Project, Release, ReleaseJob, ReleaseJobStatus
 from .permissions import Access
 
 
@@ -136,6 +138,11 @@ class ReleaseCreateInput(serializers.Serializer):
     test = serializers.FloatField(default=0.1, min_value=0, max_value=1)
     seed = serializers.CharField(default="0", max_length=100, help_text="of the split")
     license = serializers.CharField(default=DEFAULT_LICENSE, max_length=100)
+    languages = serializers.ListField(
+        child=serializers.CharField(),
+        default=list,
+        help_text="ISO 639-1 codes for the dataset card; detected from the texts by default",
+    )
 
     def validate(self, data: dict) -> dict:
         try:
@@ -168,8 +175,54 @@ class ReleaseDetailOutput(ReleaseOutput):
     files = serializers.DictField(child=serializers.CharField(), help_text="path -> sha256")
 
 
+class ReleaseJobProgressOutput(serializers.Serializer):
+    format = serializers.CharField(
+        source="current_format", help_text="being written; empty before the first"
+    )
+    format_number = serializers.IntegerField(
+        allow_null=True, help_text="1 for the first of the job's formats"
+    )
+    documents_done = serializers.IntegerField(help_text="written in the current format")
+    documents_total = serializers.IntegerField()
+
+
+class ReleaseJobOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ReleaseJobStatus.choices)
+    message = serializers.CharField(help_text="why the job failed; empty unless it did")
+    requested_by = serializers.CharField(source="requested_by.username")
+    formats = serializers.ListField(child=serializers.CharField())
+    seed = serializers.CharField()
+    train = serializers.FloatField()
+    validation = serializers.FloatField()
+    test = serializers.FloatField()
+    license = serializers.CharField()
+    languages = serializers.ListField(child=serializers.CharField())
+    progress = ReleaseJobProgressOutput(source="*")
+    created = serializers.DateTimeField()
+    started = serializers.DateTimeField(allow_null=True)
+    finished = serializers.DateTimeField(allow_null=True)
+    url = serializers.SerializerMethodField(help_text="this job, to poll")
+    release = serializers.SerializerMethodField(help_text="the release, once the job is done")
+
+    def get_url(self, job: ReleaseJob) -> str:
+        url = reverse("api-release-job", args=[job.project.slug, job.pk])
+        return self.context["request"].build_absolute_uri(url)
+
+    def get_release(self, job: ReleaseJob) -> str | None:
+        if job.release is None:
+            return None
+        url = reverse("api-release", args=[job.project.slug, job.release.version])
+        return self.context["request"].build_absolute_uri(url)
+
+
 class ReleaseList(APIView):
-    """The project's releases, newest first (GET); create the next one from gold data (POST)."""
+    """The project's releases, newest first (GET); request the next one from gold data (POST).
+
+    A release is built by the release worker: POST queues a job and answers 202
+    with it; poll its ``url`` until its status is ``done`` (``release`` is then
+    the release's URL) or ``failed`` (``message`` says why).
+    """
 
     access = Access.CURATOR
 
@@ -181,25 +234,42 @@ class ReleaseList(APIView):
         data = ReleaseOutput(page, many=True, context={"request": request}).data
         return paginator.get_paginated_response(data)
 
-    @extend_schema(request=ReleaseCreateInput, responses={201: ReleaseDetailOutput})
+    @extend_schema(request=ReleaseCreateInput, responses={202: ReleaseJobOutput})
     def post(self, request: Request, slug: str) -> Response:
         project = project_for_exporter(request.user, slug)
         incoming = ReleaseCreateInput(data=request.data)
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
         try:
-            release = release_create(
+            job = request_release(
                 project=project,
-                author=request.user,
+                requested_by=request.user,
                 formats=values["formats"],
                 seed=values["seed"],
                 ratios=values["ratios"],
                 license=values["license"],
+                languages=values["languages"],
             )
-        except (ExportError, ValueError) as error:
+        except ExportError as error:
             raise ValidationError({"detail": str(error)}) from None
-        output = ReleaseDetailOutput(release, context={"request": request})
-        return Response(output.data, status=201)
+        output = ReleaseJobOutput(job, context={"request": request})
+        return Response(output.data, status=202, headers={"Location": output.data["url"]})
+
+
+class ReleaseJobDetail(APIView):
+    """A requested release: its status and progress, and once done the release's URL."""
+
+    access = Access.CURATOR
+
+    @extend_schema(responses=ReleaseJobOutput)
+    def get(self, request: Request, slug: str, job_id: int) -> Response:
+        project = project_for_exporter(request.user, slug)
+        job = get_object_or_404(
+            ReleaseJob.objects.select_related("project", "requested_by", "release"),
+            project=project,
+            pk=job_id,
+        )
+        return Response(ReleaseJobOutput(job, context={"request": request}).data)
 
 
 class ReleaseDetail(APIView):

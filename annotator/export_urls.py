@@ -17,6 +17,11 @@ urlpatterns = [
         name="release-create",
     ),
     path(
+        "projects/<slug:slug>/releases/jobs/",
+        export_views.release_jobs,
+        name="release-jobs",
+    ),
+    path(
         "projects/<slug:slug>/releases/<int:version>/download/",
         export_views.release_download,
         name="release-download",
@@ -45,5 +50,10 @@ urlpatterns = [
         "api/v1/projects/<slug:slug>/releases/<int:version>/download/",
         export_api.ReleaseDownload.as_view(),
         name="api-release-download",
+    ),
+    path(
+        "api/v1/projects/<slug:slug>/release-jobs/<int:job_id>/",
+        export_api.ReleaseJobDetail.as_view(),
+        name="api-release-job",
     ),
 ]

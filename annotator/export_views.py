@@ -1,5 +1,9 @@
 """The Export page: choose source, format and splits, see counts and a preview, download;
-create a release of the gold data and download past releases.
+request a release of the gold data, follow its job, and download past releases.
+
+A release is built by the release worker (:mod:`annotator.exports.release_jobs`):
+"Create release" queues a job and returns to the page, whose list of jobs and
+releases polls itself (htmx) while a job is queued or running.
 
 Only managers and curators (and superusers) export: annotation is blind, so an
 annotator must not download the others' spans. An outsider gets 404.
@@ -33,9 +37,10 @@ from .exports.reader import (
     export_labels,
     read_documents,
 )
-from .exports.releases import DEFAULT_LICENSE, release_create
+from .exports.release_jobs import jobs_shown, request_release
+from .exports.releases import DEFAULT_LICENSE
 from .exports.splits import SplitRatios
-from .models import Project, Release, Role
+from .models import Project, Release, ReleaseJobStatus, Role
 from .permissions import Access, declares
 
 EXPORT_ROLES = frozenset({Role.MANAGER, Role.CURATOR})
@@ -224,15 +229,26 @@ def _form(query: QueryDict, project: Project) -> ExportForm:
     return ExportForm(query, project=project)
 
 
+def _release_list_context(project: Project) -> dict:
+    """The jobs and releases of the page's release list, and whether it keeps polling."""
+    jobs = list(jobs_shown(project))
+    return {
+        "project": project,
+        "jobs": jobs,
+        "job_statuses": ReleaseJobStatus,
+        "polling": any(job.is_pending for job in jobs),
+        "releases": releases_of(project),
+    }
+
+
 def _page_context(project: Project, form: ExportForm, release_form: ReleaseForm) -> dict:
     valid = form.is_valid()
     return {
-        "project": project,
         "form": form,
         "export": form.export_request,
         "preview": preview_text(form.export_request) if valid else "",
         "release_form": release_form,
-        "releases": releases_of(project),
+        **_release_list_context(project),
     }
 
 
@@ -270,26 +286,38 @@ def export_download(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def release_create_view(request: HttpRequest, slug: str) -> HttpResponse:
-    """Create the next release of the gold data; a refusal shows the page again with a 400."""
+    """Queue the next release of the gold data; a refusal shows the page again with a 400."""
     project = project_for_exporter(request.user, slug)
     release_form = ReleaseForm(request.POST)
     if release_form.is_valid():
         data = release_form.cleaned_data
         try:
-            release_create(
+            request_release(
                 project=project,
-                author=request.user,
+                requested_by=request.user,
                 formats=data["formats"],
                 seed=data["seed"],
                 ratios=data["ratios"],
                 license=data["license"],
             )
-        except (ExportError, ValueError) as error:
+        except ExportError as error:
             release_form.add_error(None, str(error))
         else:
             return redirect(reverse("export", args=[project.slug]) + "#releases")
     context = _page_context(project, _form(QueryDict(), project), release_form)
     return render(request, "annotator/export.html", context, status=400)
+
+
+@declares(Access.CURATOR)
+@login_required
+@require_GET
+def release_jobs(request: HttpRequest, slug: str) -> HttpResponse:
+    """The release jobs and releases: the fragment the Export page polls, or the whole page."""
+    project = project_for_exporter(request.user, slug)
+    if request.htmx:
+        return render(request, "annotator/export.html#release-list", _release_list_context(project))
+    context = _page_context(project, _form(QueryDict(), project), ReleaseForm())
+    return render(request, "annotator/export.html", context)
 
 
 @declares(Access.CURATOR)

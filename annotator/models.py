@@ -544,6 +544,117 @@ class Release(models.Model):
         return f"{self.project} v{self.version}"
 
 
+class ReleaseJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+# Not finished yet: the Export page keeps polling while a job is in one of these.
+PENDING_JOB_STATUSES = (ReleaseJobStatus.QUEUED, ReleaseJobStatus.RUNNING)
+
+
+class ReleaseJob(models.Model):
+    """A release asked for from the page or the API, built later by the release worker.
+
+    queued -> running -> done (with its release) or failed (with a message for the
+    user). A running job whose worker stopped reporting goes back to the queue, or
+    fails after too many attempts (:mod:`annotator.exports.release_jobs`).
+    ``attempts`` counts claims: a worker's every write to the row names the claim it
+    holds, so a worker that was given up for dead cannot finish a job another took.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="release_jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="release_jobs"
+    )
+    formats = models.JSONField(help_text="format names, in the order of the export formats")
+    seed = models.CharField(max_length=100, default="0")
+    train = models.FloatField(default=0.8)
+    validation = models.FloatField(default=0.1)
+    test = models.FloatField(default=0.1)
+    license = models.CharField(max_length=100)
+    languages = models.JSONField(
+        default=list, blank=True, help_text="ISO 639-1 codes; none: detected from the texts"
+    )
+    status = models.CharField(
+        max_length=10, choices=ReleaseJobStatus.choices, default=ReleaseJobStatus.QUEUED
+    )
+    message = models.TextField(blank=True, help_text="why the job failed, for the user")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    current_format = models.CharField(max_length=50, blank=True)
+    documents_done = models.PositiveIntegerField(default=0, help_text="of the current format")
+    documents_total = models.PositiveIntegerField(default=0)
+    release = models.OneToOneField(
+        Release, null=True, blank=True, on_delete=models.PROTECT, related_name="job"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    heartbeat = models.DateTimeField(
+        null=True, blank=True, help_text="when the worker running the job last reported"
+    )
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        indexes = [models.Index(fields=["status", "created"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ReleaseJobStatus.values), name="release_job_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ReleaseJobStatus.DONE, release__isnull=False)
+                | (~Q(status=ReleaseJobStatus.DONE) & Q(release__isnull=True)),
+                name="release_job_done_has_release",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ReleaseJobStatus.FAILED) & ~Q(message="")
+                | ~Q(status=ReleaseJobStatus.FAILED) & Q(message=""),
+                name="release_job_failed_has_message",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ReleaseJobStatus.QUEUED, started__isnull=True)
+                | ~Q(status=ReleaseJobStatus.QUEUED) & Q(started__isnull=False),
+                name="release_job_started_unless_queued",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReleaseJobStatus.RUNNING) | Q(heartbeat__isnull=False),
+                name="release_job_running_has_heartbeat",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PENDING_JOB_STATUSES, finished__isnull=True)
+                | ~Q(status__in=PENDING_JOB_STATUSES) & Q(finished__isnull=False),
+                name="release_job_finished_when_done_or_failed",
+            ),
+            models.CheckConstraint(
+                condition=Q(documents_done__lte=models.F("documents_total")),
+                name="release_job_progress_within_total",
+            ),
+            models.CheckConstraint(condition=~Q(formats=[]), name="release_job_has_formats"),
+            models.CheckConstraint(
+                condition=Q(train__gte=0, train__lte=1)
+                & Q(validation__gte=0, validation__lte=1)
+                & Q(test__gte=0, test__lte=1),
+                name="release_job_ratios_in_unit_interval",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"release job {self.pk} of {self.project}: {self.status}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in PENDING_JOB_STATUSES
+
+    @property
+    def format_number(self) -> int | None:
+        """1 for the first format written, ...; None before the first."""
+        if self.current_format not in self.formats:
+            return None
+        return self.formats.index(self.current_format) + 1
+
+
 class TallyKind(models.TextChoices):
     ASSIGNMENT_STATUS = "assignment_status", "Assignments by status"
     GOLD_STATUS = "gold_status", "Documents by gold status"

@@ -165,6 +165,10 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# A running release job whose worker has not reported for this long is given up for
+# dead and queued again (annotator/exports/release_jobs.py). Longer than the longest
+# stretch a build reports nothing: reading the gold data, and zipping it at the end.
+RELEASE_JOB_STALE_MINUTES = env_int("RELEASE_JOB_STALE_MINUTES", 10)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "project-list"
@@ -261,6 +265,7 @@ SPECTACULAR_SETTINGS = {
         "AssignmentStatusEnum": "annotator.models.AssignmentStatus",
         "GoldStatusEnum": "annotator.models.GoldStatus",
         "GoldSpanStatusEnum": "annotator.models.GoldSpanStatus",
+        "ReleaseJobStatusEnum": "annotator.models.ReleaseJobStatus",
     },
 }
 

@@ -37,6 +37,7 @@ from annotator.models import (
     Membership,
     Project,
     Release,
+    ReleaseJob,
     Role,
     Span,
 )
@@ -63,6 +64,7 @@ class World:
     label: Label
     gold_span: GoldSpan
     release: Release
+    release_job: ReleaseJob
     users: dict[str, User]  # by role, plus "other annotator" and "superuser"
     spans: dict[str, Span]  # each user's own span, by role
     tokens: dict[str, ApiToken]
@@ -77,6 +79,7 @@ class World:
             "label_id": self.label.pk,
             "gold_id": self.gold_span.pk,
             "version": self.release.version,
+            "job_id": self.release_job.pk,
             "assignment_id": Assignment.objects.get(
                 document=self.document, annotator=self.users["annotator"]
             ).pk,
@@ -150,7 +153,10 @@ def world(db, settings, tmp_path) -> World:
     )
     tokens = {role: _token(user) for role, user in users.items()}
     release = _release(project, users["manager"])
-    return World(project, document, label, gold_span, release, users, spans, tokens)
+    release_job = ReleaseJob.objects.create(
+        project=project, requested_by=users["curator"], formats=["jsonl"], license="other"
+    )
+    return World(project, document, label, gold_span, release, release_job, users, spans, tokens)
 
 
 def _client(world: World, role: str) -> Client:

@@ -1,16 +1,26 @@
 """Releases: immutable, numbered snapshots of a project's gold data, stored as one zip.
 
-:func:`release_create` writes every chosen format from the gold selection into
-a scratch directory, then the dataset card (``README.md``, see
-:mod:`annotator.exports.card`) and the manifest (``release.json``), zips it
-all, stores the zip through Django's default storage and inserts the
-:class:`~annotator.models.Release` row, which the database refuses to update.
+:func:`release_create` works in three steps:
+
+1. Read: the gold documents are read once, from one consistent snapshot of the
+   database (:func:`consistent_reads`), into a spool file in a scratch
+   directory, with everything else the manifest needs (project, labels,
+   counts, agreement). A curator editing gold meanwhile changes nothing in
+   the release, and every format holds the same documents and spans.
+2. Write: every chosen format is written from the spool, outside any
+   transaction, so a long build holds no snapshot open and its progress
+   callback may write to the database.
+3. Store: in a transaction of its own, with the project locked, the next
+   version number, the dataset card (``README.md``, see
+   :mod:`annotator.exports.card`), the manifest (``release.json``), the zip
+   (through Django's default storage) and the
+   :class:`~annotator.models.Release` row, which the database refuses to update.
 
 Layout of the zip, every entry under ``<slug>-v<version>/``::
 
     README.md  release.json  data/jsonl.jsonl  data/doccano-entities.jsonl
     data/conll.conll  data/w3c.jsonl  data/brat.zip  data/spacy/00000.spacy ...
-    data/huggingface/train.parquet ...
+    data/huggingface/train-00000-of-00001.parquet ...
 
 Reproducible to the byte: entries are sorted by name and carry a fixed time,
 and the data files depend only on the gold data, labels, seed and ratios, never
@@ -21,11 +31,13 @@ of every file but ``release.json`` itself, keyed by its path under the folder.
 
 import hashlib
 import json
+import pickle
 import shutil
 import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
@@ -33,7 +45,7 @@ from typing import BinaryIO
 
 from django.contrib.auth.models import User
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -54,15 +66,19 @@ DEFAULT_LICENSE = "other"
 DATA_FOLDER = "data"
 CARD_NAME = "README.md"
 MANIFEST_NAME = "release.json"
-#: Documents whose texts the language detection reads.
+#: Documents whose texts the language detection reads, and how much of each.
 LANGUAGE_SAMPLE = 200
+LANGUAGE_SAMPLE_CHARACTERS = 3000
 #: Attempts at the next version number where the database cannot lock the project (SQLite).
 VERSION_ATTEMPTS = 3
 # Already compressed: stored as they are rather than deflated again.
 STORED_SUFFIXES = frozenset({".zip", ".parquet", ".spacy"})
 
-#: Wraps each format's stream of documents, e.g. in a progress bar: (format name, documents).
-Progress = Callable[[str, Iterable[ExportDocument]], Iterable[ExportDocument]]
+#: Wraps each format's stream of documents, e.g. in a progress bar:
+#: (format name, documents in the release, the documents).
+Progress = Callable[[str, int, Iterable[ExportDocument]], Iterable[ExportDocument]]
+#: Called with the new release inside the transaction that stores it.
+OnStored = Callable[[Release], None]
 
 
 @dataclass
@@ -145,15 +161,79 @@ def chosen_formats(names: Iterable[str] | None) -> list[ExportFormat]:
     return [export_format for name, export_format in FORMATS.items() if name in wanted]
 
 
-def _languages(selection: Selection) -> list[str]:
-    texts = selection.document_queryset().order_by("pk").values_list("text", flat=True)
-    return detect_languages(text[:3000] for text in texts[:LANGUAGE_SAMPLE])
-
-
 def _agreement(project: Project) -> dict | None:
     return (
         ProjectAgreement.objects.filter(project=project).values_list("summary", flat=True).first()
     )
+
+
+@contextmanager
+def consistent_reads() -> Iterator[None]:
+    """Run the reads inside on one snapshot of the database, in a transaction of their own.
+
+    PostgreSQL: the transaction's first statement makes it ``REPEATABLE READ,
+    READ ONLY``, so every query in it sees the data as committed when the first
+    one ran. SQLite: a transaction reads one snapshot from its first read to its
+    end (in WAL mode writers go on meanwhile; in the default rollback-journal
+    mode they wait until it ends, up to the busy timeout).
+
+    The transaction is durable: nobody may nest it in theirs, whose isolation
+    could no longer change. Only a test case's transaction may hold it (Django
+    allows that); the reads then run at that transaction's isolation.
+    """
+    inside_test_case = connection.in_atomic_block
+    with transaction.atomic(durable=True):
+        if connection.vendor == "postgresql" and not inside_test_case:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+@dataclass
+class GoldSnapshot:
+    """What a release reads of the database, read at one instant (see :func:`read_gold`).
+
+    The documents are in ``spool``, pickled one after another in id order; the
+    file is written and read by this module only, in its own scratch directory.
+    """
+
+    project: Project
+    labels: list[str]
+    tally: GoldTally
+    language_sample: list[str]
+    agreement: dict | None
+    spool: Path
+
+    @property
+    def total(self) -> int:
+        return len(self.tally.document_ids)
+
+    def documents(self) -> Iterator[ExportDocument]:
+        with self.spool.open("rb") as stream:
+            while True:
+                try:
+                    yield pickle.load(stream)  # noqa: S301 - our own scratch file, see above
+                except EOFError:
+                    return
+
+
+def read_gold(project: Project, spool: Path, *, seed: str, ratios: SplitRatios) -> GoldSnapshot:
+    """Read the project's gold documents into ``spool``, and all else a release records,
+    from one snapshot. Raises :class:`ExportError` if no document is gold."""
+    with consistent_reads():
+        project = Project.objects.get(pk=project.pk)
+        selection = Selection(project, "gold")
+        checked_counts(selection)
+        labels = export_labels(project)
+        tally = GoldTally(labels, seed, ratios)
+        language_sample = []
+        with spool.open("xb") as stream:
+            for document in tally.counting(read_documents(selection)):
+                if len(language_sample) < LANGUAGE_SAMPLE:
+                    language_sample.append(document.text[:LANGUAGE_SAMPLE_CHARACTERS])
+                pickle.dump(document, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        agreement = _agreement(project)
+    return GoldSnapshot(project, labels, tally, language_sample, agreement, spool)
 
 
 def release_create(
@@ -166,6 +246,7 @@ def release_create(
     license: str = DEFAULT_LICENSE,
     languages: Sequence[str] | None = None,
     progress: Progress | None = None,
+    on_stored: OnStored | None = None,
 ) -> Release:
     """Build, store and record the next release of the project's gold data.
 
@@ -174,31 +255,30 @@ def release_create(
     ``cc-by-4.0``); the project records none, so it defaults to ``"other"``.
     ``languages`` are ISO 639-1 codes; by default they are detected from the
     texts of the first gold documents. ``progress`` wraps each format's stream
-    of documents (the command shows a progress bar with it).
+    of documents (the command shows a progress bar with it, the release worker
+    records it on the job); it runs outside any transaction. ``on_stored`` is
+    called with the release inside the transaction that stores it, so that what
+    it writes commits with the release or not at all; if it raises, nothing is
+    stored.
 
     Raises :class:`ExportError`, with nothing stored and no row written, for an
     unknown format or a project without gold documents.
     """
     export_formats = chosen_formats(formats)
     ratios = ratios or SplitRatios()
-    selection = Selection(project, "gold")
-    checked_counts(selection)
-    labels = export_labels(project)
-    tally = GoldTally(labels, str(seed), ratios)
     with tempfile.TemporaryDirectory(prefix="release-") as scratch:
+        gold = read_gold(project, Path(scratch) / "gold.pickle", seed=str(seed), ratios=ratios)
         folder = Path(scratch) / "release"
         (folder / DATA_FOLDER).mkdir(parents=True)
         written = {}
-        for number, export_format in enumerate(export_formats):
-            documents: Iterable[ExportDocument] = read_documents(selection)
-            if number == 0:
-                documents = tally.counting(documents)
+        for export_format in export_formats:
+            documents: Iterable[ExportDocument] = gold.documents()
             if progress is not None:
-                documents = progress(export_format.name, documents)
+                documents = progress(export_format.name, gold.total, documents)
             counts = write_export(
                 export_format,
                 documents,
-                labels,
+                gold.labels,
                 folder / data_path(export_format),
                 seed=str(seed),
                 ratios=ratios,
@@ -212,23 +292,23 @@ def release_create(
                 "overlapping_spans": counts.overlapping_spans,
             }
         manifest = {
-            "project": {"name": project.name, "slug": project.slug},
+            "project": {"name": gold.project.name, "slug": gold.project.slug},
             "author": author.get_username(),
-            "source": selection.source,
-            "labels": labels,
-            "languages": list(languages) if languages else _languages(selection),
+            "source": "gold",
+            "labels": gold.labels,
+            "languages": list(languages) if languages else detect_languages(gold.language_sample),
             "license": license,
             "formats": written,
             "splits": {"seed": str(seed), "ratios": _ratios(ratios)},
-            "counts": tally.as_dict(),
-            "agreement": _agreement(project),
-            "guidelines_version": project.guidelines_version,
-            "documents": tally.document_ids,
+            "counts": gold.tally.as_dict(),
+            "agreement": gold.agreement,
+            "guidelines_version": gold.project.guidelines_version,
+            "documents": gold.tally.document_ids,
         }
         data_files = checksums(folder)
         for attempt in count(1):
             try:
-                return _store(project, author, folder, manifest, data_files)
+                return _store(gold.project, author, folder, manifest, data_files, on_stored)
             except IntegrityError:
                 # Another release took the version between our read and insert.
                 if attempt == VERSION_ATTEMPTS:
@@ -240,7 +320,12 @@ def _ratios(ratios: SplitRatios) -> dict[str, float]:
 
 
 def _store(
-    project: Project, author: User, folder: Path, manifest: dict, data_files: dict[str, str]
+    project: Project,
+    author: User,
+    folder: Path,
+    manifest: dict,
+    data_files: dict[str, str],
+    on_stored: OnStored | None,
 ) -> Release:
     """Number, card, manifest, zip and row, in one transaction with the project locked.
 
@@ -286,6 +371,8 @@ def _store(
                 release.archive.save(f"{stem}.zip", File(archive), save=False)
                 stored_name = release.archive.name
             release.save(force_insert=True)
+            if on_stored is not None:
+                on_stored(release)
         stored_name = None
         return release
     finally:

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from annotator.exports.formats import FORMATS
-from annotator.exports.reader import ExportError, Selection, checked_counts
+from annotator.exports.reader import ExportError
 from annotator.exports.records import ExportDocument
 from annotator.exports.releases import DEFAULT_LICENSE, release_create
 from annotator.exports.splits import SplitRatios
@@ -56,14 +56,6 @@ class Command(BaseCommand):
             raise CommandError(f"No user {options['author']!r}. Nothing was written.") from None
         try:
             ratios = SplitRatios(options["train"], options["validation"], options["test"])
-            total = checked_counts(Selection(project, "gold")).documents
-
-            def progress(
-                name: str, documents: Iterable[ExportDocument]
-            ) -> Iterator[ExportDocument]:
-                with tqdm(documents, total=total, unit="doc", desc=name, file=sys.stderr) as bar:
-                    yield from bar
-
             release = release_create(
                 project=project,
                 author=author,
@@ -81,3 +73,11 @@ class Command(BaseCommand):
             f"documents, formats {', '.join(release.formats)}; stored as {release.archive.name} "
             f"(sha256 {release.archive_sha256})."
         )
+
+
+def progress(
+    name: str, total: int, documents: Iterable[ExportDocument]
+) -> Iterator[ExportDocument]:
+    """A progress bar on stderr per format."""
+    with tqdm(documents, total=total, unit="doc", desc=name, file=sys.stderr) as bar:
+        yield from bar
