@@ -165,6 +165,10 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Arrow's default allocator (mimalloc) keeps what the Hugging Face writer frees,
+# 15 MB of an export's 200 MB budget; malloc gives it back. Read by pyarrow when
+# it is first imported, which only the writer does.
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 # A running release job whose worker has not reported for this long is given up for
 # dead and queued again (annotator/exports/release_jobs.py). Longer than the longest
 # stretch a build reports nothing: reading the gold data, and zipping it at the end.
