@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from annotator.exports.records import ZIP_DATE_TIME
-from annotator.exports.zipstream import LIMIT_16, streaming_zip
+from annotator.exports.zipstream import LIMIT_16, PIECE_SIZE, streaming_zip
 
 
 class AppendOnly(io.RawIOBase):
@@ -123,3 +123,18 @@ def test_memory_does_not_grow_with_the_number_of_entries() -> None:
 
     # zipfile.ZipFile kept about 450 bytes per entry: 16 MB more here.
     assert peak_bytes(40_000) - peak_bytes(4_000) < 1_000_000
+
+
+def test_closing_pieces_hand_the_directory_over_in_bounded_pieces() -> None:
+    stream = AppendOnly()
+
+    with streaming_zip(stream) as archive:
+        for n in range(5000):
+            archive.add(f"{n}.txt", b"Short text.")
+        pieces = list(archive.closing_pieces())
+
+    assert len(pieces) > 3
+    assert max(map(len, pieces)) <= PIECE_SIZE
+    archive = zipfile.ZipFile(io.BytesIO(bytes(stream.buffer) + b"".join(pieces)))
+    assert len(archive.namelist()) == 5000
+    assert archive.testzip() is None

@@ -90,7 +90,9 @@ def brat_chunks(
                 archive.add(f"{document.id}.ann", ann.encode("utf-8"))
                 counts += ExportCounts(1, len(document.spans), misaligned_spans=left_out)
             yield drained(), counts
-    yield drained(), ExportCounts()
+        yield drained(), ExportCounts()
+        for piece in archive.closing_pieces():
+            yield piece, ExportCounts()
 
 
 def write_brat(

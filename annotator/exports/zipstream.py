@@ -13,7 +13,6 @@ entry must be smaller than 4 GiB. The output stream is only ever appended to,
 so it need not be seekable.
 """
 
-import shutil
 import struct
 import tempfile
 import zlib
@@ -45,6 +44,7 @@ ZIP64_VERSION = 45
 MADE_BY_UNIX = 3 << 8
 UTF8_NAME_FLAG = 0x800
 FILE_ATTRIBUTES = 0o100644 << 16
+PIECE_SIZE = 64 * 1024
 LIMIT_32 = 0xFFFFFFFF
 LIMIT_16 = 0xFFFF
 
@@ -56,11 +56,13 @@ def _dos_time(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]
 
 @contextmanager
 def streaming_zip(stream: BinaryIO) -> Iterator["StreamingZip"]:
-    """Yield a :class:`StreamingZip` on ``stream``, finished when the block ends without error."""
+    """Yield a :class:`StreamingZip` on ``stream``, finished when the block ends without
+    error unless the block took its :meth:`~StreamingZip.closing_pieces` itself."""
     with tempfile.TemporaryFile() as directory:
         archive = StreamingZip(stream, directory)
         yield archive
-        archive.finish()
+        if not archive.finished:
+            archive.finish()
 
 
 class StreamingZip:
@@ -77,6 +79,7 @@ class StreamingZip:
         self._entries = 0
         self._directory_size = 0
         self._time, self._date = _dos_time(ZIP_DATE_TIME)
+        self.finished = False
 
     def add(self, name: str, data: bytes, *, compress: bool = True) -> None:
         """Append the entry ``name`` holding ``data``."""
@@ -141,11 +144,20 @@ class StreamingZip:
         self._offset += LOCAL_HEADER.size + len(encoded_name) + len(payload)
         self._entries += 1
 
-    def finish(self) -> None:
-        """Write the central directory and the end records; the stream stays open."""
+    def closing_pieces(self) -> Iterator[bytes]:
+        """The central directory and the end records, in pieces of at most ``PIECE_SIZE``.
+
+        For a caller that sends the zip on as it is made: the directory holds
+        about 60 bytes per entry, too much to hand over in one piece for a large
+        archive. The archive is finished once they have all been taken.
+        """
+        if self.finished:
+            raise RuntimeError("the archive is finished already")
+        self.finished = True
         directory_offset = self._offset
         self._directory.seek(0)
-        shutil.copyfileobj(self._directory, self._stream)
+        while piece := self._directory.read(PIECE_SIZE):
+            yield piece
         needs_zip64 = (
             self._entries >= LIMIT_16
             or directory_offset >= LIMIT_32
@@ -153,30 +165,31 @@ class StreamingZip:
         )
         if needs_zip64:
             zip64_end_offset = directory_offset + self._directory_size
-            self._stream.write(
-                ZIP64_END_OF_DIRECTORY.pack(
-                    ZIP64_END_SIGNATURE,
-                    ZIP64_END_OF_DIRECTORY.size - 12,
-                    MADE_BY_UNIX | ZIP64_VERSION,
-                    ZIP64_VERSION,
-                    0,
-                    0,
-                    self._entries,
-                    self._entries,
-                    self._directory_size,
-                    directory_offset,
-                )
+            yield ZIP64_END_OF_DIRECTORY.pack(
+                ZIP64_END_SIGNATURE,
+                ZIP64_END_OF_DIRECTORY.size - 12,
+                MADE_BY_UNIX | ZIP64_VERSION,
+                ZIP64_VERSION,
+                0,
+                0,
+                self._entries,
+                self._entries,
+                self._directory_size,
+                directory_offset,
             )
-            self._stream.write(ZIP64_LOCATOR.pack(ZIP64_LOCATOR_SIGNATURE, 0, zip64_end_offset, 1))
-        self._stream.write(
-            END_OF_DIRECTORY.pack(
-                END_SIGNATURE,
-                0,
-                0,
-                min(self._entries, LIMIT_16),
-                min(self._entries, LIMIT_16),
-                min(self._directory_size, LIMIT_32),
-                min(directory_offset, LIMIT_32),
-                0,
-            )
+            yield ZIP64_LOCATOR.pack(ZIP64_LOCATOR_SIGNATURE, 0, zip64_end_offset, 1)
+        yield END_OF_DIRECTORY.pack(
+            END_SIGNATURE,
+            0,
+            0,
+            min(self._entries, LIMIT_16),
+            min(self._entries, LIMIT_16),
+            min(self._directory_size, LIMIT_32),
+            min(directory_offset, LIMIT_32),
+            0,
         )
+
+    def finish(self) -> None:
+        """Write the central directory and the end records; the stream stays open."""
+        for piece in self.closing_pieces():
+            self._stream.write(piece)
