@@ -59,6 +59,11 @@ def manager(project) -> User:
 
 
 @pytest.fixture
+def curator(project) -> User:
+    return _member(project, "cora", Role.CURATOR)
+
+
+@pytest.fixture
 def charlie(db) -> User:
     """Member of another project only: an outsider here."""
     other = Project.objects.create(name="Other", slug="other")

@@ -30,13 +30,6 @@ from annotator.models import (
 from annotator.spans import span_create, span_delete, span_relabel
 
 
-@pytest.fixture
-def curator(project) -> User:
-    user = User.objects.create_user("cora", password="password")
-    Membership.objects.create(project=project, user=user, role=Role.CURATOR)
-    return user
-
-
 def _offsets(document: Document, phrase: str) -> tuple[int, int]:
     start = document.text.find(phrase)
     return start, start + len(phrase)

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 from django.contrib.auth.models import User
 
-from annotator.models import Document, Membership, Project, Role
+from annotator.models import Document, Project
 
 QUERY = {"source": "annotators", "format": "jsonl"}
 
@@ -18,13 +18,6 @@ def summary_url(slug: str = "talks") -> str:
 
 def download_url(slug: str = "talks") -> str:
     return f"/api/v1/projects/{slug}/export/download/"
-
-
-@pytest.fixture
-def curator(project) -> User:
-    user = User.objects.create_user("cora", password="password")
-    Membership.objects.create(project=project, user=user, role=Role.CURATOR)
-    return user
 
 
 def test_summary_counts_and_preview(client, manager, alice_span, document):

@@ -14,20 +14,11 @@ from annotator.models import (
     GoldSpan,
     GoldSpanStatus,
     GoldStatus,
-    Membership,
     Project,
-    Role,
 )
 
 PAGE_QUERY = {"source": "annotators", "format": "jsonl", "train": "0.8", "validation": "0.1"}
 PAGE_QUERY |= {"test": "0.1", "seed": "0"}
-
-
-@pytest.fixture
-def curator(project) -> User:
-    user = User.objects.create_user("cora", password="password")
-    Membership.objects.create(project=project, user=user, role=Role.CURATOR)
-    return user
 
 
 def page_url(slug: str = "talks") -> str:

@@ -59,13 +59,6 @@ def media_root(settings, tmp_path) -> Path:
     return settings.MEDIA_ROOT
 
 
-@pytest.fixture
-def curator(project) -> User:
-    user = User.objects.create_user("cora", password="password")
-    Membership.objects.create(project=project, user=user, role=Role.CURATOR)
-    return user
-
-
 def make_gold(project: Project, labels: dict[str, Label], curator: User, n: int) -> list[Document]:
     documents = []
     for number in range(n):

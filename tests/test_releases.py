@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, transaction
 from django.urls import reverse
@@ -27,12 +26,10 @@ from annotator.gold import gold_span_create, gold_span_resize, gold_status_set
 from annotator.models import (
     Document,
     GoldStatus,
-    Membership,
     ProjectAgreement,
     Release,
     ReleaseJob,
     ReleaseJobStatus,
-    Role,
 )
 
 DATASHEET_SECTIONS = [
@@ -59,13 +56,6 @@ DATA_FILES = {
 def media_root(settings, tmp_path) -> Path:
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def curator(project) -> User:
-    user = User.objects.create_user("cora", password="password")
-    Membership.objects.create(project=project, user=user, role=Role.CURATOR)
-    return user
 
 
 @pytest.fixture
