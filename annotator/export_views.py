@@ -92,14 +92,15 @@ def export_request(
 
 
 def download_response(request: ExportRequest) -> HttpResponse:
-    """Stream a line format; build any other format in a temporary file first."""
+    """Stream a format written front to back; build any other in a temporary file first."""
     selection, export_format = request.selection, request.export_format
     labels = export_labels(selection.project)
     documents = read_documents(selection)
     filename = export_format.download_name(f"{selection.project.slug}-{selection.source}")
+    stem = filename.removesuffix(export_format.extension)
     if export_format.streams:
         response = StreamingHttpResponse(
-            stream_export(export_format, documents, labels),
+            stream_export(export_format, documents, labels, stem=stem),
             content_type=export_format.content_type,
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -108,7 +109,7 @@ def download_response(request: ExportRequest) -> HttpResponse:
         export_format,
         documents,
         labels,
-        stem=filename.removesuffix(export_format.extension),
+        stem=stem,
         seed=request.seed,
         ratios=request.ratios,
     )

@@ -449,3 +449,23 @@ def test_brat_download_streams_a_batch_of_documents_at_a_time() -> None:
     write_brat(FIXTURES, LABELS, whole)
     assert streamed == whole.getvalue()
     assert zipfile.ZipFile(io.BytesIO(streamed)).testzip() is None
+
+
+def test_spacy_download_streams_a_shard_at_a_time(monkeypatch) -> None:
+    from annotator.exports import formats
+
+    monkeypatch.setattr(formats, "SPACY_SHARD_DOCUMENTS", 2)
+    read = []
+
+    def documents():
+        for document in FIXTURES:
+            read.append(document.id)
+            yield document
+
+    chunks = formats.stream_export(formats.get_format("spacy"), documents(), LABELS, stem="x")
+    first = next(chunks)
+
+    assert read == [FIXTURES[0].id, FIXTURES[1].id]
+    archive = zipfile.ZipFile(io.BytesIO(first + b"".join(chunks)))
+    assert archive.testzip() is None
+    assert archive.namelist() == [f"x/{n:05d}.spacy" for n in range((len(FIXTURES) + 1) // 2)]

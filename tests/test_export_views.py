@@ -186,6 +186,24 @@ def test_huggingface_download_is_a_zip_of_parquet_files(client, manager, project
     }
 
 
+def test_spacy_download_streams_a_zip_of_shards_spacy_reads(client, manager, project, alice_span):
+    import spacy
+    from spacy.tokens import DocBin
+
+    client.force_login(manager)
+
+    response = client.get(download_url(), PAGE_QUERY | {"format": "spacy"})
+
+    assert response.status_code == 200
+    assert response.streaming
+    assert "talks-annotators-spacy.zip" in response["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        assert archive.namelist() == ["talks-annotators-spacy/00000.spacy"]
+        shard = archive.read("talks-annotators-spacy/00000.spacy")
+    [doc] = DocBin().from_bytes(shard).get_docs(spacy.blank("en").vocab)
+    assert [(span.text, span.label_) for span in doc.spans["sc"]] == [("Sergey Lavrov", "actor")]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

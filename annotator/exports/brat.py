@@ -13,13 +13,12 @@ counted in ``misaligned_spans``. A span's annotator, when present, is an
 since nested and overlapping spans are normal here.
 """
 
-import io
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import BinaryIO
 
 from annotator.exports.records import LINE_BREAKS, ExportCounts, ExportDocument, checked_spans
-from annotator.exports.zipstream import streaming_zip
+from annotator.exports.zipstream import Pieces, streaming_zip
 
 
 def fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -71,16 +70,9 @@ def brat_chunks(
     written; its memory does not grow with the number of documents (see
     :mod:`annotator.exports.zipstream`).
     """
-    buffer = io.BytesIO()
-
-    def drained() -> bytes:
-        data = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return data
-
+    pieces = Pieces()
     documents = iter(documents)
-    with streaming_zip(buffer) as archive:
+    with streaming_zip(pieces) as archive:
         archive.add("annotation.conf", annotation_conf(labels).encode("utf-8"))
         while batch := list(islice(documents, batch_documents)):
             counts = ExportCounts()
@@ -89,8 +81,8 @@ def brat_chunks(
                 archive.add(f"{document.id}.txt", document.text.encode("utf-8"))
                 archive.add(f"{document.id}.ann", ann.encode("utf-8"))
                 counts += ExportCounts(1, len(document.spans), misaligned_spans=left_out)
-            yield drained(), counts
-        yield drained(), ExportCounts()
+            yield pieces.drain(), counts
+        yield pieces.drain(), ExportCounts()
         for piece in archive.closing_pieces():
             yield piece, ExportCounts()
 

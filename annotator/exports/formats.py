@@ -1,9 +1,10 @@
 """Export formats by name: how each is written, named, served and previewed.
 
 Line formats (the two doccano JSON Lines shapes, CoNLL, W3C) are UTF-8 text
-written document by document, and brat is one zip written entry by entry, so a
-download streams them a batch of documents at a time. spaCy and Hugging Face
-write a directory, built on disk first and served zipped.
+written document by document, brat is one zip written entry by entry and spaCy
+a directory of shards written one after the other, so a download streams them
+(spaCy zipped, a shard at a time). Hugging Face writes its split files side by
+side, so its directory is built on disk first and served zipped.
 
 Only the Hugging Face format has train/validation/test files; ``seed`` and
 ``ratios`` are ignored by the others.
@@ -29,6 +30,7 @@ from annotator.exports.records import (
     tokenize_document,
 )
 from annotator.exports.splits import SplitRatios
+from annotator.exports.zipstream import Pieces, streaming_zip
 
 PREVIEW_RECORDS = 3
 PREVIEW_CHARACTERS = 6000
@@ -41,7 +43,8 @@ SPACY_SHARD_DOCUMENTS = 250
 HUGGINGFACE_ROWS_PER_GROUP = 100
 
 StreamWriter = Callable[[Iterable[ExportDocument], Sequence[str], BinaryIO, int], ExportCounts]
-ChunkWriter = Callable[[Iterable[ExportDocument], Sequence[str], int], Iterator[bytes]]
+#: (documents, labels, documents per piece, the folder inside a zip) -> the bytes in pieces.
+ChunkWriter = Callable[[Iterable[ExportDocument], Sequence[str], int, str], Iterator[bytes]]
 DirectoryWriter = Callable[
     [Iterable[ExportDocument], Sequence[str], Path, str | int, SplitRatios | None], ExportCounts
 ]
@@ -77,10 +80,24 @@ def _brat(documents, labels, stream, spans_before) -> ExportCounts:
     return write_brat(documents, labels, stream)
 
 
-def _brat_chunks(documents, labels, batch_documents) -> Iterator[bytes]:
+def _brat_chunks(documents, labels, batch_documents, stem) -> Iterator[bytes]:
     from annotator.exports.brat import brat_chunks
 
     return (data for data, _ in brat_chunks(documents, labels, batch_documents=batch_documents))
+
+
+def _spacy_chunks(documents, labels, batch_documents, stem) -> Iterator[bytes]:
+    """The zip a download of the spaCy directory is, sent a shard at a time."""
+    from annotator.exports.spacy_docbin import spacy_shards
+
+    pieces = Pieces()
+    with streaming_zip(pieces) as archive:
+        shards = spacy_shards(documents, labels, shard_size=SPACY_SHARD_DOCUMENTS)
+        for name, data, _ in shards:
+            # Stored: DocBin is compressed already.
+            archive.add(f"{stem}/{name}", data, compress=False)
+            yield pieces.drain()
+        yield from archive.closing_pieces()
 
 
 def _spacy(documents, labels, directory, seed, ratios) -> ExportCounts:
@@ -109,7 +126,8 @@ class ExportFormat:
 
     ``streams`` formats are written front to back, so a download is sent while
     it is written: the text line formats a batch of documents per call of their
-    ``stream_writer``, brat (a zip) through its ``chunk_writer``.
+    ``stream_writer``; brat (a zip) and spaCy (its directory, zipped) through
+    their ``chunk_writer``, in pieces of a batch of documents or a shard.
     """
 
     name: str
@@ -148,7 +166,15 @@ FORMATS: dict[str, ExportFormat] = {
             "conll", "CoNLL, IOB2 tags", ".conll", "text/plain; charset=utf-8", True, _conll
         ),
         ExportFormat("w3c", "W3C Web Annotation (JSON Lines)", ".jsonl", JSON_LINES, True, _w3c),
-        ExportFormat("spacy", "spaCy DocBin", ".zip", ZIP, False, directory_writer=_spacy),
+        ExportFormat(
+            "spacy",
+            "spaCy DocBin",
+            ".zip",
+            ZIP,
+            True,
+            directory_writer=_spacy,
+            chunk_writer=_spacy_chunks,
+        ),
         ExportFormat(
             "huggingface",
             "Hugging Face datasets (Parquet)",
@@ -196,12 +222,16 @@ def stream_export(
     labels: Sequence[str],
     *,
     batch_documents: int = STREAM_BATCH_DOCUMENTS,
+    stem: str = "export",
 ) -> Iterator[bytes]:
-    """Yield a streaming format's bytes a batch of documents at a time."""
+    """Yield a streaming format's bytes a batch of documents at a time.
+
+    ``stem`` names the folder that a zipped directory format's files are in.
+    """
     if not export_format.streams:
         raise ValueError(f"{export_format.name} does not stream")
     if export_format.chunk_writer is not None:
-        yield from export_format.chunk_writer(documents, labels, batch_documents)
+        yield from export_format.chunk_writer(documents, labels, batch_documents, stem)
         return
     documents = iter(documents)
     spans_before = 0

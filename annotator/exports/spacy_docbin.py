@@ -295,6 +295,26 @@ def _batches(items: Iterable[ExportDocument], size: int) -> Iterator[list[Export
         yield batch
 
 
+def spacy_shards(
+    documents: Iterable[ExportDocument], labels: Sequence[str], *, shard_size: int
+) -> Iterator[tuple[str, bytes, ExportCounts]]:
+    """Each shard's file name (``NNNNN.spacy``), bytes and counts, one shard at a time."""
+    if shard_size < 1:
+        raise ValueError("shard_size must be at least 1")
+    # srsly.msgpack_dumps's settings; one packer, as making one scans plugins.
+    packer = Packer(use_bin_type=True)
+    label_ids = {label: string_id(label) for label in labels}
+    vocabulary = _Vocabulary()
+    for number, batch in enumerate(_batches(documents, shard_size)):
+        if len(vocabulary) > VOCABULARY_SIZE:
+            vocabulary.clear()
+        shard = _Shard(vocabulary, packer, label_ids)
+        counts = ExportCounts()
+        for document in batch:
+            counts += shard.add(document, labels)
+        yield f"{number:05d}.spacy", shard.to_bytes(), counts
+
+
 def write_spacy(
     documents: Iterable[ExportDocument],
     labels: Sequence[str],
@@ -303,22 +323,12 @@ def write_spacy(
     shard_size: int = 1000,
 ) -> ExportCounts:
     """Write ``NNNNN.spacy`` shards into ``directory`` (created; must be empty)."""
-    if shard_size < 1:
-        raise ValueError("shard_size must be at least 1")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     if any(directory.iterdir()):
         raise FileExistsError(f"{directory} is not empty")
-    # srsly.msgpack_dumps's settings; one packer, as making one scans plugins.
-    packer = Packer(use_bin_type=True)
-    label_ids = {label: string_id(label) for label in labels}
-    vocabulary = _Vocabulary()
     counts = ExportCounts()
-    for number, batch in enumerate(_batches(documents, shard_size)):
-        if len(vocabulary) > VOCABULARY_SIZE:
-            vocabulary.clear()
-        shard = _Shard(vocabulary, packer, label_ids)
-        for document in batch:
-            counts += shard.add(document, labels)
-        (directory / f"{number:05d}.spacy").write_bytes(shard.to_bytes())
+    for name, data, shard_counts in spacy_shards(documents, labels, shard_size=shard_size):
+        (directory / name).write_bytes(data)
+        counts += shard_counts
     return counts

@@ -54,6 +54,26 @@ def _dos_time(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]
     return (hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day
 
 
+class Pieces:
+    """A stream that keeps what is written until :meth:`drain` takes it.
+
+    For sending a zip on while it is made: write the archive here and hand the
+    drained bytes over after each batch of entries.
+    """
+
+    def __init__(self) -> None:
+        self._pieces: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._pieces.append(data)
+        return len(data)
+
+    def drain(self) -> bytes:
+        data = b"".join(self._pieces)
+        self._pieces.clear()
+        return data
+
+
 @contextmanager
 def streaming_zip(stream: BinaryIO) -> Iterator["StreamingZip"]:
     """Yield a :class:`StreamingZip` on ``stream``, finished when the block ends without
