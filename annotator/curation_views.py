@@ -25,7 +25,7 @@ from .assignments import (
     project_pool_update,
 )
 from .dashboard import dashboard_context
-from .forms import posted_int
+from .forms import posted_int, posted_label
 from .gold import (
     GoldError,
     gold_accept_all,
@@ -62,6 +62,7 @@ from .permissions import (
     project_for,
     project_span_for,
 )
+from .refusals import span_refused
 from .spans import SpanError
 
 # --------------------------------------------------------------------------- assignments
@@ -262,25 +263,8 @@ def _after_write(request: HttpRequest, document: Document, event: dict) -> HttpR
 
 
 def _refused(request: HttpRequest, document: Document, message: str) -> HttpResponse:
-    if request.htmx:
-        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
-    return render(
-        request,
-        "annotator/span_error.html",
-        {
-            "document": document,
-            "message": message,
-            "back_url": reverse("adjudicate", args=[document.project.slug, document.pk]),
-        },
-        status=400,
-    )
-
-
-def _label_of(request: HttpRequest, document: Document) -> Label | None:
-    label_id = posted_int(request, "label")
-    if not isinstance(label_id, int):
-        return None
-    return Label.objects.filter(project=document.project_id, pk=label_id).first()
+    back_url = reverse("adjudicate", args=[document.project.slug, document.pk])
+    return span_refused(request, document, message, back_url=back_url)
 
 
 @declares(Access.CURATOR)
@@ -323,7 +307,7 @@ def gold_accept_all_view(request: HttpRequest, slug: str, document_id: int) -> H
 @require_POST
 def gold_span_create_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
     document = document_for(request.user, slug, document_id, Access.CURATOR)
-    label = _label_of(request, document)
+    label = posted_label(request, document.project)
     if label is None:
         return _refused(request, document, "Choose a label of this project.")
     try:
@@ -390,7 +374,7 @@ def gold_span_delete_view(request: HttpRequest, slug: str, gold_id: int) -> Http
 def gold_span_relabel_view(request: HttpRequest, slug: str, gold_id: int) -> HttpResponse:
     gold_span = gold_span_for(request.user, slug, gold_id, Access.CURATOR)
     document = gold_span.document
-    label = _label_of(request, document)
+    label = posted_label(request, document.project)
     if label is None:
         return _refused(request, document, "Choose a label of this project.")
     previous = gold_span.label_id

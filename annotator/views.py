@@ -27,18 +27,18 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from .assignments import AssignmentError, assignment_skip, assignment_submit
-from .forms import posted_int
+from .forms import posted_int, posted_label
 from .highlight import highlight_html, span_list_html
 from .models import (
     OPEN_STATUSES,
     Assignment,
     AssignmentStatus,
     Document,
-    Label,
     Project,
     Span,
 )
 from .permissions import Access, declares, document_for, own_span_for, project_for
+from .refusals import span_refused
 from .spans import SpanError, span_create, span_delete, span_relabel
 
 DOCUMENTS_PER_PAGE = 50
@@ -251,17 +251,6 @@ def annotate(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
     return render(request, "annotator/annotate.html", context)
 
 
-def _span_error(request: HttpRequest, document: Document, message: str) -> HttpResponse:
-    if request.htmx:
-        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
-    return render(
-        request,
-        "annotator/span_error.html",
-        {"document": document, "message": message},
-        status=400,
-    )
-
-
 def _after_write(request: HttpRequest, document: Document, event: dict) -> HttpResponse:
     if request.htmx:
         return _render_workspace(request, document, **{"HX-Trigger": json.dumps(event)})
@@ -273,13 +262,13 @@ def _after_write(request: HttpRequest, document: Document, event: dict) -> HttpR
 @require_POST
 def span_create_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
     document = document_for(request.user, slug, document_id, Access.MEMBER)
-    label = Label.objects.filter(project=document.project, pk=posted_int(request, "label")).first()
+    label = posted_label(request, document.project)
     if label is None:
-        return _span_error(request, document, "Choose a label of this project.")
+        return span_refused(request, document, "Choose a label of this project.")
     try:
         client_id = uuid.UUID(request.POST["client_id"]) if request.POST.get("client_id") else None
     except ValueError:
-        return _span_error(request, document, "client_id must be a UUID.")
+        return span_refused(request, document, "client_id must be a UUID.")
     try:
         span, created = span_create(
             document=document,
@@ -291,7 +280,7 @@ def span_create_view(request: HttpRequest, slug: str, document_id: int) -> HttpR
             client_id=client_id,
         )
     except SpanError as error:
-        return _span_error(request, document, error.message)
+        return span_refused(request, document, error.message)
     event = {"spanCreated": {"id": span.pk, "label": span.label_id, "created": created}}
     return _after_write(request, document, event)
 
@@ -314,7 +303,7 @@ def span_delete_view(request: HttpRequest, span_id: int) -> HttpResponse:
     try:
         span_delete(span=span)
     except SpanError as error:
-        return _span_error(request, document, error.message)
+        return span_refused(request, document, error.message)
     return _after_write(request, document, event)
 
 
@@ -324,14 +313,14 @@ def span_delete_view(request: HttpRequest, span_id: int) -> HttpResponse:
 def span_relabel_view(request: HttpRequest, span_id: int) -> HttpResponse:
     span = own_span_for(request.user, span_id)
     document = span.document
-    label = Label.objects.filter(project=document.project, pk=posted_int(request, "label")).first()
+    label = posted_label(request, document.project)
     if label is None:
-        return _span_error(request, document, "Choose a label of this project.")
+        return span_refused(request, document, "Choose a label of this project.")
     previous_label = span.label_id
     try:
         span_relabel(span=span, label=label)
     except SpanError as error:
-        return _span_error(request, document, error.message)
+        return span_refused(request, document, error.message)
     event = {"spanRelabeled": {"id": span.pk, "label": label.pk, "previous": previous_label}}
     return _after_write(request, document, event)
 

@@ -251,9 +251,13 @@ def test_refused_gold_write_is_a_400_and_changes_nothing(client, document, submi
 
     page = client.post(url, {"label": "999", "start": "0", "end": "4"})
     fragment = client.post(url, {"label": "", "start": "0", "end": "4"}, headers=HTMX)
+    not_a_number = client.post(url, {"label": "abc", "start": "0", "end": "4"})
 
-    assert (page.status_code, fragment.status_code) == (400, 400)
+    assert (page.status_code, fragment.status_code, not_a_number.status_code) == (400, 400, 400)
     assert fragment["Content-Type"].startswith("text/plain")
+    back = reverse("adjudicate", args=[document.project.slug, document.pk])
+    assert f'href="{back}"' in page.text
+    assert "Choose a label of this project." in not_a_number.text
     assert not GoldSpan.objects.exists()
 
 

@@ -220,6 +220,7 @@ def test_retried_create_with_the_same_client_id_is_stored_once(client, alice, do
         ({"text": "OTAN"}, "you sent &#x27;OTAN&#x27;, the document has &#x27;NATO&#x27;"),
         ({"start": 16, "end": 18, "text": "\n\n"}, "whitespace only"),
         ({"label": 999_999}, "Choose a label of this project."),
+        ({"label": "abc"}, "Choose a label of this project."),
         ({"client_id": "not-a-uuid"}, "client_id must be a UUID."),
     ],
     ids=[
@@ -232,6 +233,7 @@ def test_retried_create_with_the_same_client_id_is_stored_once(client, alice, do
         "text-mismatch",
         "whitespace",
         "unknown-label",
+        "label-not-a-number",
         "bad-client-id",
     ],
 )

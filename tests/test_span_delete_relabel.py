@@ -146,6 +146,17 @@ def test_relabel_to_a_label_of_another_project_is_a_400(client, alice, alice_spa
     assert alice_span.label == labels["actor"]
 
 
+def test_relabel_to_a_label_that_is_not_a_number_is_a_400(client, alice, alice_span, labels):
+    client.force_login(alice)
+
+    response = client.post(reverse("span-relabel", args=[alice_span.pk]), {"label": "abc"})
+
+    assert response.status_code == 400
+    assert "Choose a label of this project." in response.text
+    alice_span.refresh_from_db()
+    assert alice_span.label == labels["actor"]
+
+
 @pytest.mark.parametrize("url_name", ["span-delete", "span-relabel"])
 @pytest.mark.parametrize("username", ["bob", "charlie"])
 def test_another_annotator_or_an_outsider_gets_404(
