@@ -98,3 +98,25 @@ def test_keyboard_relabels_and_rejects_a_gold_span(page_as, disagreement):
     )
     assert labels["Sergey Lavrov"] == ("threat", GoldSpanStatus.ACCEPTED)
     assert labels["Karen Donfried"] == ("actor", GoldSpanStatus.ACCEPTED)
+
+
+def test_keyboard_accepts_one_proposal_then_all(page_as, disagreement):
+    page = page_as(User.objects.get(username="cleo"))
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+    page.locator("#premerge").click()
+    expect(page.locator("#gold-list .gold-item.proposed")).to_have_count(3)
+
+    page.keyboard.press("a")  # nothing selected: nothing accepted
+    page.locator("#gold-list .span-select", has_text="Sergey Lavrov").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")
+    expect(page.locator("#gold-list .gold-item.accepted")).to_have_count(0)
+    page.locator("#gold-list .span-select", has_text="Sergey Lavrov").click()
+    page.keyboard.press("a")
+    expect(page.locator("#gold-list .gold-item.accepted")).to_have_count(1)
+    expect(page.locator("#gold-list .gold-item.accepted")).to_contain_text("Sergey Lavrov")
+    page.keyboard.press("Shift+A")
+    expect(page.locator("#gold-list .gold-item.accepted")).to_have_count(3)
+
+    statuses = set(GoldSpan.objects.filter(document=disagreement).values_list("status", flat=True))
+    assert statuses == {GoldSpanStatus.ACCEPTED}

@@ -187,35 +187,21 @@
     notice(`Not saved. ${event.detail.xhr.responseText.slice(0, 500)}`);
   });
 
-  document.addEventListener("keydown", (event) => {
-    if (event.target.closest("input, textarea, select, [contenteditable]")) {
-      return;
-    }
-    if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "z") {
-      event.preventDefault();
-      undo();
-      return;
-    }
-    if (event.ctrlKey || event.metaKey || event.altKey) {
-      return;
-    }
-    if (event.key === "Escape") {
-      window.getSelection().removeAllRanges();
-      selectGold(null);
-    } else if ((event.key === "Delete" || event.key === "Backspace") && selectedGold) {
-      event.preventDefault();
-      const goldId = selectedGold;
-      selectGold(null);
-      deleteGold(goldId);
-    } else if (labelByHotkey.has(event.key)) {
-      event.preventDefault();
-      applyLabel(labelByHotkey.get(event.key));
-    } else if (event.key === "a" && selectedGold) {
-      post(urlFor(root.dataset.acceptUrl, selectedGold), {}, "accept gold span");
-    } else if (event.key === "A") {
-      post(root.dataset.acceptAllUrl, {}, "accept every proposal");
-    } else if (event.key === "e") {
-      resizeSelected();
-    }
+  AnnotatorSelection.listenToEditorKeys({
+    undo,
+    select: selectGold,
+    selected: () => selectedGold,
+    remove: deleteGold,
+    labelByHotkey,
+    applyLabel,
+    keys: {
+      a: () => {
+        if (selectedGold) {
+          post(urlFor(root.dataset.acceptUrl, selectedGold), {}, "accept gold span");
+        }
+      },
+      A: () => post(root.dataset.acceptAllUrl, {}, "accept every proposal"),
+      e: resizeSelected,
+    },
   });
 })();

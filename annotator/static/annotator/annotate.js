@@ -279,34 +279,17 @@
     }
   });
 
-  document.addEventListener("keydown", (event) => {
-    if (event.target.closest("input, textarea, select, [contenteditable]")) {
-      return;
-    }
-    if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "z") {
-      event.preventDefault();
-      undo();
-      return;
-    }
-    if (event.ctrlKey || event.metaKey || event.altKey) {
-      return;
-    }
-    if (event.key === "Escape") {
-      window.getSelection().removeAllRanges();
-      selectSpan(null);
-    } else if ((event.key === "Delete" || event.key === "Backspace") && selectedSpan) {
-      event.preventDefault();
-      const spanId = selectedSpan;
-      selectSpan(null);
-      deleteSpan(spanId);
-    } else if (labelByHotkey.has(event.key)) {
-      event.preventDefault();
-      applyLabel(labelByHotkey.get(event.key));
-    } else if (event.key === "n" && root.dataset.nextUrl) {
-      window.location.assign(root.dataset.nextUrl);
-    } else if (event.key === "p" && root.dataset.previousUrl) {
-      window.location.assign(root.dataset.previousUrl);
-    }
+  AnnotatorSelection.listenToEditorKeys({
+    undo,
+    select: selectSpan,
+    selected: () => selectedSpan,
+    remove: deleteSpan,
+    labelByHotkey,
+    applyLabel,
+    keys: {
+      n: () => root.dataset.nextUrl && window.location.assign(root.dataset.nextUrl),
+      p: () => root.dataset.previousUrl && window.location.assign(root.dataset.previousUrl),
+    },
   });
 
   window.addEventListener("beforeunload", (event) => {

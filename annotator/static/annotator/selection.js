@@ -105,5 +105,39 @@ window.AnnotatorSelection = (() => {
     });
   }
 
-  return { codePointOffset, selectedSpan, rememberSnap };
+  // The keys both pages share: Ctrl+Z undoes, Escape drops the selection,
+  // Delete/Backspace deletes the selected span, a label's hotkey applies it.
+  // `keys` maps each of a page's own keys to its action. Keys typed into a
+  // form field are the field's.
+  function listenToEditorKeys({ undo, select, selected, remove, labelByHotkey, applyLabel, keys }) {
+    document.addEventListener("keydown", (event) => {
+      if (event.target.closest("input, textarea, select, [contenteditable]")) {
+        return;
+      }
+      if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "z") {
+        event.preventDefault();
+        undo();
+        return;
+      }
+      if (event.ctrlKey || event.metaKey || event.altKey) {
+        return;
+      }
+      if (event.key === "Escape") {
+        window.getSelection().removeAllRanges();
+        select(null);
+      } else if ((event.key === "Delete" || event.key === "Backspace") && selected()) {
+        event.preventDefault();
+        const id = selected();
+        select(null);
+        remove(id);
+      } else if (labelByHotkey.has(event.key)) {
+        event.preventDefault();
+        applyLabel(labelByHotkey.get(event.key));
+      } else if (Object.hasOwn(keys, event.key)) {
+        keys[event.key]();
+      }
+    });
+  }
+
+  return { codePointOffset, selectedSpan, rememberSnap, listenToEditorKeys };
 })();
