@@ -6,9 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 
-from .agreement_refresh import agreement_refresh
-from .assignments import AssignmentError, assignment_create, assignments_distribute
-from .imports import DocumentImportError, UploadedText, import_documents
+from .annotation.assignments import AssignmentError, assignment_create, assignments_distribute
+from .annotation.imports import DocumentImportError, UploadedText, import_documents
+from .curation.agreement_refresh import agreement_refresh
 from .models import Assignment, Document, GoldSpan, Label, Membership, Project, Span
 
 

@@ -417,7 +417,7 @@ class GoldSpan(models.Model):
 class DocumentAgreement(models.Model):
     """Agreement statistics of one document over its submitted assignments.
 
-    ``statistics`` is :func:`annotator.agreement.document_statistics` output
+    ``statistics`` is :func:`annotator.curation.agreement.document_statistics` output
     (additive counts); ``score`` is the exact span F1 (micro, all pairs), kept
     as a column so the dashboard can list the lowest-agreement documents with
     an index. Stored only for documents with two or more submitted annotators.

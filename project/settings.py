@@ -232,7 +232,7 @@ REST_FRAMEWORK = {
     # Bearer first: its WWW-Authenticate header makes anonymous requests a 401, not a 403.
     # Session authentication (the browser) enforces CSRF; token requests need none.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "annotator.api_tokens.BearerTokenAuthentication",
+        "annotator.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -1,8 +1,8 @@
 import pytest
 from django.contrib.auth.models import User
 
+from annotator.annotation.spans import span_create
 from annotator.models import Document, Label, Membership, Project, Role, Span
-from annotator.spans import span_create
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotator.adjudication import SourceSpan, align, premerge
-from annotator.assignments import assignment_submit
-from annotator.gold import GoldError, gold_premerge, gold_span_create, gold_status_set
+from annotator.annotation.assignments import assignment_submit
+from annotator.annotation.spans import span_create
+from annotator.curation.adjudication import SourceSpan, align, premerge
+from annotator.curation.gold import GoldError, gold_premerge, gold_span_create, gold_status_set
 from annotator.models import (
     Assignment,
     AssignmentStatus,
@@ -25,7 +26,6 @@ from annotator.models import (
     Role,
     Span,
 )
-from annotator.spans import span_create
 
 HTMX = {"HX-Request": "true"}
 

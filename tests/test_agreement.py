@@ -1,4 +1,4 @@
-"""Hand-worked and published cases for annotator.agreement."""
+"""Hand-worked and published cases for annotator.curation.agreement."""
 
 import json
 import math
@@ -6,7 +6,8 @@ from fractions import Fraction
 
 import pytest
 
-from annotator.agreement import (
+from annotator.annotation.tokenization import tokenize
+from annotator.curation.agreement import (
     DEFAULT_LAYERS,
     Span,
     document_statistics,
@@ -15,7 +16,6 @@ from annotator.agreement import (
     tag_tokens,
     unitized_statistics,
 )
-from annotator.tokens import tokenize
 
 # Krippendorff (2004), Content Analysis 2nd ed., p. 254: a continuum [150, 450)
 # unitized by two observers into categories c and k; shifted here to start at 0.

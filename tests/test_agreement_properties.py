@@ -1,4 +1,4 @@
-"""Properties of annotator.agreement that must hold for any annotations."""
+"""Properties of annotator.curation.agreement that must hold for any annotations."""
 
 import json
 import math
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotator.agreement import (
+from annotator.curation.agreement import (
     LABELS,
     document_statistics,
     merge_statistics,

@@ -1,4 +1,4 @@
-"""annotator.agreement against independent implementations of the same figures.
+"""annotator.curation.agreement against independent implementations of the same figures.
 
 Each library is compared only where its definition is ours: scikit-learn's
 Cohen's kappa per pair, NLTK's ``kappa`` (mean pairwise Cohen), ``pi`` (multi-pi,
@@ -21,8 +21,14 @@ from seqeval.scheme import IOB2
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa
 
-from annotator.agreement import DEFAULT_LAYERS, LABELS, document_statistics, summarize, tag_tokens
-from annotator.tokens import tokenize
+from annotator.annotation.tokenization import tokenize
+from annotator.curation.agreement import (
+    DEFAULT_LAYERS,
+    LABELS,
+    document_statistics,
+    summarize,
+    tag_tokens,
+)
 
 WORDS = ["the", "minister", "said", ",", "taxes", "will", "rise", "."]
 ANNOTATORS = ["A", "B", "C"]

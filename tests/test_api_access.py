@@ -13,13 +13,13 @@ from django.contrib.auth.models import User
 from django.urls import URLPattern, reverse
 from rest_framework.test import APIClient
 
-from annotator import api_urls
+from annotator.annotation.assignments import assignment_submit
+from annotator.annotation.spans import span_create
+from annotator.api import urls as api_urls
 from annotator.api_tokens import token_create
-from annotator.assignments import assignment_submit
-from annotator.gold import gold_span_create
+from annotator.curation.gold import gold_span_create
 from annotator.models import Assignment, GoldSpan, Membership, Role
 from annotator.permissions import Access
-from annotator.spans import span_create
 
 OWNER = "owner"  # only the span's annotator; annotation is blind, so anyone else gets 404
 RANK = {"mona": 3, "carl": 2, "alice": 1}
@@ -180,10 +180,22 @@ def test_role_matrix(world, endpoint, username):
             assert list(GoldSpan.objects.values_list("id", "label_id", "status")) == gold_before
 
 
+# Routed with the rest of the API; their roles are tried in test_export_api.py,
+# test_releases.py and test_release_jobs.py, which build the releases they need.
+EXPORT_ROUTES = {
+    "api-export-summary",
+    "api-export-download",
+    "api-releases",
+    "api-release",
+    "api-release-download",
+    "api-release-job",
+}
+
+
 def test_every_api_route_is_in_the_matrix():
     routes = {pattern.name for pattern in api_urls.urlpatterns if isinstance(pattern, URLPattern)}
 
-    assert routes == {endpoint.name for endpoint in ENDPOINTS}
+    assert routes - EXPORT_ROUTES == {endpoint.name for endpoint in ENDPOINTS}
 
 
 def test_every_api_view_declares_its_access():

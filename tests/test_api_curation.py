@@ -5,7 +5,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from annotator.assignments import assignment_submit
+from annotator.annotation.assignments import assignment_submit
+from annotator.annotation.spans import span_create
 from annotator.models import (
     Assignment,
     AssignmentStatus,
@@ -18,7 +19,6 @@ from annotator.models import (
     Role,
     Span,
 )
-from annotator.spans import span_create
 
 
 def _client(user) -> APIClient:

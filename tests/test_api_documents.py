@@ -5,9 +5,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from annotator.assignments import assignment_create
+from annotator.annotation.assignments import assignment_create
+from annotator.api.serializers import MAX_IMPORT_DOCUMENTS
 from annotator.models import Document
-from annotator.serializers import MAX_IMPORT_DOCUMENTS
 
 
 def _client(user) -> APIClient:

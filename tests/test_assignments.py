@@ -5,13 +5,14 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from annotator.assignments import (
+from annotator.annotation.assignments import (
     AssignmentError,
     assignment_reopen,
     assignment_submit,
     assignments_distribute,
     plan_distribution,
 )
+from annotator.annotation.spans import SpanError, span_create, span_delete, span_relabel
 from annotator.models import (
     Assignment,
     AssignmentStatus,
@@ -21,7 +22,6 @@ from annotator.models import (
     Role,
     Span,
 )
-from annotator.spans import SpanError, span_create, span_delete, span_relabel
 
 # the pure plan
 

@@ -6,8 +6,9 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotator.assignments import assignment_submit
-from annotator.gold import (
+from annotator.annotation.assignments import assignment_submit
+from annotator.annotation.spans import span_create, span_delete, span_relabel
+from annotator.curation.gold import (
     gold_accept_all,
     gold_premerge,
     gold_span_accept,
@@ -27,7 +28,6 @@ from annotator.models import (
     Role,
     Span,
 )
-from annotator.spans import span_create, span_delete, span_relabel
 
 
 def _offsets(document: Document, phrase: str) -> tuple[int, int]:

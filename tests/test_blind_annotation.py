@@ -5,9 +5,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from annotator.assignments import assignment_submit
+from annotator.annotation.assignments import assignment_submit
+from annotator.annotation.spans import span_create
 from annotator.models import Span
-from annotator.spans import span_create
 
 HTMX = {"HX-Request": "true"}
 

@@ -6,8 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotator.agreement_refresh import project_agreement_rebuild
-from annotator.assignments import assignment_reopen, assignment_submit
+from annotator.annotation.assignments import assignment_reopen, assignment_submit
+from annotator.annotation.spans import span_create
+from annotator.curation.agreement_refresh import project_agreement_rebuild
 from annotator.models import (
     Assignment,
     AssignmentStatus,
@@ -18,7 +19,6 @@ from annotator.models import (
     Role,
     Span,
 )
-from annotator.spans import span_create
 
 
 def _span(document, annotator, label, phrase):

@@ -17,10 +17,10 @@ from django.core.management import call_command
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
-from annotator.agreement import tag_tokens
-from annotator.agreement_refresh import layers_for, project_labels
+from annotator.annotation.tokenization import tokenize
+from annotator.curation.agreement import tag_tokens
+from annotator.curation.agreement_refresh import layers_for, project_labels
 from annotator.models import Document, ProjectAgreement, Span
-from annotator.tokens import tokenize
 
 
 @pytest.fixture

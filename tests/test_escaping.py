@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from annotator.annotation.spans import span_create
 from annotator.models import Document, Label
-from annotator.spans import span_create
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from annotator.annotation.tokenization import tokenize
 from annotator.exports.brat import write_brat
 from annotator.exports.conll import write_conll
 from annotator.exports.huggingface import write_huggingface
@@ -29,7 +30,6 @@ from annotator.exports.records import (
 from annotator.exports.spacy_docbin import write_spacy
 from annotator.exports.splits import SPLIT_NAMES, assign_split
 from annotator.exports.w3c import write_w3c
-from annotator.tokens import tokenize
 
 LABELS = ["claim", "threat", "proposal", "actor"]
 

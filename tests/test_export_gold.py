@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
+from annotator.curation.gold import gold_span_create, gold_status_set
 from annotator.exports.formats import FORMATS, get_format, write_export
 from annotator.exports.reader import (
     ExportError,
@@ -20,7 +21,6 @@ from annotator.exports.reader import (
     export_labels,
     read_documents,
 )
-from annotator.gold import gold_span_create, gold_status_set
 from annotator.models import (
     GoldOrigin,
     GoldSpan,

@@ -3,7 +3,7 @@
 The writer builds its columns a row group at a time from flat buffers (token
 strings cut out of the joined UTF-8, tags spread from token ranges). Here every
 row is recomputed the obvious way, one document at a time, from
-``annotator.tokens.tokenize`` and the shared IOB2 helpers, and the Parquet
+``annotator.annotation.tokenization.tokenize`` and the shared IOB2 helpers, and the Parquet
 files read back by pyarrow must hold exactly that. Offsets are code points,
 half-open.
 """
@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from annotator.annotation.tokenization import tokenize
 from annotator.exports.huggingface import _offsets, arrow_schema, write_huggingface
 from annotator.exports.records import (
     ExportCounts,
@@ -33,7 +34,6 @@ from annotator.exports.records import (
     tokenize_document,
 )
 from annotator.exports.splits import SPLIT_NAMES, SplitRatios, assign_split
-from annotator.tokens import tokenize
 
 LABELS = ["claim", "threat", "proposal", "actor"]
 SEED = "fixtures"

@@ -24,6 +24,7 @@ from spacy.tokens import Doc, DocBin
 from test_export_formats import FIXTURES, LABELS
 from test_export_formats import doc as quoted_document
 
+from annotator.annotation.tokenization import tokenize
 from annotator.exports.records import (
     ExportCounts,
     ExportDocument,
@@ -39,7 +40,6 @@ from annotator.exports.spacy_docbin import (
     string_id,
     write_spacy,
 )
-from annotator.tokens import tokenize
 
 # Symbol names as labels: spaCy stores them by symbol ID, not by hash.
 ORACLE_LABELS = [*LABELS, "PERSON", "LOC"]

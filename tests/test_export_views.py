@@ -153,7 +153,7 @@ def test_jsonl_download_streams(client, manager, document, alice_span, bob, labe
 
 
 def test_entity_ids_run_across_streamed_batches(client, manager, project, alice, labels):
-    from annotator.spans import span_create
+    from annotator.annotation.spans import span_create
 
     for n in range(150):  # more than one streamed batch of documents
         document = Document.objects.create(project=project, title=f"D{n}", text=f"NATO {n}.")
@@ -237,7 +237,7 @@ def test_empty_selection_is_400(client, db):
 
 
 def test_one_annotators_spans(client, manager, alice_span, bob, document, labels):
-    from annotator.spans import span_create
+    from annotator.annotation.spans import span_create
 
     span_create(document=document, annotator=bob, label=labels["claim"], start=0, end=5)
     client.force_login(manager)

@@ -3,7 +3,7 @@
 from html.parser import HTMLParser
 from types import SimpleNamespace
 
-from annotator.highlight import highlight_html
+from annotator.annotation.highlight import highlight_html
 
 TEXT = "Sergey Lavrov said 🎉 NATO <b>&</b> will meet in January."
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotator.imports import DocumentImportError, UploadedText, import_documents
+from annotator.annotation.imports import DocumentImportError, UploadedText, import_documents
 from annotator.models import Document
 
 

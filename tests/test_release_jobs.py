@@ -24,6 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from annotator.curation.gold import gold_span_create, gold_status_set
 from annotator.exports import release_jobs, releases
 from annotator.exports.reader import ExportError
 from annotator.exports.release_jobs import (
@@ -35,7 +36,6 @@ from annotator.exports.release_jobs import (
     run_job,
 )
 from annotator.exports.releases import consistent_reads, release_create
-from annotator.gold import gold_span_create, gold_status_set
 from annotator.models import (
     Document,
     GoldStatus,

@@ -17,12 +17,12 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 
+from annotator.curation.gold import gold_span_create, gold_span_resize, gold_status_set
 from annotator.exports.formats import FORMATS
 from annotator.exports.reader import ExportError
 from annotator.exports.release_jobs import claim_next_job, run_job
 from annotator.exports.releases import release_create
 from annotator.exports.splits import SplitRatios
-from annotator.gold import gold_span_create, gold_span_resize, gold_status_set
 from annotator.models import (
     Document,
     GoldStatus,

@@ -27,6 +27,7 @@ from django.test import Client
 from django.urls import reverse
 from test_permissions_walk import CHECKED, Route
 
+from annotator.annotation.spans import span_create
 from annotator.models import (
     ApiToken,
     Assignment,
@@ -42,7 +43,6 @@ from annotator.models import (
     Span,
 )
 from annotator.permissions import Access
-from annotator.spans import span_create
 
 # Who each role is in the world, and the lowest access they reach.
 ROLES = ["anonymous", "outsider", "annotator", "curator", "manager"]

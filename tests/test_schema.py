@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from annotator.annotation.assignments import assignment_submit
+from annotator.annotation.spans import span_create
 from annotator.api_tokens import token_create
-from annotator.assignments import assignment_submit
-from annotator.gold import gold_span_create
-from annotator.spans import span_create
+from annotator.curation.gold import gold_span_create
 from project.wsgi import application
 
 

@@ -4,8 +4,8 @@ import uuid
 
 import pytest
 
+from annotator.annotation.spans import SpanError, span_create
 from annotator.models import Assignment, AssignmentStatus, Label, Project, Span
-from annotator.spans import SpanError, span_create
 
 
 def _span_count(document, annotator) -> int:

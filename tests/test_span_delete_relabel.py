@@ -5,8 +5,8 @@ import json
 import pytest
 from django.urls import reverse
 
+from annotator.annotation.spans import SpanError, span_create, span_delete, span_relabel
 from annotator.models import Assignment, Label, Project, Span
-from annotator.spans import SpanError, span_create, span_delete, span_relabel
 
 
 def _span_count(document, annotator) -> int:

@@ -1,7 +1,7 @@
 """Spans of different labels may nest, cross and share a range."""
 
+from annotator.annotation.spans import span_create
 from annotator.models import Assignment, Span
-from annotator.spans import span_create
 
 
 def test_actor_inside_a_claim_crossing_a_threat_and_same_range_proposal(alice, document, labels):

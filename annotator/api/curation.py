@@ -15,14 +15,15 @@ from rest_framework.generics import GenericAPIView, ListAPIView, RetrieveAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..assignments import (
+from ..annotation.assignments import (
     AssignmentError,
     assignment_reopen,
     assignment_skip,
     assignment_submit,
     assignments_distribute,
 )
-from ..gold import (
+from ..annotation.spans import SpanError
+from ..curation.gold import (
     GoldError,
     gold_accept_all,
     gold_premerge,
@@ -43,7 +44,8 @@ from ..models import (
     ProjectAgreement,
 )
 from ..permissions import Access, assignment_for, project_for, require_role
-from ..serializers import (
+from .base import ID_FIELD, AllowListFilter, Filter, document_for
+from .serializers import (
     AcceptedOutput,
     AssignmentOutput,
     DistributeOutput,
@@ -59,8 +61,6 @@ from ..serializers import (
     ProjectAgreementOutput,
     SkipInput,
 )
-from ..spans import SpanError
-from .base import ID_FIELD, AllowListFilter, Filter, document_for
 from .spans import label_of, refused
 
 ASSIGNMENT_STATUS = Filter(

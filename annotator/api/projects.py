@@ -14,10 +14,11 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..imports import DocumentImportError, UploadedText, import_documents
+from ..annotation.imports import DocumentImportError, UploadedText, import_documents
 from ..models import Assignment, Document, GoldStatus, Label, Membership, Project, Role
 from ..permissions import Access, project_for
-from ..serializers import (
+from .base import AllowListFilter, Filter, document_for
+from .serializers import (
     DocumentListOutput,
     DocumentOutput,
     ImportFilesInput,
@@ -26,7 +27,6 @@ from ..serializers import (
     LabelOutput,
     ProjectOutput,
 )
-from .base import AllowListFilter, Filter, document_for
 
 
 def _roles(user, projects: list[Project]) -> dict[int, str]:

@@ -12,11 +12,11 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ..annotation.spans import SpanError, span_create, span_delete, span_relabel
 from ..models import Document, Label, Span
 from ..permissions import Access
-from ..serializers import SpanCreateInput, SpanOutput, SpanRelabelInput
-from ..spans import SpanError, span_create, span_delete, span_relabel
 from .base import ID_FIELD, AllowListFilter, Filter, document_for
+from .serializers import SpanCreateInput, SpanOutput, SpanRelabelInput
 
 
 def label_of(document: Document, label_id: int) -> Label:

@@ -4,7 +4,7 @@ Each line is ``token<TAB>actor_tag<TAB>content_tag``: the actor layer holds the
 labels in ``ACTOR_LABELS``, the content layer every other label (claim,
 threat, proposal). Actors nest inside claims, so one column could not hold both.
 
-Tokens come from ``annotator.tokens.tokenize``; whitespace is never a token.
+Tokens come from ``annotator.annotation.tokenization.tokenize``; whitespace is never a token.
 Each document starts with the line ``-DOCSTART-<TAB>O<TAB>O`` and a blank line
 (CoNLL-2003 style), in input order. Within a document a blank line ends a
 sentence where the text between two tokens holds a line break, or after a token
@@ -32,7 +32,7 @@ from annotator.exports.records import (
 
 DOCSTART = "-DOCSTART-\tO\tO\n\n"
 UNTAGGED = "\tO\tO\n"
-# Each of these characters is always a token of its own (annotator.tokens), so
+# Each of these characters is always a token of its own (annotator.annotation.tokenization), so
 # finding them in the text finds the sentence-ending tokens.
 SENTENCE_END = re.compile(r"[.!?]")
 LINE_BREAK = re.compile("[" + re.escape("".join(sorted(LINE_BREAKS))) + "]")

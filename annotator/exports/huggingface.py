@@ -16,7 +16,7 @@ One row per document, documents assigned by :func:`assign_split`:
 
 - ``id`` int64, ``title``, ``text``, ``source`` strings, ``meta`` the document's
   meta as a JSON string (its keys vary, so it cannot have a fixed schema);
-- ``tokens``: the ``annotator.tokens`` tokens; ``token_starts``/``token_ends``
+- ``tokens``: the ``annotator.annotation.tokenization`` tokens; ``token_starts``/``token_ends``
   their code point offsets into ``text`` (half-open);
 - ``ner_tags``: IOB2 ClassLabel of the content layer (claim, threat, proposal);
   ``actor_tags``: IOB2 ClassLabel of the actor layer. Names are ``O``, then

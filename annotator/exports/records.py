@@ -12,7 +12,7 @@ from itertools import pairwise
 from operator import itemgetter
 from typing import NamedTuple
 
-from annotator.tokens import tokenize_words
+from annotator.annotation.tokenization import tokenize_words
 
 #: Labels of the actor layer. Every other label belongs to the content layer;
 #: actors nest inside claims, so token formats tag the two layers separately.
@@ -118,7 +118,7 @@ class TokenizedDocument:
     """A document's tokens with its spans mapped onto them.
 
     ``words``, ``starts`` and ``ends`` are the tokens' text and code point
-    ranges (see ``annotator.tokens.tokenize_words``); ``spans`` are the checked
+    ranges (see ``annotator.annotation.tokenization.tokenize_words``); ``spans`` are the checked
     spans in stable order (see :func:`checked_spans`); ``aligned`` holds
     ``(first_token, end_token, span)`` with ``end_token`` exclusive, for each
     span whose start is a token start and whose end is a token end; the others

@@ -12,7 +12,7 @@ Documents are written in shards of at most ``shard_size`` documents:
 reader takes as a whole. Memory is bounded by one shard, and by
 ``VOCABULARY_SIZE`` distinct words kept between shards.
 
-Tokens are those of ``annotator.tokens.tokenize``; whitespace between them
+Tokens are those of ``annotator.annotation.tokenization.tokenize``; whitespace between them
 becomes spaCy's trailing space or a whitespace token, so ``doc.text`` equals the
 original text exactly and character offsets (code points) carry over unchanged.
 Every token-aligned span is in ``doc.spans["sc"]``; ``doc.ents`` holds the
@@ -34,6 +34,7 @@ from pathlib import Path
 
 from srsly.msgpack import Packer
 
+from annotator.annotation.tokenization import TOKEN_PATTERN
 from annotator.exports.records import (
     ExportCounts,
     ExportDocument,
@@ -41,7 +42,6 @@ from annotator.exports.records import (
     checked_spans,
     resolve_overlaps,
 )
-from annotator.tokens import TOKEN_PATTERN
 
 SPANS_KEY = "sc"
 

@@ -11,8 +11,8 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, Route, expect
 
+from annotator.curation.gold import gold_status_set
 from annotator.exports.release_jobs import claim_next_job, run_job
-from annotator.gold import gold_status_set
 from annotator.models import GoldStatus, Membership, Project, ReleaseJob, Role
 
 pytestmark = [pytest.mark.browser]

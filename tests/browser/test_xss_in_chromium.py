@@ -17,11 +17,11 @@ from django.db import DatabaseError, transaction
 from playwright.sync_api import Page, expect
 from test_annotate_in_chromium import drag_over, wait_for_span_count
 
-from annotator.assignments import assignment_submit
-from annotator.gold import gold_premerge
+from annotator.annotation.assignments import assignment_submit
+from annotator.annotation.spans import span_create
+from annotator.curation.gold import gold_premerge
 from annotator.models import Document, Label, Membership, Project, Role
-from annotator.spans import span_create
-from annotator.views import render_guidelines
+from annotator.web.projects import render_guidelines
 
 pytestmark = [pytest.mark.browser]
 

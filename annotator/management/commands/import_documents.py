@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotator.imports import DocumentImportError, UploadedText, import_documents
+from annotator.annotation.imports import DocumentImportError, UploadedText, import_documents
 from annotator.models import Project
 
 PROGRESS_BAR_FROM_BYTES = 1024 * 1024

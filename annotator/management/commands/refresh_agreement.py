@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from annotator.agreement_refresh import project_agreement_rebuild
+from annotator.curation.agreement_refresh import project_agreement_rebuild
 from annotator.models import Project
 
 

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .export_views import (
+from ..exports.downloads import (
     ExportRequest,
     download_response,
     export_request,
@@ -31,13 +31,13 @@ from .export_views import (
     release_for_exporter,
     releases_of,
 )
-from .exports.formats import FORMATS
-from .exports.reader import DEFAULT_SOURCE, SOURCES, ExportError
-from .exports.release_jobs import request_release
-from .exports.releases import DEFAULT_LICENSE
-from .exports.splits import SplitRatios
-from .models import Project, Release, ReleaseJob, ReleaseJobStatus
-from .permissions import Access
+from ..exports.formats import FORMATS
+from ..exports.reader import DEFAULT_SOURCE, SOURCES, ExportError
+from ..exports.release_jobs import request_release
+from ..exports.releases import DEFAULT_LICENSE
+from ..exports.splits import SplitRatios
+from ..models import Project, Release, ReleaseJob, ReleaseJobStatus
+from ..permissions import Access
 
 
 class ExportQueryInput(serializers.Serializer):

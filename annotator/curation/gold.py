@@ -1,8 +1,8 @@
 """Adjudication writes: the gold spans of a document and its gold status.
 
-One write path for views, API and scripts, like :mod:`annotator.spans`: offsets
+One write path for views, API and scripts, like :mod:`annotator.annotation.spans`: offsets
 are code points ``[start, end)``, checked and trimmed by
-:func:`annotator.spans.validate_range`; every refusal raises :class:`GoldError`
+:func:`annotator.annotation.spans.validate_range`; every refusal raises :class:`GoldError`
 and changes nothing.
 
 * The pre-merge proposes (status ``proposed``) every ``(label, start, end)`` on
@@ -24,9 +24,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .adjudication import SourceSpan, premerge
-from .audit import GOLD_SPAN, AuditState, audit_event, audit_record, gold_span_state
-from .models import (
+from ..annotation.spans import SpanError, validate_range
+from ..audit import GOLD_SPAN, AuditState, audit_event, audit_record, gold_span_state
+from ..models import (
     AssignmentStatus,
     AuditAction,
     AuditEvent,
@@ -38,7 +38,7 @@ from .models import (
     Label,
     Span,
 )
-from .spans import SpanError, validate_range
+from .adjudication import SourceSpan, premerge
 
 
 class GoldError(SpanError):

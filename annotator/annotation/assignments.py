@@ -24,10 +24,12 @@ from collections.abc import Iterable, Mapping
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from .agreement_refresh import agreement_refresh
-from .models import (
+from ..curation.agreement_refresh import agreement_refresh
+from ..models import (
+    OPEN_STATUSES,
     Assignment,
     AssignmentStatus,
     Document,
@@ -35,6 +37,29 @@ from .models import (
     Project,
     Role,
 )
+
+
+def queue_of(project: Project, user: AbstractBaseUser) -> QuerySet[Document]:
+    """The documents this user annotates: their assignments, or all in an open project."""
+    documents = project.documents.all()
+    if project.assignment_required:
+        documents = documents.filter(
+            Exists(Assignment.objects.filter(document=OuterRef("pk"), annotator=user))
+        )
+    return documents
+
+
+def unfinished_of(documents: QuerySet[Document], user: AbstractBaseUser) -> QuerySet[Document]:
+    """Those of ``documents`` that the user has not submitted or skipped."""
+    # NOT IN over the user's own finished assignments (a small set, read through
+    # the (annotator, document) index) rather than a correlated NOT EXISTS, which
+    # PostgreSQL answered by scanning every assignment of a 100,000-document project.
+    finished = (
+        Assignment.objects.filter(annotator=user)
+        .exclude(status__in=OPEN_STATUSES)
+        .values("document_id")
+    )
+    return documents.exclude(id__in=finished)
 
 
 class AssignmentError(Exception):

@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest
 
-from .models import Label, Project
+from ..models import Label, Project
 
 
 def posted_int(request: HttpRequest, name: str) -> int | str | None:

@@ -23,7 +23,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.db import transaction
 
-from .models import Document, Project, normalize_text, text_digest
+from ..models import Document, Project, normalize_text, text_digest
 
 JSONL_KEYS = {"title", "text", "source", "meta"}
 INSERT_CHUNK = 1000

@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from .audit import AuditState
-from .models import AuditEvent, Document, Label, Membership
-from .permissions import Access, declares, project_for
+from ..audit import AuditState
+from ..models import AuditEvent, Document, Label, Membership
+from ..permissions import Access, declares, project_for
 
 EVENTS_PER_PAGE = 50
 
@@ -70,7 +70,7 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
     members = Membership.objects.filter(project=project).select_related("user")
     return render(
         request,
-        "annotator/audit.html",
+        "annotator/audit/audit.html",
         {
             "project": project,
             "events": page,

@@ -1,32 +1,27 @@
-"""Curation pages: assignments (manager), dashboard and adjudication (curator or manager).
+"""The adjudication page (curator or manager): every annotator's spans side by side, gold
+spans proposed, accepted, edited and marked gold.
 
-Objects come through the helpers of :mod:`annotator.permissions`, so an outsider
-gets a 404 and a member whose role does not allow the page a 403; each view
+Objects come through the helpers of :mod:`annotator.permissions`; each view
 declares the access it enforces. Writes are POSTs that call the services in
-:mod:`annotator.assignments` and :mod:`annotator.gold`; htmx requests get the
-adjudication workspace back, plain forms a redirect.
+:mod:`annotator.curation.gold` (and reopening an assignment,
+:mod:`annotator.annotation.assignments`); htmx requests get the adjudication
+workspace back, plain forms a redirect.
 """
 
 import json
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from .adjudication import align
-from .assignments import (
-    AssignmentError,
-    assignment_reopen,
-    assignments_distribute,
-    project_pool_update,
-)
-from .dashboard import dashboard_context
-from .forms import posted_int, posted_label
-from .gold import (
+from ..annotation.assignments import assignment_reopen
+from ..annotation.highlight import highlight_html
+from ..annotation.spans import SpanError
+from ..curation.adjudication import align
+from ..curation.gold import (
     GoldError,
     gold_accept_all,
     gold_premerge,
@@ -40,94 +35,25 @@ from .gold import (
     submitted_annotators,
     submitted_spans,
 )
-from .highlight import highlight_html
-from .models import (
-    Assignment,
+from ..models import (
     AssignmentStatus,
     Document,
     GoldSpan,
     GoldSpanStatus,
     GoldStatus,
     Label,
-    Membership,
-    Role,
     Span,
 )
-from .permissions import (
+from ..permissions import (
     Access,
     assignment_for,
     declares,
     document_for,
     gold_span_for,
-    project_for,
     project_span_for,
 )
+from .forms import posted_int, posted_label
 from .refusals import span_refused
-from .spans import SpanError
-
-# --------------------------------------------------------------------------- assignments
-
-
-@declares(Access.MANAGER)
-@login_required
-@require_http_methods(["GET", "POST"])
-def assignments(request: HttpRequest, slug: str) -> HttpResponse:
-    """The pool and the annotators per document; POST saves them."""
-    project = project_for(request.user, slug, Access.MANAGER)
-    members = list(
-        Membership.objects.filter(project=project, role=Role.ANNOTATOR)
-        .select_related("user")
-        .order_by("user__username")
-    )
-    if request.method == "POST":
-        per_document = posted_int(request, "annotators_per_document")
-        pool = {_form_int_value(value) for value in request.POST.getlist("pool")}
-        try:
-            if not isinstance(per_document, int):
-                raise AssignmentError("Annotators per document must be a whole number.")
-            project_pool_update(
-                project=project,
-                annotators_per_document=per_document,
-                pool={member.user_id for member in members if member.user_id in pool},
-            )
-        except AssignmentError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, "Saved.")
-        return redirect("assignments", project.slug)
-    loads = {}
-    for annotator_id, status in Assignment.objects.filter(document__project=project).values_list(
-        "annotator_id", "status"
-    ):
-        loads.setdefault(annotator_id, dict.fromkeys(AssignmentStatus.values, 0))[status] += 1
-    for member in members:
-        member.load = loads.get(member.user_id, dict.fromkeys(AssignmentStatus.values, 0))
-    return render(
-        request,
-        "annotator/assignments.html",
-        {"project": project, "members": members, "statuses": AssignmentStatus},
-    )
-
-
-def _form_int_value(value: str) -> int | None:
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-@declares(Access.MANAGER)
-@login_required
-@require_POST
-def assignments_distribute_view(request: HttpRequest, slug: str) -> HttpResponse:
-    project = project_for(request.user, slug, Access.MANAGER)
-    try:
-        created = assignments_distribute(project=project)
-    except AssignmentError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"Created {created} assignments.")
-    return redirect("assignments", project.slug)
 
 
 @declares(Access.CURATOR)
@@ -137,22 +63,6 @@ def assignment_reopen_view(request: HttpRequest, slug: str, assignment_id: int) 
     assignment = assignment_for(request.user, slug, assignment_id, Access.CURATOR)
     assignment_reopen(assignment=assignment)
     return _after_write(request, assignment.document, {"assignmentReopened": assignment.pk})
-
-
-# --------------------------------------------------------------------------- dashboard
-
-
-@declares(Access.CURATOR)
-@login_required
-@require_GET
-def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
-    project = project_for(request.user, slug, Access.CURATOR)
-    context = dashboard_context(project)
-    context["is_manager"] = project.role_of(request.user) == Role.MANAGER
-    return render(request, "annotator/dashboard.html", context)
-
-
-# --------------------------------------------------------------------------- adjudication
 
 
 def _adjudication_context(document: Document) -> dict:
@@ -245,7 +155,7 @@ def _gold_html(text: str, gold: list[GoldSpan]) -> SafeString:
 
 
 def _render_adjudication(request: HttpRequest, document: Document, **headers: str) -> HttpResponse:
-    template = "annotator/adjudicate.html"
+    template = "annotator/adjudicate/adjudicate.html"
     if request.htmx:
         template += "#workspace"
     response = render(request, template, _adjudication_context(document))

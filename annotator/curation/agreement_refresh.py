@@ -1,6 +1,6 @@
 """Stored agreement: per-document statistics and the project's summary.
 
-The maths is in :mod:`annotator.agreement` (pure functions); this module feeds
+The maths is in :mod:`annotator.curation.agreement` (pure functions); this module feeds
 it from the database and stores the results, so that the dashboard reads two
 tables and computes nothing.
 
@@ -27,8 +27,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models import Count, Q
 
-from . import agreement
-from .models import (
+from ..models import (
     AssignmentStatus,
     Document,
     DocumentAgreement,
@@ -37,6 +36,7 @@ from .models import (
     ProjectAgreement,
     Span,
 )
+from . import agreement
 
 ACTOR_LABEL = "actor"
 

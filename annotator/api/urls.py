@@ -1,11 +1,8 @@
-"""Routes of the REST API, mounted at ``/api/v1/`` by annotator/urls.py.
-
-Exports and releases are routed by annotator/export_urls.py under the same prefix.
-"""
+"""Routes of the REST API, mounted at ``/api/v1/`` by project/urls.py."""
 
 from django.urls import path
 
-from .api import curation, projects, spans
+from . import curation, exports, projects, spans
 
 PROJECT = "projects/<slug:slug>/"
 DOCUMENT = "documents/<int:document_id>/"
@@ -57,5 +54,21 @@ urlpatterns = [
     path("gold/<int:gold_id>/", curation.GoldSpanDetail.as_view(), name="api-gold-span"),
     path(
         "gold/<int:gold_id>/accept/", curation.GoldSpanAccept.as_view(), name="api-gold-span-accept"
+    ),
+    path(f"{PROJECT}export/summary/", exports.ExportSummary.as_view(), name="api-export-summary"),
+    path(
+        f"{PROJECT}export/download/", exports.ExportDownload.as_view(), name="api-export-download"
+    ),
+    path(f"{PROJECT}releases/", exports.ReleaseList.as_view(), name="api-releases"),
+    path(f"{PROJECT}releases/<int:version>/", exports.ReleaseDetail.as_view(), name="api-release"),
+    path(
+        f"{PROJECT}releases/<int:version>/download/",
+        exports.ReleaseDownload.as_view(),
+        name="api-release-download",
+    ),
+    path(
+        f"{PROJECT}release-jobs/<int:job_id>/",
+        exports.ReleaseJobDetail.as_view(),
+        name="api-release-job",
     ),
 ]

@@ -2,7 +2,7 @@
 
 Agreement figures come from :class:`ProjectAgreement` and
 :class:`DocumentAgreement`, written when assignments are submitted (see
-:mod:`annotator.agreement_refresh`); counts come from :class:`ProjectTally`,
+:mod:`annotator.curation.agreement_refresh`); counts come from :class:`ProjectTally`,
 kept by database triggers. Nothing is recomputed or grouped per request. The
 charts are laid out here, in SVG user units, and drawn by the template.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import F
 
-from .models import (
+from ..models import (
     AssignmentStatus,
     DocumentAgreement,
     GoldStatus,

@@ -9,8 +9,8 @@ import json
 
 from rest_framework import serializers
 
-from .imports import JSONL_KEYS
-from .models import (
+from ..annotation.imports import JSONL_KEYS
+from ..models import (
     Assignment,
     Document,
     DocumentAgreement,
@@ -248,7 +248,8 @@ class DistributeOutput(serializers.Serializer):
 
 class ProjectAgreementOutput(serializers.ModelSerializer):
     summary = serializers.JSONField(
-        allow_null=True, help_text="annotator.agreement.summarize output, null before any data"
+        allow_null=True,
+        help_text="annotator.curation.agreement.summarize output, null before any data",
     )
     updated = serializers.DateTimeField(allow_null=True, read_only=True)
 
@@ -270,8 +271,8 @@ class DocumentAgreementOutput(serializers.ModelSerializer):
 class DocumentAgreementDetailOutput(DocumentAgreementOutput):
     statistics = serializers.JSONField(
         allow_null=True,
-        help_text="annotator.agreement.document_statistics output; null with fewer than two "
-        "submitted annotators",
+        help_text="annotator.curation.agreement.document_statistics output; null with fewer "
+        "than two submitted annotators",
     )
 
     class Meta(DocumentAgreementOutput.Meta):

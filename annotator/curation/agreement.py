@@ -63,7 +63,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from annotator.tokens import tokenize
+from ..annotation.tokenization import tokenize
 
 LABELS: tuple[str, ...] = ("claim", "threat", "proposal", "actor")
 DEFAULT_LAYERS: dict[str, tuple[str, ...]] = {
@@ -400,7 +400,7 @@ def document_statistics(
     ``spans`` are ``(annotator, label, start, end)``. ``annotators`` lists
     everyone who annotated the document, including those who marked nothing;
     by default it is whoever has a span. ``tokens`` defaults to
-    ``annotator.tokens.tokenize(text)``.
+    ``annotator.annotation.tokenization.tokenize(text)``.
 
     Shape (pairs are keyed ``[first][second]`` with ``first < second``)::
 

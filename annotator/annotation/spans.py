@@ -7,7 +7,7 @@ Every rejection raises :class:`SpanError` and leaves the database unchanged.
 
 An annotator writes only under an open assignment (assigned or in progress):
 a submitted or skipped one is read-only until a curator reopens it, and in a
-project that requires assignments (see :mod:`annotator.assignments`) a
+project that requires assignments (see :mod:`annotator.annotation.assignments`) a
 document nobody assigned to the annotator is refused. In an open project the
 first write creates the assignment.
 
@@ -19,8 +19,8 @@ import uuid
 
 from django.db import IntegrityError, transaction
 
-from .audit import SPAN, audit_record, span_state
-from .models import Assignment, AssignmentStatus, AuditAction, Document, Label, Project, Span
+from ..audit import SPAN, audit_record, span_state
+from ..models import Assignment, AssignmentStatus, AuditAction, Document, Label, Project, Span
 
 
 class SpanError(Exception):

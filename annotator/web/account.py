@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .api_tokens import token_create, token_revoke
-from .models import ApiToken
-from .permissions import Access, declares
+from ..api_tokens import token_create, token_revoke
+from ..models import ApiToken
+from ..permissions import Access, declares
 
 
 class TokenForm(forms.Form):
@@ -41,7 +41,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
         form = TokenForm()
     return render(
         request,
-        "annotator/tokens.html",
+        "annotator/account/tokens.html",
         {
             "form": form,
             "created_token": created_token,

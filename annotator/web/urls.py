@@ -1,0 +1,85 @@
+"""Routes of every HTML page and htmx fragment; the REST API is routed by annotator/api/urls.py."""
+
+from django.urls import path
+
+from . import account, adjudicate, annotate, audit, curation, exports, projects
+
+PROJECT = "projects/<slug:slug>/"
+DOCUMENT = f"{PROJECT}documents/<int:document_id>/"
+ADJUDICATE = f"{DOCUMENT}adjudicate/"
+
+urlpatterns = [
+    # Projects and their documents
+    path("", projects.project_list, name="project-list"),
+    path(PROJECT, projects.document_list, name="document-list"),
+    path(f"{PROJECT}guidelines/", projects.guidelines, name="guidelines"),
+    # Annotating
+    path(DOCUMENT, annotate.annotate, name="annotate"),
+    path(f"{DOCUMENT}spans/", annotate.span_create_view, name="span-create"),
+    path(f"{DOCUMENT}status/", annotate.document_status_view, name="document-status"),
+    path("spans/<int:span_id>/delete/", annotate.span_delete_view, name="span-delete"),
+    path("spans/<int:span_id>/relabel/", annotate.span_relabel_view, name="span-relabel"),
+    # Curation: assignments and the dashboard
+    path(f"{PROJECT}dashboard/", curation.dashboard, name="dashboard"),
+    path(f"{PROJECT}assignments/", curation.assignments, name="assignments"),
+    path(
+        f"{PROJECT}assignments/distribute/",
+        curation.assignments_distribute_view,
+        name="assignments-distribute",
+    ),
+    # Adjudication
+    path(
+        f"{PROJECT}assignments/<int:assignment_id>/reopen/",
+        adjudicate.assignment_reopen_view,
+        name="assignment-reopen",
+    ),
+    path(ADJUDICATE, adjudicate.adjudicate, name="adjudicate"),
+    path(f"{ADJUDICATE}premerge/", adjudicate.gold_premerge_view, name="gold-premerge"),
+    path(f"{ADJUDICATE}accept-all/", adjudicate.gold_accept_all_view, name="gold-accept-all"),
+    path(f"{ADJUDICATE}spans/", adjudicate.gold_span_create_view, name="gold-span-create"),
+    path(f"{ADJUDICATE}status/", adjudicate.gold_status_view, name="gold-status"),
+    path(
+        f"{PROJECT}spans/<int:span_id>/adopt/",
+        adjudicate.gold_span_adopt_view,
+        name="gold-span-adopt",
+    ),
+    path(
+        f"{PROJECT}gold/<int:gold_id>/accept/",
+        adjudicate.gold_span_accept_view,
+        name="gold-span-accept",
+    ),
+    path(
+        f"{PROJECT}gold/<int:gold_id>/delete/",
+        adjudicate.gold_span_delete_view,
+        name="gold-span-delete",
+    ),
+    path(
+        f"{PROJECT}gold/<int:gold_id>/relabel/",
+        adjudicate.gold_span_relabel_view,
+        name="gold-span-relabel",
+    ),
+    path(
+        f"{PROJECT}gold/<int:gold_id>/resize/",
+        adjudicate.gold_span_resize_view,
+        name="gold-span-resize",
+    ),
+    # Exports and releases
+    path(f"{PROJECT}export/", exports.export_page, name="export"),
+    path(f"{PROJECT}export/download/", exports.export_download, name="export-download"),
+    path(f"{PROJECT}releases/", exports.release_create_view, name="release-create"),
+    path(f"{PROJECT}releases/jobs/", exports.release_jobs, name="release-jobs"),
+    path(
+        f"{PROJECT}releases/<int:version>/download/",
+        exports.release_download,
+        name="release-download",
+    ),
+    # Audit log
+    path(f"{PROJECT}audit/", audit.audit_log, name="audit-log"),
+    # The user's own settings
+    path("settings/tokens/", account.tokens, name="tokens"),
+    path(
+        "settings/tokens/<int:token_id>/revoke/",
+        account.token_revoke_view,
+        name="token-revoke",
+    ),
+]
