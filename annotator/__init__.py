@@ -1,0 +1,22 @@
+"""Annotator: news articles turned into gold-standard span annotations and datasets.
+
+Where things live (each package's own docstring says more):
+
+- ``models.py``: the data and its invariants (database constraints and triggers).
+- ``permissions.py``: the one permission model (roles per project) every view declares.
+- ``audit.py``: the append-only audit log of span and gold-span writes.
+- ``api_tokens.py``: personal API tokens, created and revoked by their owner.
+- ``annotation/``: writing annotations: spans, assignments, document imports,
+  tokenisation, and the annotate page's highlighting.
+- ``curation/``: agreement maths and its stored figures, adjudication, gold spans,
+  the dashboard's data.
+- ``exports/``: reading gold data, one writer per dataset format, releases and
+  their background jobs.
+- ``web/``: HTML pages and htmx fragments, one module per area, routed by ``web/urls.py``.
+- ``api/``: the REST API under ``/api/v1/``, routed by ``api/urls.py``.
+- ``admin.py``, ``management/commands/`` (import, export, releases, the release
+  worker, demo users), ``migrations/``, ``static/annotator/`` (the pages' scripts).
+
+Pages, API and commands call the services in ``annotation/``, ``curation/`` and
+``exports/``; services never import from ``web/`` or ``api/``.
+"""

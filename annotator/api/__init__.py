@@ -1,4 +1,12 @@
-"""The REST API under ``/api/v1/`` (routes in :mod:`annotator.api_urls`).
+"""The REST API under ``/api/v1/``; routes in ``urls.py``, schema at ``/api/schema/``.
+
+- ``projects``: projects, labels, documents and document imports.
+- ``spans``: an annotator's own spans.
+- ``curation``: assignments, agreement figures and gold spans.
+- ``exports``: export summaries and downloads, releases and release jobs.
+- ``serializers``: explicit input and output serializers of all of the above.
+- ``base``: pagination, allow-listed filters and the shared lookups.
+- ``authentication``: ``Authorization: Bearer`` tokens (see :mod:`annotator.api_tokens`).
 
 Every view scopes objects through the ``visible_to`` querysets (another
 project's object is a 404), checks the role next (403), and lets DRF answer

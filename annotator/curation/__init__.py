@@ -1,0 +1,10 @@
+"""Curation: how far annotators agree, and the gold spans a curator settles.
+
+- ``agreement``: the agreement maths, pure functions (span F1, kappas, alphas).
+- ``agreement_refresh``: feeds that maths from the database and stores the
+  per-document and per-project figures when assignments are submitted or reopened.
+- ``adjudication``: aligning annotators' spans and proposing gold (pure functions).
+- ``gold``: the gold-span services (pre-merge, accept, create, edit, mark gold),
+  with provenance and the audit record.
+- ``dashboard``: what the dashboard shows, read from stored rows.
+"""
