@@ -15,8 +15,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from ..annotation.assignments import queue_of, unfinished_of
-from ..models import Assignment, AssignmentStatus, Document, Project
-from ..permissions import Access, declares, project_for
+from ..models import Assignment, AssignmentStatus, Document, Membership, Project, Role
+from ..permissions import Access, declares, may_create_projects, project_for
 
 DOCUMENTS_PER_PAGE = 50
 GUIDELINE_TAGS = {
@@ -36,11 +36,22 @@ def render_guidelines(source: str) -> SafeString:
 @login_required
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
-    projects = Project.objects.visible_to(request.user)
-    return render(request, "annotator/projects/project_list.html", {"projects": projects})
+    projects = list(Project.objects.visible_to(request.user))
+    if request.user.is_superuser:
+        managed = {project.pk for project in projects}
+    else:
+        managed = set(
+            Membership.objects.filter(user=request.user, role=Role.MANAGER).values_list(
+                "project_id", flat=True
+            )
+        )
+    for project in projects:
+        project.is_managed = project.pk in managed
+    context = {"projects": projects, "may_create": may_create_projects(request.user)}
+    return render(request, "annotator/projects/project_list.html", context)
 
 
-def _keyset_page(
+def keyset_page(
     documents: QuerySet[Document], *, after: str | None, before: str | None
 ) -> tuple[list[Document], int | None, int | None]:
     """One page of documents by id, with the ids to continue from on either side.
@@ -73,9 +84,10 @@ def _keyset_page(
 @require_GET
 def document_list(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, slug, Access.MEMBER)
-    may_curate = project.may_curate(request.user)
+    role = project.role_of(request.user)
+    may_curate = role in (Role.MANAGER, Role.CURATOR)
     queue = project.documents.all() if may_curate else queue_of(project, request.user)
-    documents, previous_before, next_after = _keyset_page(
+    documents, previous_before, next_after = keyset_page(
         queue.only("id", "project_id", "title", "source", "created", "gold_status"),
         after=request.GET.get("after"),
         before=request.GET.get("before"),
@@ -108,6 +120,7 @@ def document_list(request: HttpRequest, slug: str) -> HttpResponse:
             "next_after": next_after,
             "statuses": AssignmentStatus,
             "may_curate": may_curate,
+            "is_manager": role == Role.MANAGER,
             "next_document": next_document,
         },
     )
