@@ -57,7 +57,7 @@ def _matching_words(documents: QuerySet[Document], words: str) -> QuerySet[Docum
         # The column is no model field (SQLite has none), so it is named here; the words
         # reach the database only as a parameter of SearchQuery.
         column = f'"{Document._meta.db_table}"."search_vector"'
-        vector = RawSQL(column, (), output_field=SearchVectorField())  # noqa: S611
+        vector = RawSQL(column, [], output_field=SearchVectorField())  # noqa: S611
         query = SearchQuery(words, config="simple", search_type="websearch")
         return documents.alias(search_vector=vector).filter(search_vector=query)
     return documents.filter(Q(title__icontains=words) | Q(text__icontains=words))
