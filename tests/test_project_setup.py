@@ -206,3 +206,18 @@ def test_user_supplied_project_text_is_escaped(client, db):
         assert "<img src=x" not in html
         assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<b>bold</b>" not in page
+
+
+def test_the_project_list_links_management_pages_only_where_the_user_manages(
+    client, project, manager, django_assert_max_num_queries
+):
+    other = Project.objects.create(name="Other", slug="other")
+    Membership.objects.create(project=other, user=manager, role=Role.ANNOTATOR)
+    client.force_login(manager)
+
+    with django_assert_max_num_queries(6):
+        html = client.get(reverse("project-list")).content.decode()
+
+    assert reverse("project-settings", args=["talks"]) in html
+    assert reverse("project-settings", args=["other"]) not in html
+    assert html.count('class="manage-links"') == 1

@@ -8,14 +8,14 @@ queue (their assignments only); "Next" opens the next unfinished document of it
 import markdown
 import nh3
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Value
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from ..annotation.assignments import queue_of, unfinished_of
-from ..models import Assignment, AssignmentStatus, Document, Membership, Project, Role
+from ..models import Assignment, AssignmentStatus, Document, Project, Role
 from ..permissions import Access, declares, may_create_projects, project_for
 
 DOCUMENTS_PER_PAGE = 50
@@ -36,17 +36,15 @@ def render_guidelines(source: str) -> SafeString:
 @login_required
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
-    projects = list(Project.objects.visible_to(request.user))
+    projects = Project.objects.visible_to(request.user)
     if request.user.is_superuser:
-        managed = {project.pk for project in projects}
+        projects = projects.annotate(my_role=Value(Role.MANAGER))
     else:
-        managed = set(
-            Membership.objects.filter(user=request.user, role=Role.MANAGER).values_list(
-                "project_id", flat=True
-            )
-        )
+        # After visible_to's filter on the user's memberships, this reads the same join.
+        projects = projects.annotate(my_role=F("memberships__role"))
+    projects = list(projects)
     for project in projects:
-        project.is_managed = project.pk in managed
+        project.is_managed = project.my_role == Role.MANAGER
     context = {"projects": projects, "may_create": may_create_projects(request.user)}
     return render(request, "annotator/projects/project_list.html", context)
 
