@@ -72,6 +72,11 @@ def _required(value: str, field: str, what: str, max_length: int) -> str:
     return value
 
 
+def _lines(text: str) -> str:
+    """LF line ends: browsers post a textarea's lines with CRLF, which must not read as a change."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _per_document(value: int) -> int:
     if value < 1:
         raise ValidationError({"annotators_per_document": "A document needs at least one."})
@@ -103,8 +108,8 @@ def project_create(
             project = Project.objects.create(
                 name=name,
                 slug=slug,
-                description=description.strip(),
-                guidelines=guidelines,
+                description=_lines(description).strip(),
+                guidelines=_lines(guidelines),
                 annotators_per_document=per_document,
             )
             Label.objects.bulk_create(
@@ -129,13 +134,14 @@ def project_update(
     """Save the project's settings; new guidelines text gets a new guidelines version."""
     name = _required(name, "name", "a name", 200)
     per_document = _per_document(annotators_per_document)
+    guidelines = _lines(guidelines)
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
         if guidelines != project.guidelines:
             project.guidelines = guidelines
             project.guidelines_version += 1
         project.name = name
-        project.description = description.strip()
+        project.description = _lines(description).strip()
         project.annotators_per_document = per_document
         project.save(
             update_fields=[

@@ -166,16 +166,35 @@ def test_the_manager_edits_settings_and_new_guidelines_get_a_new_version(client,
     assert project.slug == "talks"
 
 
-def test_unchanged_guidelines_keep_their_version(client, project, manager):
+def test_unchanged_guidelines_keep_their_version_even_with_crlf_line_ends(client, project, manager):
+    project.guidelines = "# Rules\n\nMark claims.\n"
+    project.save()
     client.force_login(manager)
 
+    # Browsers post a textarea's lines with CRLF.
     client.post(
         reverse("project-settings", args=[project.slug]),
-        {"name": "Renamed", "guidelines": project.guidelines, "annotators_per_document": 2},
+        {
+            "name": "Renamed",
+            "guidelines": "# Rules\r\n\r\nMark claims.\r\n",
+            "annotators_per_document": 2,
+        },
     )
 
     project.refresh_from_db()
     assert (project.name, project.guidelines_version) == ("Renamed", 1)
+    assert project.guidelines == "# Rules\n\nMark claims.\n"
+
+
+def test_the_settings_page_keeps_a_leading_blank_line_of_the_guidelines(client, project, manager):
+    project.guidelines = "\n# Rules"
+    project.save()
+    client.force_login(manager)
+
+    html = client.get(reverse("project-settings", args=[project.slug])).content.decode()
+
+    # A browser drops the first newline after <textarea>; the template adds one for it to drop.
+    assert 'hx-include="this">\n\n# Rules</textarea>' in html
 
 
 @pytest.mark.parametrize(("who", "status"), [("alice", 403), ("cora", 403), ("charlie", 404)])
