@@ -6,6 +6,11 @@ Where things live (each package's own docstring says more):
 - ``permissions.py``: the one permission model (roles per project) every view declares.
 - ``audit.py``: the append-only audit log of span and gold-span writes.
 - ``api_tokens.py``: personal API tokens, created and revoked by their owner.
+- ``projects.py``: setting a project up: the project, its labels, its members.
+- ``document_search.py``: finding a project's documents by words, status and assignee
+  (PostgreSQL full-text search, a plain filter on SQLite).
+- ``colours.py``: label colours that keep text readable (WCAG contrast) and their palette.
+- ``admin_site.py``: the Django admin, admitting superusers only.
 - ``annotation/``: writing annotations: spans, assignments, document imports,
   tokenisation, and the annotate page's highlighting.
 - ``curation/``: agreement maths and its stored figures, adjudication, gold spans,
@@ -17,6 +22,7 @@ Where things live (each package's own docstring says more):
 - ``admin.py``, ``management/commands/`` (import, export, releases, the release
   worker, demo users), ``migrations/``, ``static/annotator/`` (the pages' scripts).
 
-Pages, API and commands call the services in ``annotation/``, ``curation/`` and
-``exports/``; services never import from ``web/`` or ``api/``.
+Pages, API and commands call the services in ``annotation/``, ``curation/``,
+``exports/`` and the top-level service modules; services never import from ``web/``
+or ``api/``.
 """

@@ -7,6 +7,7 @@ frozen once it carries spans or gold spans (database triggers, see migrations
 """
 
 import hashlib
+import re
 import unicodedata
 import uuid
 
@@ -19,6 +20,8 @@ from django.db.models.functions import Coalesce, Lower
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
+
+from .colours import INK, MINIMUM_CONTRAST, contrast_ratio, readable_under_ink
 
 
 def normalize_text(text: str) -> str:
@@ -111,12 +114,55 @@ class Project(models.Model):
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb.")
 hotkey_validator = RegexValidator(r"^[0-9a-z]$", "A hotkey is one digit or lower-case letter.")
 
+# Every key the annotate and adjudicate pages bind for themselves (selection.js,
+# annotate.js, adjudicate.js), with what it does there. A label's hotkey is checked
+# before the pages' own keys, so a label may not take one of these: the database
+# refuses the ones a hotkey could be (RESERVED_HOTKEYS), the label forms say why.
+# tests/test_label_settings.py reads the scripts and fails on a bound key missing here.
+RESERVED_KEYS = {
+    "n": "opens the next document",
+    "p": "opens the previous document",
+    "a": "accepts the selected gold proposal",
+    "A": "accepts every gold proposal",
+    "e": "moves the selected gold span to the selected text",
+    "z": "undoes with Ctrl (a label on z would fire when Ctrl is let go too early)",
+    "Escape": "clears the selection",
+    "Delete": "deletes the selected span",
+    "Backspace": "deletes the selected span",
+}
+RESERVED_HOTKEYS = sorted(key for key in RESERVED_KEYS if re.fullmatch(r"[0-9a-z]", key))
+
+
+def validate_hotkey_free(hotkey: str) -> None:
+    if hotkey in RESERVED_KEYS:
+        raise ValidationError(
+            "%(key)s is taken by the annotation pages: it %(use)s.",
+            params={"key": hotkey, "use": RESERVED_KEYS[hotkey]},
+            code="reserved",
+        )
+
+
+def validate_colour_readable(colour: str) -> None:
+    """The ink on the label's marks must reach WCAG's 4.5:1 (annotator/colours.py)."""
+    if re.fullmatch(r"#[0-9a-fA-F]{6}", colour) and not readable_under_ink(colour):
+        raise ValidationError(
+            "Text on %(colour)s would be hard to read: its contrast with the text colour "
+            "%(ink)s is %(ratio).1f:1, below %(minimum)s:1. Choose a lighter colour.",
+            params={
+                "colour": colour,
+                "ink": INK,
+                "ratio": contrast_ratio(colour, INK),
+                "minimum": MINIMUM_CONTRAST,
+            },
+            code="contrast",
+        )
+
 
 class Label(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
     name = models.CharField(max_length=50)
-    colour = models.CharField(max_length=7, validators=[colour_validator])
-    hotkey = models.CharField(max_length=1, validators=[hotkey_validator])
+    colour = models.CharField(max_length=7, validators=[colour_validator, validate_colour_readable])
+    hotkey = models.CharField(max_length=1, validators=[hotkey_validator, validate_hotkey_free])
     description = models.TextField(blank=True)
 
     class Meta:
@@ -131,6 +177,9 @@ class Label(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(hotkey__regex=r"^[0-9a-z]$"), name="label_hotkey_one_key"
+            ),
+            models.CheckConstraint(
+                condition=~Q(hotkey__in=RESERVED_HOTKEYS), name="label_hotkey_not_reserved"
             ),
             models.CheckConstraint(condition=~Q(name=""), name="label_name_not_empty"),
         ]

@@ -9,6 +9,10 @@ matrix checks that each declaration holds:
 - an object of a project the user is not a member of is not found (404);
 - a member whose role is too low is refused (403);
 - anonymous users are sent to log in (pages) or get 401 (API).
+
+Creating a project is not a role in a project but a site permission: superusers
+and users granted ``annotator.add_project`` (``Access.CREATE_PROJECT``); anyone
+else logged in is refused (403), there being no project to hide.
 """
 
 from collections.abc import Callable
@@ -30,6 +34,7 @@ class Access(StrEnum):
     MEMBER = "member"  # any role in the project
     CURATOR = "curator"  # curator or manager of the project
     MANAGER = "manager"  # manager of the project
+    CREATE_PROJECT = "create_project"  # superusers and users granted annotator.add_project
 
 
 def declares(access: Access) -> Callable[[View], View]:
@@ -63,6 +68,15 @@ def require_role(project: Project, user: AbstractBaseUser, access: Access) -> No
     """
     if access != Access.MEMBER and not role_allows(project.role_of(user), access):
         raise PermissionDenied(REFUSALS[access])
+
+
+def may_create_projects(user: AbstractBaseUser) -> bool:
+    return user.is_authenticated and user.has_perm("annotator.add_project")
+
+
+def require_project_creator(user: AbstractBaseUser) -> None:
+    if not may_create_projects(user):
+        raise PermissionDenied("Only users allowed to create projects may do this.")
 
 
 def project_for(user: AbstractBaseUser, slug: str, access: Access) -> Project:

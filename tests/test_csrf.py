@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from test_permissions_walk import ROUTES
@@ -23,12 +24,32 @@ from annotator.models import (
     Document,
     GoldOrigin,
     GoldSpan,
+    Label,
     Membership,
     Project,
+    Role,
     Span,
 )
 
-READ_ONLY = {"project-list", "document-list", "guidelines", "annotate", "dashboard", "adjudicate"}
+READ_ONLY = {
+    "project-list",
+    "document-list",
+    "guidelines",
+    "annotate",
+    "dashboard",
+    "adjudicate",
+    "document-search",
+    "guidelines-preview",  # a POST (the Markdown can be long) that renders and stores nothing
+}
+# Write URLs whose GET shows the form they post to; every other write refuses GET.
+FORM_PAGES = {
+    "assignments",
+    "project-create",
+    "project-settings",
+    "labels",
+    "members",
+    "documents-upload",
+}
 
 
 @dataclass
@@ -98,6 +119,37 @@ def _nothing(scene: Scene) -> dict:
     return {}
 
 
+def _may_create_projects(scene: Scene) -> None:
+    scene.manager.user_permissions.add(Permission.objects.get(codename="add_project"))
+
+
+def _newcomer(scene: Scene) -> User:
+    return User.objects.get_or_create(username="nadia")[0]
+
+
+def _newcomer_annotator(scene: Scene) -> None:
+    Membership.objects.create(
+        project=scene.document.project, user=_newcomer(scene), role=Role.ANNOTATOR
+    )
+
+
+def _label(scene: Scene, name: str) -> dict:
+    return {**_project(scene), "label_id": scene.labels[name].pk}
+
+
+def _membership(scene: Scene, username: str) -> dict:
+    membership = Membership.objects.get(project=scene.document.project, user__username=username)
+    return {**_project(scene), "membership_id": membership.pk}
+
+
+PROJECT_FORM = {
+    "name": "Renamed",
+    "description": "",
+    "guidelines": "# New rules",
+    "annotators_per_document": 1,
+}
+
+
 WRITES = [
     Write(
         "span-create",
@@ -162,6 +214,57 @@ WRITES = [
     Write("gold-span-delete", "manager", _gold, _nothing),
     Write("gold-span-relabel", "manager", _gold, lambda scene: {"label": scene.labels["claim"].pk}),
     Write("gold-span-resize", "manager", _gold, lambda scene: _offsets(scene, "NATO will")),
+    Write(
+        "project-create",
+        "manager",
+        lambda scene: {},
+        lambda scene: {**PROJECT_FORM, "slug": "new-talks"},
+        _may_create_projects,
+    ),
+    Write("project-settings", "manager", _project, lambda scene: PROJECT_FORM),
+    Write(
+        "labels",
+        "manager",
+        _project,
+        lambda scene: {"new-name": "event", "new-colour": "#a5f3fc", "new-hotkey": "5"},
+    ),
+    Write(
+        "label-edit",
+        "manager",
+        lambda scene: _label(scene, "claim"),
+        lambda scene: {
+            f"label-{scene.labels['claim'].pk}-{name}": value
+            for name, value in {"name": "assertion", "colour": "#fde68a", "hotkey": "1"}.items()
+        },
+    ),
+    Write("label-delete", "manager", lambda scene: _label(scene, "threat"), _nothing),
+    Write(
+        "members",
+        "manager",
+        _project,
+        lambda scene: {"username": "nadia", "role": "curator"},
+        _newcomer,
+    ),
+    Write(
+        "member-edit",
+        "manager",
+        lambda scene: _membership(scene, "alice"),
+        lambda scene: {"role": "curator", "in_pool": "on"},
+    ),
+    Write("member-remove", "manager", lambda scene: _membership(scene, "bob"), _nothing),
+    Write(
+        "documents-upload",
+        "manager",
+        _project,
+        lambda scene: {"files": [SimpleUploadedFile("new.jsonl", '{"text": "New 🎉"}\n'.encode())]},
+    ),
+    Write(
+        "document-assign",
+        "manager",
+        _document,
+        lambda scene: {"annotator": _newcomer(scene).pk},
+        _newcomer_annotator,
+    ),
 ]
 
 
@@ -172,8 +275,13 @@ def _state() -> list:
         list(GoldSpan.objects.order_by("pk").values()),
         list(Assignment.objects.order_by("pk").values_list("pk", "status", "span_count")),
         list(Document.objects.order_by("pk").values_list("pk", "gold_status")),
-        list(Project.objects.order_by("pk").values_list("pk", "annotators_per_document")),
-        list(Membership.objects.order_by("pk").values_list("pk", "in_pool")),
+        list(
+            Project.objects.order_by("pk").values_list(
+                "pk", "name", "annotators_per_document", "guidelines_version"
+            )
+        ),
+        list(Label.objects.order_by("pk").values_list("pk", "name", "colour", "hotkey")),
+        list(Membership.objects.order_by("pk").values_list("pk", "role", "in_pool")),
         AuditEvent.objects.count(),
     ]
 
@@ -236,8 +344,7 @@ def test_get_on_a_write_url_changes_nothing(scene, write):
 
     response = client.get(reverse(write.name, kwargs=write.kwargs(scene)), write.data(scene))
 
-    # The assignments page shows the form it posts to; every other write refuses GET.
-    assert response.status_code == (200 if write.name == "assignments" else 405)
+    assert response.status_code == (200 if write.name in FORM_PAGES else 405)
     assert _state() == before
 
 
@@ -247,6 +354,8 @@ def test_every_write_of_the_html_views_is_listed():
         "annotator.web.annotate",
         "annotator.web.curation",
         "annotator.web.adjudicate",
+        "annotator.web.manage",
+        "annotator.web.documents",
     }
     routed = {route.name for route in ROUTES if route.view.__module__ in modules}
 

@@ -78,3 +78,17 @@ def test_span_error_page_escapes_the_quoted_text(client, alice, hostile_document
     assert SCRIPT not in response.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
     assert not hostile_document.spans.exists()
+
+
+def test_manager_pages_escape_titles_and_label_names(
+    client, manager, alice, hostile_document, hostile_labels
+):
+    client.force_login(manager)
+    slug = hostile_document.project.slug
+
+    search = client.get(reverse("document-search", args=[slug]), {"q": "Title"})
+    labels = client.get(reverse("labels", args=[slug]))
+
+    assert search.status_code == labels.status_code == 200
+    _assert_escaped(search.text)
+    _assert_escaped(labels.text)

@@ -22,7 +22,7 @@ def test_name_is_unique_per_project_ignoring_case(project, name):
 
 
 def test_full_clean_reports_a_name_differing_only_in_case(project):
-    label = Label(project=project, name="Claim", colour="#123456", hotkey="9")
+    label = Label(project=project, name="Claim", colour="#e2e8f0", hotkey="9")
 
     with pytest.raises(ValidationError):
         label.full_clean()

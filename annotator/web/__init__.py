@@ -4,6 +4,10 @@
   queue) and its guidelines.
 - ``annotate``: the annotate page and its span writes, submit and skip.
 - ``curation``: assignments and distribution, the dashboard.
+- ``manage``: setting a project up (managers): create it, its settings and
+  guidelines with a live preview, its labels, its members.
+- ``documents``: a manager's document pages: upload with progress, find by words,
+  status and assignee, assign by hand.
 - ``adjudicate``: the adjudication page and its gold-span writes.
 - ``exports``: the Export page, downloads, release requests and their jobs.
 - ``audit``: the audit log page.

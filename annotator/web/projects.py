@@ -8,15 +8,15 @@ queue (their assignments only); "Next" opens the next unfinished document of it
 import markdown
 import nh3
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Value
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from ..annotation.assignments import queue_of, unfinished_of
-from ..models import Assignment, AssignmentStatus, Document, Project
-from ..permissions import Access, declares, project_for
+from ..models import Assignment, AssignmentStatus, Document, Project, Role
+from ..permissions import Access, declares, may_create_projects, project_for
 
 DOCUMENTS_PER_PAGE = 50
 GUIDELINE_TAGS = {
@@ -37,10 +37,19 @@ def render_guidelines(source: str) -> SafeString:
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = Project.objects.visible_to(request.user)
-    return render(request, "annotator/projects/project_list.html", {"projects": projects})
+    if request.user.is_superuser:
+        projects = projects.annotate(my_role=Value(Role.MANAGER))
+    else:
+        # After visible_to's filter on the user's memberships, this reads the same join.
+        projects = projects.annotate(my_role=F("memberships__role"))
+    projects = list(projects)
+    for project in projects:
+        project.is_managed = project.my_role == Role.MANAGER
+    context = {"projects": projects, "may_create": may_create_projects(request.user)}
+    return render(request, "annotator/projects/project_list.html", context)
 
 
-def _keyset_page(
+def keyset_page(
     documents: QuerySet[Document], *, after: str | None, before: str | None
 ) -> tuple[list[Document], int | None, int | None]:
     """One page of documents by id, with the ids to continue from on either side.
@@ -73,9 +82,10 @@ def _keyset_page(
 @require_GET
 def document_list(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, slug, Access.MEMBER)
-    may_curate = project.may_curate(request.user)
+    role = project.role_of(request.user)
+    may_curate = role in (Role.MANAGER, Role.CURATOR)
     queue = project.documents.all() if may_curate else queue_of(project, request.user)
-    documents, previous_before, next_after = _keyset_page(
+    documents, previous_before, next_after = keyset_page(
         queue.only("id", "project_id", "title", "source", "created", "gold_status"),
         after=request.GET.get("after"),
         before=request.GET.get("before"),
@@ -108,6 +118,7 @@ def document_list(request: HttpRequest, slug: str) -> HttpResponse:
             "next_after": next_after,
             "statuses": AssignmentStatus,
             "may_curate": may_curate,
+            "is_manager": role == Role.MANAGER,
             "next_document": next_document,
         },
     )

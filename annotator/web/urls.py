@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import account, adjudicate, annotate, audit, curation, exports, projects
+from . import account, adjudicate, annotate, audit, curation, documents, exports, manage, projects
 
 PROJECT = "projects/<slug:slug>/"
 DOCUMENT = f"{PROJECT}documents/<int:document_id>/"
@@ -13,6 +13,23 @@ urlpatterns = [
     path("", projects.project_list, name="project-list"),
     path(PROJECT, projects.document_list, name="document-list"),
     path(f"{PROJECT}guidelines/", projects.guidelines, name="guidelines"),
+    # Setting a project up (managers)
+    path("new-project/", manage.project_create_view, name="project-create"),
+    path("guidelines-preview/", manage.guidelines_preview, name="guidelines-preview"),
+    path(f"{PROJECT}settings/", manage.project_settings, name="project-settings"),
+    path(f"{PROJECT}labels/", manage.labels, name="labels"),
+    path(f"{PROJECT}labels/<int:label_id>/", manage.label_edit, name="label-edit"),
+    path(f"{PROJECT}labels/<int:label_id>/delete/", manage.label_delete_view, name="label-delete"),
+    path(f"{PROJECT}members/", manage.members, name="members"),
+    path(f"{PROJECT}members/<int:membership_id>/", manage.member_edit, name="member-edit"),
+    path(
+        f"{PROJECT}members/<int:membership_id>/remove/",
+        manage.member_remove_view,
+        name="member-remove",
+    ),
+    path(f"{PROJECT}upload/", documents.upload, name="documents-upload"),
+    path(f"{PROJECT}find/", documents.document_search, name="document-search"),
+    path(f"{DOCUMENT}assign/", documents.document_assign, name="document-assign"),
     # Annotating
     path(DOCUMENT, annotate.annotate, name="annotate"),
     path(f"{DOCUMENT}spans/", annotate.span_create_view, name="span-create"),

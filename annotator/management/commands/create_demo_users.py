@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 
 from annotator.models import Membership, Project, Role
@@ -20,11 +21,17 @@ class Command(BaseCommand):
             raise CommandError("Demo users have known passwords: refused when DEBUG is off.")
         user_model = get_user_model()
         projects = list(Project.objects.all())
+        add_project = Permission.objects.get(
+            content_type__app_label="annotator", codename="add_project"
+        )
         for username, password, role in DEMO_USERS:
             user, _ = user_model.objects.get_or_create(username=username)
             user.set_password(password)
-            user.is_staff = role == Role.MANAGER
+            # The admin is for superusers; the manager works in the app's own pages.
+            user.is_staff = False
             user.save()
+            if role == Role.MANAGER:
+                user.user_permissions.add(add_project)
             for project in projects:
                 Membership.objects.update_or_create(
                     project=project, user=user, defaults={"role": role}
