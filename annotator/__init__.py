@@ -6,10 +6,8 @@ Where things live (each package's own docstring says more):
 - ``permissions.py``: the one permission model (roles per project) every view declares.
 - ``audit.py``: the append-only audit log of span and gold-span writes.
 - ``api_tokens.py``: personal API tokens, created and revoked by their owner.
-- ``projects.py``: setting a project up: the project, its labels, its members.
-- ``document_search.py``: finding a project's documents by words, status and assignee
-  (PostgreSQL full-text search, a plain filter on SQLite).
-- ``colours.py``: label colours that keep text readable (WCAG contrast) and their palette.
+- ``projects/``: setting a project up (the project, its labels, its members), finding
+  its documents, readable label colours.
 - ``admin_site.py``: the Django admin, admitting superusers only.
 - ``annotation/``: writing annotations: spans, assignments, document imports,
   tokenisation, and the annotate page's highlighting.

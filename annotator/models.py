@@ -21,7 +21,7 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 
-from .colours import INK, MINIMUM_CONTRAST, contrast_ratio, readable_under_ink
+from .projects.colours import INK, MINIMUM_CONTRAST, contrast_ratio, readable_under_ink
 
 
 def normalize_text(text: str) -> str:
@@ -143,7 +143,7 @@ def validate_hotkey_free(hotkey: str) -> None:
 
 
 def validate_colour_readable(colour: str) -> None:
-    """The ink on the label's marks must reach WCAG's 4.5:1 (annotator/colours.py)."""
+    """The ink on the label's marks must reach WCAG's 4.5:1 (annotator/projects/colours.py)."""
     if re.fullmatch(r"#[0-9a-fA-F]{6}", colour) and not readable_under_ink(colour):
         raise ValidationError(
             "Text on %(colour)s would be hard to read: its contrast with the text colour "

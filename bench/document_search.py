@@ -5,7 +5,7 @@ names a kept one, then gives it some variety: every 50th document gold, one
 annotator's assignment submitted on every 100th, every 200th document unassigned.
 Each query shape is requested through ``django.test.Client`` as a manager of the
 project with DEBUG off, and p50/p95 printed with the query count. On PostgreSQL
-words go through the full-text index (annotator/document_search.py); on SQLite
+words go through the full-text index (annotator/projects/search.py); on SQLite
 through a substring filter, so only PostgreSQL figures say anything about scale.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/annotator_bench \\

@@ -12,8 +12,8 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from annotator.colours import INK, MINIMUM_CONTRAST, PALETTE, contrast_ratio
 from annotator.models import RESERVED_HOTKEYS, RESERVED_KEYS, Label, Span
+from annotator.projects.colours import INK, MINIMUM_CONTRAST, PALETTE, contrast_ratio
 
 STATIC = Path(__file__).resolve().parent.parent / "annotator" / "static" / "annotator"
 

@@ -9,8 +9,8 @@ from django.db import connection
 from django.urls import reverse
 
 from annotator.annotation.assignments import assignment_create, assignment_submit
-from annotator.document_search import UNASSIGNED, DocumentQuery, find_documents
 from annotator.models import Assignment, Document, GoldStatus, Project
+from annotator.projects.search import UNASSIGNED, DocumentQuery, find_documents
 
 
 def _jsonl(*records: dict) -> bytes:

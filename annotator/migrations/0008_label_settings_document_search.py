@@ -4,7 +4,7 @@ PostgreSQL, documents get a full-text search column.
 A label that already has a reserved hotkey (a, e, n, p, z) is given the first free
 digit or letter of its project before the constraint is added. The search column is
 ``search_vector``, generated and stored from the title and the first 100,000
-characters of the text (annotator/document_search.py), under a GIN index. It is not
+characters of the text (annotator/projects/search.py), under a GIN index. It is not
 a model field: SQLite has no tsvector, and searches there with a plain filter.
 
 SQLite rebuilds annotator_label to add the constraint, and a trigger that names a

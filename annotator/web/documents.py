@@ -7,7 +7,7 @@
   the answer lists what was imported and, line by line, what was skipped or why
   nothing was.
 - Find: documents by words, gold status, assignment status and assignee
-  (:mod:`annotator.document_search`), paged by id like the document list, each
+  (:mod:`annotator.projects.search`), paged by id like the document list, each
   with its annotators and a form that assigns it to one more.
 - Assign: one document to one annotator member, through
   :func:`annotator.annotation.assignments.assignment_create` (the project then
@@ -27,9 +27,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ..annotation.assignments import AssignmentError, assignment_create
 from ..annotation.imports import DocumentImportError, UploadedText, import_documents
-from ..document_search import UNASSIGNED, DocumentQuery, find_documents, how_words_match
 from ..models import Assignment, AssignmentStatus, GoldStatus, Membership, Project, Role
 from ..permissions import Access, declares, document_for, project_for
+from ..projects.search import UNASSIGNED, DocumentQuery, find_documents, how_words_match
 from .forms import posted_int
 from .projects import keyset_page
 

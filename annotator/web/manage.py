@@ -4,7 +4,7 @@ Creating a project takes the ``annotator.add_project`` permission (superusers ha
 it); every other page takes the manager role in the project, through
 :mod:`annotator.permissions`. The pages are plain forms that work without
 JavaScript; the guidelines field gets a live Markdown preview through htmx. Each
-write calls a service of :mod:`annotator.projects` and answers a refusal with the
+write calls a service of :mod:`annotator.projects.setup` and answers a refusal with the
 form again, its errors and a 400, having changed nothing.
 """
 
@@ -16,10 +16,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ..colours import INK, MINIMUM_CONTRAST, PALETTE
 from ..models import RESERVED_KEYS, Label, Membership, Project, Role
 from ..permissions import Access, declares, project_for, require_project_creator
-from ..projects import (
+from ..projects.colours import INK, MINIMUM_CONTRAST, PALETTE
+from ..projects.setup import (
     label_create,
     label_delete,
     label_update,

@@ -19,7 +19,7 @@ from django.db import connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from .models import Assignment, Document, Project
+from ..models import Assignment, Document, Project
 
 UNASSIGNED = "unassigned"
 # Characters of a text the PostgreSQL index covers (migration 0008 spells it too).

@@ -12,7 +12,7 @@ Rules
 * A label's name is unique in its project ignoring case; its hotkey is one digit
   or lower-case letter, unique in the project and not one of the keys the pages
   reserve (``models.RESERVED_KEYS``); its colour keeps the text on it readable
-  (``colours.py``, WCAG 4.5:1). Renaming or recolouring a label keeps its spans,
+  (``projects/colours.py``, WCAG 4.5:1). Renaming or recolouring a label keeps its spans,
   which point to it by id. A label that spans or gold spans use cannot be deleted.
 * A member's role is manager, curator or annotator; ``in_pool`` says whether an
   annotator receives documents when they are distributed. A project keeps at
@@ -28,7 +28,7 @@ from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from .models import Assignment, AssignmentStatus, Label, Membership, Project, Role
+from ..models import Assignment, AssignmentStatus, Label, Membership, Project, Role
 
 DEFAULT_LABELS = [
     (
