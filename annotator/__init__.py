@@ -6,6 +6,9 @@ Where things live (each package's own docstring says more):
 - ``permissions.py``: the one permission model (roles per project) every view declares.
 - ``audit.py``: the append-only audit log of span and gold-span writes.
 - ``api_tokens.py``: personal API tokens, created and revoked by their owner.
+- ``storage.py``: sending stored files (release archives) from the file system or a
+  bucket; ``health.py``: the readiness probes behind ``/readyz``; ``checks.py``: the
+  project's own ``manage.py check`` checks.
 - ``annotation/``: writing annotations: spans, assignments, document imports,
   tokenisation, and the annotate page's highlighting.
 - ``curation/``: agreement maths and its stored figures, adjudication, gold spans,
