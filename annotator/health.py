@@ -13,8 +13,6 @@ A failed probe is logged with its error; the caller only learns which failed.
 """
 
 import logging
-import os
-import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -33,7 +31,6 @@ logger = logging.getLogger(__name__)
 PROBE_NAMES = ("database", "storage", "cache")
 # One probe of each kind at a time per process, plus one for a hung probe to hold.
 _probe_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
-_CACHE_KEY = f"readyz:{socket.gethostname()}:{os.getpid()}"
 
 
 def database_answers(timeout: float) -> bool:
@@ -51,9 +48,11 @@ def storage_answers() -> bool:
 
 
 def cache_answers() -> bool:
+    # A key of its own for each probe: concurrent probes (threads, processes, nodes)
+    # must not read each other's token. It expires by itself.
     token = uuid.uuid4().hex
-    cache.set(_CACHE_KEY, token, timeout=30)
-    return cache.get(_CACHE_KEY) == token
+    cache.set(f"readyz:{token}", token, timeout=10)
+    return cache.get(f"readyz:{token}") == token
 
 
 def readiness() -> dict[str, bool]:
