@@ -3,7 +3,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import boto3
@@ -145,26 +145,36 @@ class Bucket:
         return self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
 
 
-S3_ENVIRONMENT = {
-    "S3_ACCESS_KEY_ID": "test",
-    "S3_SECRET_ACCESS_KEY": "test",
-    "S3_REGION": "us-east-1",
-}
+@pytest.fixture
+def use_s3_storage(settings, monkeypatch) -> Callable[[str, str], None]:
+    """Make the default storage a bucket on an S3 server, as STORAGE_BACKEND=s3 and the S3_*
+    variables would (project/settings.py): ``use_s3_storage(endpoint_url, bucket)``."""
+    from project.settings import s3_storage_options
+
+    def use(endpoint_url: str, bucket: str) -> None:
+        for variable, value in {
+            "S3_ACCESS_KEY_ID": "test",
+            "S3_SECRET_ACCESS_KEY": "test",
+            "S3_REGION": "us-east-1",
+            "S3_BUCKET": bucket,
+            "S3_ENDPOINT_URL": endpoint_url,
+        }.items():
+            monkeypatch.setenv(variable, value)
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": s3_storage_options(),
+            },
+        }
+
+    return use
 
 
 @pytest.fixture
-def s3_bucket(s3_server, settings, monkeypatch) -> Bucket:
-    """A new, empty bucket on the S3 server, made the default storage as STORAGE_BACKEND=s3
-    and the S3_* variables would (project/settings.py)."""
-    from project.settings import s3_storage_options
-
+def s3_bucket(s3_server, use_s3_storage) -> Bucket:
+    """A new, empty bucket on the S3 server, made the default storage."""
     name = f"releases-{uuid.uuid4().hex[:12]}"
-    for variable, value in {
-        **S3_ENVIRONMENT,
-        "S3_BUCKET": name,
-        "S3_ENDPOINT_URL": s3_server,
-    }.items():
-        monkeypatch.setenv(variable, value)
     client = boto3.client(
         "s3",
         endpoint_url=s3_server,
@@ -173,8 +183,5 @@ def s3_bucket(s3_server, settings, monkeypatch) -> Bucket:
         region_name="us-east-1",
     )
     client.create_bucket(Bucket=name)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_storage_options()},
-    }
+    use_s3_storage(s3_server, name)
     return Bucket(name, client)

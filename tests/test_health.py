@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import S3_ENVIRONMENT, free_port
 from django.db import OperationalError, connection
 from django.urls import reverse
 
@@ -34,6 +33,13 @@ def media_root(settings, tmp_path) -> Path:
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def patient_probes(settings) -> None:
+    """On a busy machine a first probe (importing redis, starting boto3) may take seconds:
+    outcomes here are decided by the answers, except where a test sets a short timeout."""
+    settings.READYZ_TIMEOUT_SECONDS = 30
+
+
 def redis_cache(settings, port: int, *, timeout: float = 2.0) -> None:
     settings.CACHES = {
         "default": {
@@ -42,6 +48,13 @@ def redis_cache(settings, port: int, *, timeout: float = 2.0) -> None:
             "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
         }
     }
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port nobody listens on."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        return server.getsockname()[1]
 
 
 @pytest.fixture
@@ -88,8 +101,10 @@ def test_probes_are_not_redirected_to_https(client, settings):
 
 
 @pytest.mark.django_db
-def test_an_unreachable_cache_makes_readyz_unavailable_without_saying_why(client, settings, caplog):
-    redis_cache(settings, free_port())
+def test_an_unreachable_cache_makes_readyz_unavailable_without_saying_why(
+    client, settings, closed_port, caplog
+):
+    redis_cache(settings, closed_port)
 
     response = client.get(reverse("readyz"))
 
@@ -138,15 +153,8 @@ def test_readyz_with_a_bucket_that_answers(client, s3_bucket):
 
 
 @pytest.mark.django_db
-def test_a_missing_bucket_makes_readyz_unavailable(client, s3_bucket, s3_server, settings):
-    options = settings.STORAGES["default"]["OPTIONS"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {**options, "bucket_name": "no-such-bucket"},
-        },
-    }
+def test_a_missing_bucket_makes_readyz_unavailable(client, s3_server, use_s3_storage):
+    use_s3_storage(s3_server, "no-such-bucket")
 
     response = client.get(reverse("readyz"))
 
@@ -156,18 +164,9 @@ def test_a_missing_bucket_makes_readyz_unavailable(client, s3_bucket, s3_server,
 
 @pytest.mark.django_db
 def test_a_bucket_server_that_never_answers_is_given_up_after_the_timeout(
-    client, settings, silent_server, monkeypatch, caplog
+    client, settings, silent_server, use_s3_storage, caplog
 ):
-    from project.settings import s3_storage_options
-
-    for variable, value in S3_ENVIRONMENT.items():
-        monkeypatch.setenv(variable, value)
-    monkeypatch.setenv("S3_BUCKET", "releases")
-    monkeypatch.setenv("S3_ENDPOINT_URL", f"http://127.0.0.1:{silent_server}")
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_storage_options()},
-    }
+    use_s3_storage(f"http://127.0.0.1:{silent_server}", "releases")
     settings.READYZ_TIMEOUT_SECONDS = 0.3
 
     with caplog.at_level(logging.WARNING, logger="annotator.health"):
