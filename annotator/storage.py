@@ -30,7 +30,7 @@ S3_BACKEND_MODULE = "storages.backends.s3"
 def is_bucket(storage: Storage) -> bool:
     """Whether ``storage`` is django-storages' S3 backend.
 
-    Its module (and boto3: a second and 40 MB per process) is imported only where
+    Its module (and boto3: nearly a second and 40 MB per process) is imported only where
     STORAGES asks for it, which it must have been for such a storage to exist.
     """
     # ``__class__`` sets up a lazy storage (default_storage), importing its backend.
