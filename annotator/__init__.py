@@ -9,6 +9,9 @@ Where things live (each package's own docstring says more):
 - ``projects/``: setting a project up (the project, its labels, its members), finding
   its documents, readable label colours.
 - ``admin_site.py``: the Django admin, admitting superusers only.
+- ``storage.py``: sending stored files (release archives) from the file system or a
+  bucket; ``health.py``: the readiness probes behind ``/readyz``; ``checks.py``: the
+  project's own ``manage.py check`` checks.
 - ``annotation/``: writing annotations: spans, assignments, document imports,
   tokenisation, and the annotate page's highlighting.
 - ``curation/``: agreement maths and its stored figures, adjudication, gold spans,

@@ -704,6 +704,42 @@ class ReleaseJob(models.Model):
         return self.formats.index(self.current_format) + 1
 
 
+class ReleaseWorker(models.Model):
+    """A release worker process as it last reported, for ``release_worker --status``.
+
+    The worker writes its row when it starts, a heartbeat while it runs (between
+    jobs, and with a job's progress), the job it is building, and when it stops
+    (:mod:`annotator.exports.release_workers`). A worker killed outright leaves its
+    row running and silent, until a worker starting a day later deletes it.
+    """
+
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started = models.DateTimeField(auto_now_add=True)
+    heartbeat = models.DateTimeField(help_text="when the worker last reported")
+    job = models.ForeignKey(
+        ReleaseJob,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the job it is building",
+    )
+    stopped = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stopped__isnull=True) | Q(job__isnull=True),
+                name="release_worker_stopped_builds_nothing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"release worker {self.hostname} pid {self.pid}"
+
+
 class TallyKind(models.TextChoices):
     ASSIGNMENT_STATUS = "assignment_status", "Assignments by status"
     GOLD_STATUS = "gold_status", "Documents by gold status"

@@ -36,6 +36,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:
@@ -56,6 +66,9 @@ def database_from_url(url: str) -> dict:
             "PORT": str(parts.port or ""),
             "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
+            # libpq waits for ever by default: a web node or worker whose database is
+            # unreachable should fail its request (and /readyz) instead.
+            "OPTIONS": {"connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5)},
         }
     if parts.scheme == "sqlite":
         return {
@@ -156,8 +169,51 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+
+def s3_storage_options() -> dict:
+    """django-storages' S3Storage options from the ``S3_*`` variables (README, Deployment)."""
+    from botocore.config import Config
+
+    bucket = os.environ.get("S3_BUCKET", "")
+    if not bucket:
+        raise ImproperlyConfigured("S3_BUCKET must be set when STORAGE_BACKEND is s3")
+    return {
+        "bucket_name": bucket,
+        "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("S3_REGION") or None,
+        # Unset: boto3 looks further (AWS_* variables, an instance or task role).
+        "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+        "location": os.environ.get("S3_PREFIX", ""),
+        # Private objects; a name already taken gets a suffix, as on the file system,
+        # so a release that is not stored in the end never deletes another's archive.
+        "default_acl": None,
+        "file_overwrite": False,
+        "client_config": Config(
+            s3={"addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or "auto"},
+            signature_version="s3v4",
+            connect_timeout=5,
+            read_timeout=30,
+            retries={"mode": "standard", "max_attempts": 3},
+        ),
+    }
+
+
+# Where stored files (release archives) go: the file system under MEDIA_ROOT by
+# default, or an S3-compatible bucket shared by every web node and worker.
+STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "") or "filesystem"
+# 0: downloads from the bucket are streamed through the web node; more: the web node
+# answers with a redirect to a link to the object that expires after so many seconds.
+S3_PRESIGNED_DOWNLOAD_SECONDS = env_int("S3_PRESIGNED_DOWNLOAD_SECONDS", 0)
+if STORAGE_BACKEND == "filesystem":
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif STORAGE_BACKEND == "s3":
+    DEFAULT_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_storage_options()}
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, not {STORAGE_BACKEND!r}")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -172,7 +228,8 @@ os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 # A running release job whose worker has not reported for this long is given up for
 # dead and queued again (annotator/exports/release_jobs.py). Longer than the longest
 # stretch a build reports nothing: reading the gold data, and zipping it at the end.
-RELEASE_JOB_STALE_MINUTES = env_int("RELEASE_JOB_STALE_MINUTES", 10)
+# Fractions are allowed (0.1 is six seconds), for tests that kill a worker.
+RELEASE_JOB_STALE_MINUTES = env_float("RELEASE_JOB_STALE_MINUTES", 10)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "project-list"
@@ -186,6 +243,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A load balancer probes the nodes over plain HTTP: answer it rather than redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 X_FRAME_OPTIONS = "DENY"
 
@@ -212,20 +271,34 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The cache holds the API throttles' counts (and the login lockouts with the cache
+# handler below): per process unless REDIS_URL names a Redis every process shares.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_TIMEOUT_SECONDS = env_float("REDIS_TIMEOUT_SECONDS", 2)
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# How long /readyz waits for each of the database, the storage and the cache.
+READYZ_TIMEOUT_SECONDS = env_float("READYZ_TIMEOUT_SECONDS", 2)
 
 # Login throttling: a username from one address is locked out after repeated failures.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The database handler keeps failures and lockouts in the database, so every node
+# sharing it shares them; the cache handler needs REDIS_URL for that.
 AXES_HANDLER = os.environ.get("AXES_HANDLER", "axes.handlers.database.AxesDatabaseHandler")
 
 REST_FRAMEWORK = {

@@ -15,7 +15,14 @@ from rest_framework.throttling import UserRateThrottle
 
 def test_deploy_check_is_clean_with_production_settings():
     # The browser tests lift Django's async guard for this process; a deployment must not.
-    inherited = ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    # One process on one machine (annotator/checks.py), whatever this shell says.
+    inherited = (
+        "DATABASE_URL",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+        "WEB_CONCURRENCY",
+        "GUNICORN_CMD_ARGS",
+        "STORAGE_BACKEND",
+    )
     env = {name: value for name, value in os.environ.items() if name not in inherited}
     env.update(
         DEBUG="false",

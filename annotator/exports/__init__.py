@@ -4,7 +4,8 @@
 - ``jsonl``, ``conll``, ``spacy_docbin``, ``huggingface``, ``brat``, ``w3c``: one
   writer per format; ``formats`` lists them and writes, streams or previews one.
 - ``releases``: immutable versioned zips of every format, with ``card`` (the
-  dataset card); ``release_jobs``: the queue the release worker builds them from.
+  dataset card); ``release_jobs``: the queue the release worker builds them from;
+  ``release_workers``: the workers' heartbeat rows and ``release_worker --status``.
 - ``downloads``: who may export, and the responses that send an export or a release.
 - ``zipstream``: a zip written front to back in bounded memory.
 

@@ -15,6 +15,7 @@ from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 
 from ..models import Project, Release, Role
+from ..storage import stored_file_response
 from .formats import FORMATS, ExportFormat, build_download, preview, stream_export
 from .reader import (
     ExportError,
@@ -118,11 +119,10 @@ def release_for_exporter(user: User, slug: str, version: int) -> Release:
     return get_object_or_404(releases_of(project), version=version)
 
 
-def release_download_response(release: Release) -> FileResponse:
-    """Stream the stored zip of a release."""
-    return FileResponse(
-        release.archive.open("rb"),
-        as_attachment=True,
+def release_download_response(release: Release) -> HttpResponse:
+    """Send the stored zip of a release, streamed or redirected (:mod:`annotator.storage`)."""
+    return stored_file_response(
+        release.archive,
         filename=f"{release.project.slug}-v{release.version}.zip",
         content_type="application/zip",
     )

@@ -12,6 +12,7 @@
 - ``exports``: the Export page, downloads, release requests and their jobs.
 - ``audit``: the audit log page.
 - ``account``: the user's own settings (API tokens).
+- ``health``: ``/healthz`` and ``/readyz`` for load balancers.
 - ``forms`` and ``refusals``: reading posted values, and the answer to a refused write.
 
 Every page works as plain links and form posts; an htmx request to the same URL

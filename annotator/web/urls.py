@@ -2,13 +2,28 @@
 
 from django.urls import path
 
-from . import account, adjudicate, annotate, audit, curation, documents, exports, manage, projects
+from . import (
+    account,
+    adjudicate,
+    annotate,
+    audit,
+    curation,
+    documents,
+    exports,
+    health,
+    manage,
+    projects,
+)
 
 PROJECT = "projects/<slug:slug>/"
 DOCUMENT = f"{PROJECT}documents/<int:document_id>/"
 ADJUDICATE = f"{DOCUMENT}adjudicate/"
 
 urlpatterns = [
+    # For load balancers: the process answers; it can serve (settings exempt both from
+    # the HTTPS redirect)
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     # Projects and their documents
     path("", projects.project_list, name="project-list"),
     path(PROJECT, projects.document_list, name="document-list"),

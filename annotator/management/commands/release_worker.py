@@ -1,15 +1,18 @@
-"""``manage.py release_worker [--once] [--idle-seconds SECONDS]``: build queued releases."""
+"""``manage.py release_worker [--once] [--idle-seconds SECONDS] [--status]``: build queued
+releases, or say what the workers are doing."""
 
 import logging
 import signal
 import time
 from types import FrameType
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
+from django.utils import timezone
 
 from annotator.exports.release_jobs import claim_next_job, run_job
-from annotator.models import ReleaseJob, ReleaseJobStatus
+from annotator.exports.release_workers import Heartbeat, is_alive, job_counts, worker_lines
+from annotator.models import ReleaseJob, ReleaseJobStatus, ReleaseWorker
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +24,9 @@ class Command(BaseCommand):
     help = (
         "Build the releases queued from the Export page and the API, one at a time, oldest "
         "first. Run one or more next to the web server. SIGTERM or SIGINT stops it cleanly: "
-        "a release being built goes back to the queue; a second signal stops it at once."
+        "a release being built goes back to the queue; a second signal stops it at once. "
+        "--status lists the workers and the jobs waiting, and fails if jobs wait and no "
+        "worker is alive."
     )
 
     def add_arguments(self, parser) -> None:
@@ -34,9 +39,19 @@ class Command(BaseCommand):
             default=2.0,
             help="how long to wait before looking at an empty queue again (default 2)",
         )
+        parser.add_argument(
+            "--status",
+            action="store_true",
+            help="list the workers (host, process, state, last heartbeat) and the jobs waiting",
+        )
 
-    def handle(self, *args, once: bool, idle_seconds: float, **options) -> None:
+    def handle(self, *args, once: bool, idle_seconds: float, status: bool, **options) -> None:
+        if status:
+            self.show_status()
+            return
         self.stopping = False
+        self.heartbeat = Heartbeat()
+        self.stdout.write(f"Release worker {self.heartbeat.name}: started.")
         previous = {
             signum: signal.signal(signum, self.stop) for signum in (signal.SIGTERM, signal.SIGINT)
         }
@@ -45,6 +60,7 @@ class Command(BaseCommand):
                 # As at the start of a web request: drop a connection that broke or aged.
                 close_old_connections()
                 try:
+                    self.heartbeat.beat()
                     job = claim_next_job()
                     if job is not None:
                         self.build(job)
@@ -60,11 +76,32 @@ class Command(BaseCommand):
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+            self.heartbeat.stop()
+            self.stdout.write(f"Release worker {self.heartbeat.name}: stopped.")
 
     def build(self, job: ReleaseJob) -> None:
         self.stdout.write(f"Release job {job.pk} of {job.project.slug}: building.")
-        ended = run_job(job, should_stop=lambda: self.stopping)
+        self.heartbeat.beat(job)
+        ended = run_job(job, should_stop=self.reporting_should_stop)
         self.stdout.write(describe(ended))
+
+    def reporting_should_stop(self) -> bool:
+        """Asked by the build before each document: the heartbeat goes with it."""
+        self.heartbeat.beat(building=True)
+        return self.stopping
+
+    def show_status(self) -> None:
+        now = timezone.now()
+        lines = worker_lines(now=now)
+        self.stdout.write("\n".join(lines) if lines else "No release worker has reported.")
+        counts = job_counts()
+        self.stdout.write(
+            f"Release jobs: {counts[ReleaseJobStatus.QUEUED]} queued, "
+            f"{counts[ReleaseJobStatus.RUNNING]} running."
+        )
+        alive = [worker for worker in ReleaseWorker.objects.all() if is_alive(worker, now=now)]
+        if any(counts.values()) and not alive:
+            raise CommandError("Release jobs are waiting and no release worker is alive.")
 
     def stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
