@@ -354,7 +354,7 @@ class GoldSpanDetail(GoldSpanView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, gold_id: int) -> Response:
         try:
-            gold_span_delete(gold_span=self.gold_span())
+            gold_span_delete(gold_span=self.gold_span(), curator=request.user)
         except GoldError as error:
             raise refused(error) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -387,7 +387,9 @@ class GoldPremerge(GenericAPIView):
         incoming.is_valid(raise_exception=True)
         try:
             created = gold_premerge(
-                document=document, minimum=incoming.validated_data.get("minimum")
+                document=document,
+                minimum=incoming.validated_data.get("minimum"),
+                curator=request.user,
             )
         except GoldError as error:
             raise refused(error) from None

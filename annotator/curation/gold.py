@@ -77,12 +77,13 @@ def _started(document: Document) -> None:
 
 
 def gold_premerge(
-    *, document: Document, minimum: int | None = None, curator: AbstractBaseUser | None = None
+    *, document: Document, curator: AbstractBaseUser | None, minimum: int | None = None
 ) -> list[GoldSpan]:
     """Propose every span at least ``minimum`` (default: all) submitted annotators agree on.
 
     Returns the proposals created; spans already in the gold version are left as they are.
-    ``curator`` is who asked for it, for the audit log (None: a script).
+    ``curator`` is who asked for it, for the audit log: required, so that no caller
+    forgets it; None only for a script no person ran.
     """
     with transaction.atomic():
         document = _lock_document(document)
@@ -243,7 +244,7 @@ def gold_accept_all(*, document: Document, curator: AbstractBaseUser) -> int:
         return len(proposals)
 
 
-def gold_span_delete(*, gold_span: GoldSpan, curator: AbstractBaseUser | None = None) -> None:
+def gold_span_delete(*, gold_span: GoldSpan, curator: AbstractBaseUser | None) -> None:
     """Reject a proposal or remove an accepted gold span (``curator``: for the audit log)."""
     with transaction.atomic():
         _lock_document(gold_span.document)
