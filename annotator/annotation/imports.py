@@ -23,6 +23,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.db import transaction
 
+from .. import untrusted_json
 from ..models import Document, Project, normalize_text, text_digest
 
 JSONL_KEYS = {"title", "text", "source", "meta"}
@@ -109,23 +110,15 @@ def _from_jsonl(
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = untrusted_json.loads(line)
         except json.JSONDecodeError as error:
             raise DocumentImportError(f"{where}: invalid JSON ({error.msg}).") from None
+        except untrusted_json.UntrustedJSONError as error:
+            raise DocumentImportError(f"{where}: the record {error}.") from None
         yield where, _document_from_record(project, record, where)
         seen_any = True
     if not seen_any:
         raise DocumentImportError(f"{upload.name}: the file is empty.")
-
-
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
 
 
 def _document_from_record(project: Project, record: object, where: str) -> Document:
@@ -142,9 +135,6 @@ def _document_from_record(project: Project, record: object, where: str) -> Docum
     title = record.get("title", "")
     source = record.get("source", "")
     meta = record.get("meta", {})
-    if _has_nul(record):
-        # JSON can spell NUL as \u0000, which PostgreSQL stores neither in text nor in jsonb.
-        raise DocumentImportError(f"{where}: the record contains a NUL character (\\u0000).")
     if not isinstance(title, str) or len(title) > 500:
         raise DocumentImportError(f'{where}: "title" must be a string of at most 500 characters.')
     if not isinstance(source, str) or len(source) > 2000:

@@ -5,10 +5,9 @@ service functions. Output serializers are read-only. Offsets are Python code
 points into the document text, half-open ``[start, end)``.
 """
 
-import json
-
 from rest_framework import serializers
 
+from .. import untrusted_json
 from ..annotation.imports import JSONL_KEYS
 from ..models import (
     Assignment,
@@ -126,14 +125,10 @@ class ImportRecordInput(serializers.Serializer):
         return super().to_internal_value(data)
 
     def validate_meta(self, meta: dict) -> dict:
-        # Neither database stores NUL or a lone surrogate in JSON; refuse them here, not on insert.
-        encoded = json.dumps(meta, ensure_ascii=False)
-        try:
-            encoded.encode("utf-8")
-        except UnicodeEncodeError:
-            raise serializers.ValidationError("Metadata must be valid Unicode text.") from None
-        if "\\u0000" in encoded:
-            raise serializers.ValidationError("Metadata must not contain NUL characters.")
+        # The JSON parser has checked the body already; a record may also come from elsewhere.
+        found = untrusted_json.problem(meta)
+        if found:
+            raise serializers.ValidationError(f"Metadata {found}.")
         return meta
 
 
@@ -157,7 +152,24 @@ class ImportOutput(serializers.Serializer):
 # --------------------------------------------------------------------------- spans
 
 
-class SpanCreateInput(serializers.Serializer):
+class SetByServer:
+    """Refuses a body that names the span's annotator or document.
+
+    The annotator is the requesting user and the document comes from the URL;
+    a body that tries to set them is refused rather than silently half-obeyed.
+    """
+
+    def to_internal_value(self, data: object) -> dict:
+        if isinstance(data, dict):
+            forbidden = sorted({"annotator", "document"} & set(data))
+            if forbidden:
+                raise serializers.ValidationError(
+                    {name: ["Set by the server; do not send it."] for name in forbidden}
+                )
+        return super().to_internal_value(data)
+
+
+class SpanCreateInput(SetByServer, serializers.Serializer):
     label = IdField(help_text="id of a label of the document's project")
     start = OffsetField(help_text="first code point of the span")
     end = OffsetField(help_text="code point just past the span")
@@ -171,19 +183,8 @@ class SpanCreateInput(serializers.Serializer):
         required=False, help_text="makes a retried create return the first span"
     )
 
-    def to_internal_value(self, data: object) -> dict:
-        # The annotator is the requesting user and the document comes from the URL;
-        # a body that tries to set them is refused rather than silently half-obeyed.
-        if isinstance(data, dict):
-            forbidden = sorted({"annotator", "document"} & set(data))
-            if forbidden:
-                raise serializers.ValidationError(
-                    {name: ["Set by the server; do not send it."] for name in forbidden}
-                )
-        return super().to_internal_value(data)
 
-
-class SpanRelabelInput(serializers.Serializer):
+class SpanRelabelInput(SetByServer, serializers.Serializer):
     label = IdField()
 
 
