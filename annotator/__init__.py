@@ -6,6 +6,10 @@ Where things live (each package's own docstring says more):
 - ``permissions.py``: the one permission model (roles per project) every view declares.
 - ``audit.py``: the append-only audit log of span and gold-span writes.
 - ``api_tokens.py``: personal API tokens, created and revoked by their owner.
+- ``untrusted_json.py``: JSON from outside (request bodies, JSONL imports) read into
+  values both databases store, refusing the rest with a clause that names it.
+- ``checks.py``: system checks of a deployment's settings (``check --deploy``).
+- ``wording.py``: how refusals are worded (articles, quoted text, whole sentences).
 - ``annotation/``: writing annotations: spans, assignments, document imports,
   tokenisation, and the annotate page's highlighting.
 - ``curation/``: agreement maths and its stored figures, adjudication, gold spans,

@@ -156,7 +156,7 @@ def project_pool_update(
 def assignment_create(*, document: Document, annotator: AbstractBaseUser) -> Assignment:
     """Assign one document by hand; the project then requires assignments."""
     if not Membership.objects.filter(project_id=document.project_id, user=annotator).exists():
-        raise AssignmentError(f"{annotator} is not a member of this project.")
+        raise AssignmentError(f"{annotator.get_username()} is not a member of this project.")
     with transaction.atomic():
         assignment, _ = Assignment.objects.get_or_create(document=document, annotator=annotator)
         Project.objects.filter(pk=document.project_id).update(assignment_required=True)
@@ -181,7 +181,10 @@ def _open_assignment(document: Document, annotator: AbstractBaseUser) -> Assignm
         Assignment.objects.get_or_create(document=document, annotator=annotator)
         assignment = _locked(Assignment.objects.get(document=document, annotator=annotator))
     if not assignment.is_open:
-        raise AssignmentError(f"This assignment is {assignment.get_status_display().lower()}.")
+        raise AssignmentError(
+            f"You have {assignment.get_status_display().lower()} this document already: "
+            "a curator can reopen it for you."
+        )
     return assignment
 
 

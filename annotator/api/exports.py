@@ -38,6 +38,7 @@ from ..exports.releases import DEFAULT_LICENSE
 from ..exports.splits import SplitRatios
 from ..models import Project, Release, ReleaseJob, ReleaseJobStatus
 from ..permissions import Access
+from ..wording import sentence
 from .base import AllowListFilter
 
 
@@ -149,7 +150,7 @@ class ReleaseCreateInput(serializers.Serializer):
         try:
             data["ratios"] = SplitRatios(data["train"], data["validation"], data["test"])
         except ValueError as error:
-            raise ValidationError({"detail": str(error).capitalize() + "."}) from None
+            raise ValidationError({"detail": sentence(str(error))}) from None
         return data
 
 

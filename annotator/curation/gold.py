@@ -38,11 +38,19 @@ from ..models import (
     Label,
     Span,
 )
+from ..wording import quoted, with_article
 from .adjudication import SourceSpan, premerge
 
 
 class GoldError(SpanError):
     """An adjudication change was refused; ``message`` says why."""
+
+
+def gold_already_has(text: str, label: Label, start: int, end: int) -> str:
+    return (
+        f"The gold version already has {with_article(label.name)} span "
+        f"on {quoted(text[start:end])}."
+    )
 
 
 def submitted_annotators(document: Document) -> list[int]:
@@ -155,7 +163,9 @@ def gold_span_create(
 ) -> GoldSpan:
     """Add an accepted gold span; an identical proposal is accepted instead."""
     if label.project_id != document.project_id:
-        raise GoldError(f"Label {label.name!r} does not belong to this document's project.")
+        raise GoldError(
+            f"The label {quoted(label.name)} does not belong to this document's project."
+        )
     start, end = validate_range(document, start, end, text)
     with transaction.atomic():
         document = _lock_document(document)
@@ -164,7 +174,7 @@ def gold_span_create(
         ).first()
         if existing is not None:
             if existing.status == GoldSpanStatus.ACCEPTED:
-                raise GoldError(f"The gold version already has {label.name} at [{start}, {end}).")
+                raise GoldError(gold_already_has(document.text, label, start, end))
             return _accept(existing, curator)
         gold_span = GoldSpan.objects.create(
             document=document,
@@ -264,8 +274,9 @@ def _save_changed(
             _audit(curator, AuditAction.UPDATED, gold_span, before=before)
     except IntegrityError:
         raise GoldError(
-            f"The gold version already has {gold_span.label.name} "
-            f"at [{gold_span.start}, {gold_span.end})."
+            gold_already_has(
+                gold_span.document.text, gold_span.label, gold_span.start, gold_span.end
+            )
         ) from None
     return gold_span
 
@@ -273,7 +284,9 @@ def _save_changed(
 def gold_span_relabel(*, gold_span: GoldSpan, label: Label, curator: AbstractBaseUser) -> GoldSpan:
     """Give a gold span another label; this accepts it."""
     if label.project_id != gold_span.document.project_id:
-        raise GoldError(f"Label {label.name!r} does not belong to this document's project.")
+        raise GoldError(
+            f"The label {quoted(label.name)} does not belong to this document's project."
+        )
     before = gold_span_state(gold_span)
     gold_span.label = label
     return _save_changed(gold_span, ["label"], curator, before=before)

@@ -7,6 +7,7 @@ from tqdm import tqdm
 
 from annotator.annotation.imports import DocumentImportError, UploadedText, import_documents
 from annotator.models import Project
+from annotator.wording import sentence
 
 PROGRESS_BAR_FROM_BYTES = 1024 * 1024
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             try:
                 result = import_documents(project=target, uploads=uploads, on_progress=bar.update)
             except DocumentImportError as error:
-                raise CommandError(f"{error} Nothing was imported.") from None
+                raise CommandError(f"{sentence(str(error))} Nothing was imported.") from None
         for notice in result.skipped:
             self.stderr.write(notice)
         self.stdout.write(
