@@ -23,6 +23,7 @@ from ..annotation.assignments import (
     assignments_distribute,
 )
 from ..annotation.spans import SpanError
+from ..curation.agreement_refresh import document_score_reason, project_agreement_reason
 from ..curation.gold import (
     GoldError,
     gold_accept_all,
@@ -214,8 +215,10 @@ class ProjectAgreementView(RetrieveAPIView):
 
     def retrieve(self, request: Request, slug: str) -> Response:
         project = project_for(request.user, slug, Access.CURATOR)
-        row = ProjectAgreement.objects.filter(project=project).first()
-        return Response(ProjectAgreementOutput(row or ProjectAgreement(project=project)).data)
+        stored = ProjectAgreement.objects.filter(project=project).first()
+        row = stored or ProjectAgreement(project=project)
+        row.reason = project_agreement_reason(stored)
+        return Response(ProjectAgreementOutput(row).data)
 
 
 class DocumentAgreementList(ListAPIView):
@@ -241,7 +244,11 @@ class DocumentAgreementList(ListAPIView):
 
 
 class DocumentAgreementDetail(RetrieveAPIView):
-    """One document's stored statistics; null until two annotators have submitted it."""
+    """One document's stored statistics; null until two annotators have submitted it.
+
+    ``reason`` says why ``score`` is null: too few submissions, or what the
+    statistics lack (no spans from either side).
+    """
 
     access = Access.CURATOR
     queryset = DocumentAgreement.objects.none()
@@ -249,9 +256,11 @@ class DocumentAgreementDetail(RetrieveAPIView):
 
     def retrieve(self, request: Request, document_id: int) -> Response:
         document = document_for(request, document_id, Access.CURATOR)
-        row = DocumentAgreement.objects.filter(document=document).first()
-        if row is None:
-            row = DocumentAgreement(document=document, annotators=0, score=None, statistics=None)
+        stored = DocumentAgreement.objects.filter(document=document).first()
+        row = stored or DocumentAgreement(
+            document=document, annotators=0, score=None, statistics=None
+        )
+        row.reason = document_score_reason(document=document, stored=stored)
         return Response(DocumentAgreementDetailOutput(row).data)
 
 

@@ -250,13 +250,17 @@ class DistributeOutput(serializers.Serializer):
 class ProjectAgreementOutput(serializers.ModelSerializer):
     summary = serializers.JSONField(
         allow_null=True,
-        help_text="annotator.curation.agreement.summarize output, null before any data",
+        help_text="annotator.curation.agreement.summarize output, null before any data; "
+        "each figure in it carries its own reason when its value is null",
+    )
+    reason = serializers.CharField(
+        allow_null=True, help_text="why summary is null; null when it is not"
     )
     updated = serializers.DateTimeField(allow_null=True, read_only=True)
 
     class Meta:
         model = ProjectAgreement
-        fields = ["documents", "summary", "updated"]
+        fields = ["documents", "summary", "reason", "updated"]
         read_only_fields = fields
 
 
@@ -270,6 +274,11 @@ class DocumentAgreementOutput(serializers.ModelSerializer):
 
 
 class DocumentAgreementDetailOutput(DocumentAgreementOutput):
+    reason = serializers.CharField(
+        allow_null=True,
+        help_text="why score is null (e.g. fewer than two annotators have submitted); "
+        "null when it is not",
+    )
     statistics = serializers.JSONField(
         allow_null=True,
         help_text="annotator.curation.agreement.document_statistics output; null with fewer "
@@ -277,7 +286,7 @@ class DocumentAgreementDetailOutput(DocumentAgreementOutput):
     )
 
     class Meta(DocumentAgreementOutput.Meta):
-        fields = [*DocumentAgreementOutput.Meta.fields, "statistics"]
+        fields = [*DocumentAgreementOutput.Meta.fields, "reason", "statistics"]
         read_only_fields = fields
 
 
