@@ -472,7 +472,8 @@ def test_reopening_a_gold_document_allows_changes_again(client, proposal, curato
     client.force_login(curator)
     slug = document.project.slug
     client.post(reverse("gold-span-accept", args=[slug, proposal.pk]))
-    client.post(reverse("gold-status", args=[slug, document.pk]), {"status": "gold"})
+    # NATO stays disputed: marking gold anyway takes the confirmation.
+    gold_status_set(document=document, status=GoldStatus.GOLD, confirm=True)
 
     refused = client.post(reverse("gold-span-delete", args=[slug, proposal.pk]), headers=HTMX)
     reopened = client.post(

@@ -150,7 +150,11 @@ WRITES = [
         "manager",
         _document,
         lambda scene: {"status": "gold"},
-        lambda scene: GoldSpan.objects.update(status="accepted"),
+        # Nothing left to decide, so no confirmation is needed: proposals accepted, work handed in.
+        lambda scene: (
+            GoldSpan.objects.update(status="accepted"),
+            Assignment.objects.update(status="submitted"),
+        ),
     ),
     Write(
         "gold-span-adopt",

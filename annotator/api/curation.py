@@ -438,7 +438,14 @@ class GoldStatusView(GenericAPIView):
         incoming = GoldStatusInput(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
-            document = gold_status_set(document=document, status=incoming.validated_data["status"])
+            document = gold_status_set(
+                document=document,
+                status=incoming.validated_data["status"],
+                confirm=incoming.validated_data["confirm"],
+            )
         except GoldError as error:
-            raise refused(error) from None
+            # Answered as is, not as a ValidationError, which would turn the counts into strings.
+            return Response(
+                {"detail": error.message, **error.detail}, status=status.HTTP_400_BAD_REQUEST
+            )
         return Response(GoldStatusOutput(document).data)

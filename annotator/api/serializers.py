@@ -369,6 +369,12 @@ class GoldStatusInput(serializers.Serializer):
         choices=[GoldStatus.GOLD, GoldStatus.IN_PROGRESS],
         help_text="gold to finish, in_progress to reopen",
     )
+    confirm = serializers.BooleanField(
+        default=False,
+        help_text="mark gold although regions of disagreement have no accepted gold span or "
+        "assigned annotators have not submitted; without it that is a 400 with "
+        "confirm_required",
+    )
 
 
 class GoldStatusOutput(serializers.Serializer):

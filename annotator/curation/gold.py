@@ -12,13 +12,16 @@ and changes nothing.
   each change records the curator. A gold span the curator adds or adopts is
   linked to every submitted span with the same label and offsets.
 * A document's gold status goes not started -> in progress (first change) ->
-  gold (no proposal left undecided). A gold document is read-only until reopened.
+  gold (no proposal left undecided; regions of disagreement without an accepted
+  gold span, or annotators still at work, only with ``confirm``). A gold
+  document is read-only until reopened.
 * Every gold span records the project's guidelines version when it is created.
 * Every gold span created, changed or deleted records one audit event
   (:mod:`annotator.audit`) in the same transaction, naming the curator.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -27,6 +30,7 @@ from django.utils import timezone
 from ..annotation.spans import SpanError, validate_range
 from ..audit import GOLD_SPAN, AuditState, audit_event, audit_record, gold_span_state
 from ..models import (
+    OPEN_STATUSES,
     AssignmentStatus,
     AuditAction,
     AuditEvent,
@@ -39,7 +43,7 @@ from ..models import (
     Span,
 )
 from ..wording import quoted, with_article
-from .adjudication import SourceSpan, premerge
+from .adjudication import SourceSpan, align, premerge
 
 
 class GoldError(SpanError):
@@ -306,13 +310,79 @@ def gold_span_resize(
     return _save_changed(gold_span, ["start", "end"], curator, before=before)
 
 
-def gold_status_set(*, document: Document, status: str) -> Document:
-    """Mark the document gold, or reopen a gold document (back to in progress)."""
+@dataclass(frozen=True)
+class GoldConcerns:
+    """What marking a document gold would leave undecided; false when nothing is.
+
+    ``unsettled_regions``: regions where the submitted annotators differ and the
+    gold version has no accepted span (see :func:`annotator.curation.adjudication.align`).
+    ``unfinished_annotators``: usernames of annotators assigned the document who
+    have neither submitted nor skipped it.
+    """
+
+    unsettled_regions: int
+    unfinished_annotators: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.unsettled_regions or self.unfinished_annotators)
+
+    def message(self) -> str:
+        parts = []
+        if self.unsettled_regions == 1:
+            parts.append("1 region where the annotators differ has no accepted gold span")
+        elif self.unsettled_regions:
+            parts.append(
+                f"{self.unsettled_regions} regions where the annotators differ "
+                "have no accepted gold span"
+            )
+        names = list(self.unfinished_annotators)
+        if names:
+            who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+            verb = "has" if len(names) == 1 else "have"
+            parts.append(f"{who} {verb} not submitted this document")
+        return f"{' and '.join(parts)}. Confirm to mark it gold anyway."
+
+
+def gold_concerns(document: Document) -> GoldConcerns:
+    """What is still undecided on the document, for the confirmation of *Mark gold*."""
+    annotators = submitted_annotators(document)
+    gold = list(document.gold_spans.only("start", "end", "status"))
+    regions, _ = align(submitted_spans(document, annotators), annotators, gold)
+    unsettled = sum(
+        1
+        for region in regions
+        if region.differs
+        and not any(item.status == GoldSpanStatus.ACCEPTED for item in region.gold)
+    )
+    unfinished = (
+        document.assignments.filter(status__in=OPEN_STATUSES)
+        .order_by("annotator__username")
+        .values_list("annotator__username", flat=True)
+    )
+    return GoldConcerns(unsettled, tuple(unfinished))
+
+
+def gold_status_set(*, document: Document, status: str, confirm: bool = False) -> Document:
+    """Mark the document gold, or reopen a gold document (back to in progress).
+
+    Marking gold is refused while a proposal is undecided. It is refused too,
+    unless ``confirm`` is true, while :func:`gold_concerns` finds regions of
+    disagreement without an accepted gold span or assigned annotators who have
+    not finished; the refusal's details carry ``confirm_required``.
+    """
     with transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document.pk)
         if status == GoldStatus.GOLD:
             if document.gold_spans.filter(status=GoldSpanStatus.PROPOSED).exists():
                 raise GoldError("Accept or reject every proposed span before marking gold.")
+            concerns = None if confirm else gold_concerns(document)
+            if concerns:
+                raise GoldError(
+                    concerns.message(),
+                    confirm_required=True,
+                    unsettled_regions=concerns.unsettled_regions,
+                    unfinished_annotators=list(concerns.unfinished_annotators),
+                )
         elif status == GoldStatus.IN_PROGRESS:
             if document.gold_status != GoldStatus.GOLD:
                 raise GoldError("Only a gold document can be reopened.")
