@@ -15,11 +15,12 @@ from django.test import Client
 from django.urls import reverse
 from test_permissions_walk import ROUTES
 
-from annotator.annotation.assignments import assignment_submit
+from annotator.annotation.assignments import assignment_submit, assignments_distribute
 from annotator.annotation.spans import span_create
 from annotator.models import (
     Assignment,
     AuditEvent,
+    Distribution,
     Document,
     GoldOrigin,
     GoldSpan,
@@ -126,6 +127,18 @@ WRITES = [
         _nothing,
         lambda scene: Document.objects.create(
             project=scene.document.project, title="New", text="Nobody has this one yet."
+        ),
+    ),
+    Write(
+        "assignments-distribute-undo",
+        "manager",
+        _project,
+        lambda scene: {"distribution": Distribution.objects.get().pk},
+        lambda scene: (
+            Document.objects.create(
+                project=scene.document.project, title="New", text="Nobody has this one yet."
+            ),
+            assignments_distribute(project=scene.document.project),
         ),
     ),
     Write(
