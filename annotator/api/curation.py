@@ -62,7 +62,7 @@ from .serializers import (
     ProjectAgreementOutput,
     SkipInput,
 )
-from .spans import label_of, refused
+from .spans import OneDocumentList, label_of, refused
 
 ASSIGNMENT_STATUS = Filter(
     serializers.ChoiceField(choices=AssignmentStatus.choices),
@@ -273,10 +273,11 @@ def _gold_spans():
     ).prefetch_related("source_spans")
 
 
-class GoldSpans(ListAPIView):
+class GoldSpans(OneDocumentList, ListAPIView):
     """The gold version of a document (curators): list, or add an accepted gold span."""
 
     access = Access.CURATOR
+    document_access = Access.CURATOR
     queryset = GoldSpan.objects.none()
     serializer_class = GoldSpanOutput
     filter_backends = [AllowListFilter]
@@ -291,8 +292,12 @@ class GoldSpans(ListAPIView):
     ordering_fields = ("start", "end", "created", "updated")
 
     def get_queryset(self):
-        document = document_for(self.request, self.kwargs["document_id"], Access.CURATOR)
-        return _gold_spans().filter(document=document).order_by("start", "-end", "label_id", "id")
+        return (
+            GoldSpan.objects.filter(document=self.document())
+            .select_related("label", "curator")
+            .prefetch_related("source_spans")
+            .order_by("start", "-end", "label_id", "id")
+        )
 
     @extend_schema(request=GoldSpanCreateInput, responses={201: GoldSpanOutput})
     def post(self, request: Request, document_id: int) -> Response:

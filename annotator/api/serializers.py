@@ -5,6 +5,10 @@ service functions. Output serializers are read-only. Offsets are Python code
 points into the document text, half-open ``[start, end)``.
 """
 
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.utils import timezone
 from rest_framework import serializers
 
 from .. import untrusted_json
@@ -188,6 +192,13 @@ class SpanRelabelInput(SetByServer, serializers.Serializer):
     label = IdField()
 
 
+def _document_text(context: dict, span: Span | GoldSpan) -> str:
+    """The text a span's offsets point into: read once per list (``document_text`` in the
+    context), not joined into every row; a single span reads its own document."""
+    text = context.get("document_text")
+    return span.document.text if text is None else text
+
+
 class SpanOutput(serializers.ModelSerializer):
     label_name = serializers.CharField(source="label.name")
     text = serializers.SerializerMethodField()
@@ -210,7 +221,65 @@ class SpanOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_text(self, span: Span) -> str:
-        return span.document.text[span.start : span.end]
+        return _document_text(self.context, span)[span.start : span.end]
+
+
+# The columns span_rows reads, in its order; label__name joins the small label table only.
+SPAN_ROW_COLUMNS = (
+    "id",
+    "document_id",
+    "label_id",
+    "label__name",
+    "start",
+    "end",
+    "client_id",
+    "guidelines_version",
+    "created",
+    "updated",
+)
+
+
+def span_rows(rows: Iterable[tuple], text: str) -> list[dict]:
+    """:class:`SpanOutput`'s representation of spans read as ``SPAN_ROW_COLUMNS`` tuples.
+
+    A document's span list holds thousands of spans; building model instances and
+    running a serializer's fields for each took most of the request. Dates are
+    written as DRF's ``DateTimeField`` writes them (ISO 8601 in the current time
+    zone, ``Z`` for UTC); tests/test_api_span_list.py compares the two.
+    """
+    zone = timezone.get_current_timezone()
+
+    def moment(value: datetime) -> str:
+        written = value.astimezone(zone).isoformat()
+        return written[:-6] + "Z" if written.endswith("+00:00") else written
+
+    return [
+        {
+            "id": span_id,
+            "document": document_id,
+            "label": label_id,
+            "label_name": label_name,
+            "start": start,
+            "end": end,
+            "text": text[start:end],
+            "client_id": str(client_id),
+            "guidelines_version": guidelines_version,
+            "created": moment(created),
+            "updated": moment(updated),
+        }
+        for (
+            span_id,
+            document_id,
+            label_id,
+            label_name,
+            start,
+            end,
+            client_id,
+            guidelines_version,
+            created,
+            updated,
+        ) in rows
+    ]
 
 
 # --------------------------------------------------------------------------- assignments
@@ -321,7 +390,7 @@ class GoldSpanOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_text(self, gold_span: GoldSpan) -> str:
-        return gold_span.document.text[gold_span.start : gold_span.end]
+        return _document_text(self.context, gold_span)[gold_span.start : gold_span.end]
 
 
 class GoldSpanCreateInput(serializers.Serializer):
