@@ -37,6 +37,7 @@ system-packages:
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/deptry .
 
 test: setup-dev system-packages lint
 	$(BIN)/python -m pytest

@@ -10,8 +10,11 @@ Where things live (each package's own docstring says more):
   its documents, readable label colours.
 - ``admin_site.py``: the Django admin, admitting superusers only.
 - ``storage.py``: sending stored files (release archives) from the file system or a
-  bucket; ``health.py``: the readiness probes behind ``/readyz``; ``checks.py``: the
-  project's own ``manage.py check`` checks.
+  bucket; ``health.py``: the readiness probes behind ``/readyz``.
+- ``untrusted_json.py``: JSON from outside (request bodies, JSONL imports) read into
+  values both databases store, refusing the rest with a clause that names it.
+- ``checks.py``: system checks of a deployment's settings (``check --deploy``).
+- ``wording.py``: how refusals are worded (articles, quoted text, whole sentences).
 - ``annotation/``: writing annotations: spans, assignments, document imports,
   tokenisation, and the annotate page's highlighting.
 - ``curation/``: agreement maths and its stored figures, adjudication, gold spans,

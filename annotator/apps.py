@@ -6,5 +6,5 @@ class AnnotatorConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the project's own system checks.
-        from annotator import checks  # noqa: F401
+        # Registers the deployment checks (annotator.checks) with Django's check framework.
+        from . import checks  # noqa: F401

@@ -1,11 +1,16 @@
 """The project's own ``manage.py check`` checks, registered when the app is ready (``apps.py``).
 
-- :func:`check_cache_is_shared` (``--deploy``): the API throttles (and the login
-  lockouts with django-axes' cache handler) count in the cache, so a cache kept
-  in each process's memory lets every process count its own, as many times the
-  limit as there are processes. Warned about when DEBUG is off and more than one
-  process is expected, which :func:`expected_web_processes` reads from the
-  deployment's settings.
+All run with ``--deploy``; the settings already refuse to load with DEBUG off and
+no SECRET_KEY or ALLOWED_HOSTS, so these catch what loads but must not be deployed:
+
+- :func:`development_secret_key`: the key printed in settings.py (an error).
+- :func:`allowed_hosts_wildcard`: ``*`` in ALLOWED_HOSTS with DEBUG off.
+- :func:`check_cache_is_shared`: the API throttles (and the login lockouts with
+  django-axes' cache handler) count in the cache, so a cache kept in each
+  process's memory lets every process count its own, as many times the limit as
+  there are processes. Warned about when DEBUG is off and more than one process
+  is expected, which :func:`expected_web_processes` reads from the deployment's
+  settings.
 """
 
 import argparse
@@ -13,7 +18,7 @@ import os
 import shlex
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.checks import Warning as CheckWarning
 
 #: Cache backends whose entries no other process sees.
@@ -72,5 +77,35 @@ def check_cache_is_shared(app_configs=None, **kwargs) -> list[CheckMessage]:
             f"process is expected ({reason}): every process counts {counted} on its own.",
             hint="Set REDIS_URL to a Redis that every web process and node shares.",
             id="annotator.W150",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def development_secret_key(app_configs, **kwargs) -> list[CheckMessage]:
+    """The key printed in settings.py signs every session of whoever reads the source."""
+    if settings.SECRET_KEY != settings.DEVELOPMENT_SECRET_KEY:
+        return []
+    return [
+        Error(
+            "SECRET_KEY is the development key printed in project/settings.py.",
+            hint="Set SECRET_KEY to a long random secret of your own, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(60))'`.",
+            id="annotator.E001",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def allowed_hosts_wildcard(app_configs, **kwargs) -> list[CheckMessage]:
+    """With DEBUG off, ``*`` lets any Host header through, and with it poisoned absolute URLs."""
+    if settings.DEBUG or "*" not in settings.ALLOWED_HOSTS:
+        return []
+    return [
+        CheckWarning(
+            "ALLOWED_HOSTS contains '*' with DEBUG off: any Host header is accepted, so "
+            "absolute URLs the app builds (API links, release downloads) can name another site.",
+            hint="List the host names the app is served under, comma-separated.",
+            id="annotator.W001",
         )
     ]

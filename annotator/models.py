@@ -304,6 +304,25 @@ class AssignmentStatus(models.TextChoices):
 OPEN_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS)
 
 
+class Distribution(models.Model):
+    """One run of *Distribute*: it marks the assignments it created, so it can be undone.
+
+    It can be undone while every one of its assignments is untouched (assigned,
+    no span). ``enabled_assignment_required`` records that this run closed an
+    open project, so that undoing it opens the project again.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="distributions")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    enabled_assignment_required = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"distribution {self.pk} of {self.project}"
+
+
 class Assignment(models.Model):
     """One annotator's work on one document: status and a stored span count.
 
@@ -322,6 +341,14 @@ class Assignment(models.Model):
     span_count = models.PositiveIntegerField(default=0)
     submitted = models.DateTimeField(null=True, blank=True)
     updated = models.DateTimeField(auto_now=True)
+    # The distribution that created it; null when assigned by hand or by the first span.
+    distribution = models.ForeignKey(
+        Distribution,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assignments",
+    )
 
     class Meta:
         constraints = [

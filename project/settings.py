@@ -80,11 +80,18 @@ def database_from_url(url: str) -> dict:
 
 DEBUG = env_bool("DEBUG", True)
 
+# Printed here for development; annotator/checks.py also fails `check --deploy` on it.
+DEVELOPMENT_SECRET_KEY = "development-only-insecure-key-never-use-in-production"  # noqa: S105
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "development-only-insecure-key-never-use-in-production"  # noqa: S105
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+elif SECRET_KEY == DEVELOPMENT_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the development key printed in project/settings.py: "
+        "set a secret of your own when DEBUG is off"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
@@ -168,7 +175,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 
 
 def s3_storage_options() -> dict:
@@ -310,6 +317,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON through annotator.untrusted_json: deep nesting, NaN, huge numbers are a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "annotator.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "annotator.api.base.BoundedPagination",
     "PAGE_SIZE": 100,
     # Filtering and ordering are per view, on allow-listed fields (annotator.api.base).

@@ -107,7 +107,7 @@ def test_premerge_proposes_spans_all_annotators_agree_on_with_provenance(
     project.guidelines_version = 3
     project.save()
 
-    created = gold_premerge(document=document)
+    created = gold_premerge(document=document, curator=None)
 
     assert len(created) == 1
     gold = GoldSpan.objects.get()
@@ -119,11 +119,11 @@ def test_premerge_proposes_spans_all_annotators_agree_on_with_provenance(
     assert gold.guidelines_version == 3
     document.refresh_from_db()
     assert document.gold_status == GoldStatus.IN_PROGRESS
-    assert gold_premerge(document=document) == []
+    assert gold_premerge(document=document, curator=None) == []
 
 
 def test_premerge_with_k_of_one_proposes_both_sides_of_a_disagreement(document, submitted):
-    gold_premerge(document=document, minimum=1)
+    gold_premerge(document=document, minimum=1, curator=None)
 
     nato = document.text.find("NATO")
     proposed = sorted(GoldSpan.objects.values_list("label__name", "start", "merge_rule"))
@@ -133,7 +133,7 @@ def test_premerge_with_k_of_one_proposes_both_sides_of_a_disagreement(document, 
 
 def test_premerge_without_submissions_is_refused(document, alice_span):
     with pytest.raises(GoldError, match="No annotator has submitted"):
-        gold_premerge(document=document)
+        gold_premerge(document=document, curator=None)
 
     assert not GoldSpan.objects.exists()
 
@@ -141,7 +141,7 @@ def test_premerge_without_submissions_is_refused(document, alice_span):
 def test_curator_span_links_matching_sources_and_mark_gold_needs_decisions(
     document, submitted, curator, labels
 ):
-    gold_premerge(document=document)
+    gold_premerge(document=document, curator=None)
     start = document.text.find("NATO")
     gold = gold_span_create(
         document=document, label=labels["claim"], start=start, end=start + 4, curator=curator
@@ -211,7 +211,7 @@ def test_curator_sees_every_annotator_aligned(client, document, submitted, curat
 
 
 def test_proposals_are_marked_in_the_gold_text(client, document, submitted, curator):
-    gold_premerge(document=document)
+    gold_premerge(document=document, curator=None)
     proposal = GoldSpan.objects.get()
     client.force_login(curator)
 
@@ -316,7 +316,7 @@ def test_htmx_get_of_the_adjudication_page_is_the_workspace(client, document, su
 
 
 def test_gold_span_of_another_project_is_404(client, document, submitted, curator):
-    gold_premerge(document=document)
+    gold_premerge(document=document, curator=None)
     gold = GoldSpan.objects.get()
     other = Project.objects.create(name="Mine", slug="mine")
     Membership.objects.create(project=other, user=curator, role=Role.CURATOR)
@@ -372,7 +372,7 @@ def _annotated_document(project, annotators, labels, count: int) -> Document:
         Assignment.objects.create(
             document=document, annotator=annotator, status=AssignmentStatus.SUBMITTED
         )
-    gold_premerge(document=document, minimum=1)
+    gold_premerge(document=document, minimum=1, curator=None)
     return document
 
 
@@ -389,7 +389,7 @@ def test_adjudication_page_queries_do_not_grow_with_spans(
 
 @pytest.fixture
 def proposal(document, submitted) -> GoldSpan:
-    gold_premerge(document=document)
+    gold_premerge(document=document, curator=None)
     return GoldSpan.objects.get()
 
 
@@ -472,7 +472,8 @@ def test_reopening_a_gold_document_allows_changes_again(client, proposal, curato
     client.force_login(curator)
     slug = document.project.slug
     client.post(reverse("gold-span-accept", args=[slug, proposal.pk]))
-    client.post(reverse("gold-status", args=[slug, document.pk]), {"status": "gold"})
+    # NATO stays disputed: marking gold anyway takes the confirmation.
+    gold_status_set(document=document, status=GoldStatus.GOLD, confirm=True)
 
     refused = client.post(reverse("gold-span-delete", args=[slug, proposal.pk]), headers=HTMX)
     reopened = client.post(

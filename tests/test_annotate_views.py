@@ -212,12 +212,12 @@ def test_retried_create_with_the_same_client_id_is_stored_once(client, alice, do
     ("change", "message"),
     [
         ({"start": -1}, "must not be negative"),
-        ({"start": 43, "end": 39}, "greater than start"),
-        ({"end": 39}, "greater than start"),
+        ({"start": 43, "end": 39}, "greater than its start"),
+        ({"end": 39}, "greater than its start"),
         ({"end": 10_000}, "past the end"),
         ({"start": "abc"}, "must be an integer"),
         ({"start": "39.0"}, "must be an integer"),
-        ({"text": "OTAN"}, "you sent &#x27;OTAN&#x27;, the document has &#x27;NATO&#x27;"),
+        ({"text": "OTAN"}, "“OTAN” does not match the document, which has “NATO” there"),
         ({"start": 16, "end": 18, "text": "\n\n"}, "whitespace only"),
         ({"label": 999_999}, "Choose a label of this project."),
         ({"label": "abc"}, "Choose a label of this project."),
@@ -259,7 +259,7 @@ def test_bad_htmx_create_is_a_plain_text_400(client, alice, document, labels):
 
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/plain")
-    assert "you sent 'OTAN', the document has 'NATO'" in response.text
+    assert "“OTAN” does not match the document, which has “NATO” there" in response.text
     assert not Span.objects.exists()
     assert not Assignment.objects.exists()
 

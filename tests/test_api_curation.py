@@ -165,8 +165,11 @@ def test_premerge_accept_and_mark_gold(carl, document, labels, both_submitted):
     )
     [proposal] = proposed.json()["created"]
     accepted = client.post(reverse("api-gold-span-accept", args=[proposal["id"]]))
+    # Bob's NATO is a disagreement nobody settled: marking gold needs the confirmation.
     gold = client.post(
-        reverse("api-gold-status", args=[document.pk]), {"status": "gold"}, format="json"
+        reverse("api-gold-status", args=[document.pk]),
+        {"status": "gold", "confirm": True},
+        format="json",
     )
     locked = client.post(
         reverse("api-gold-spans", args=[document.pk]),

@@ -16,11 +16,12 @@ from django.test import Client
 from django.urls import reverse
 from test_permissions_walk import ROUTES
 
-from annotator.annotation.assignments import assignment_submit
+from annotator.annotation.assignments import assignment_submit, assignments_distribute
 from annotator.annotation.spans import span_create
 from annotator.models import (
     Assignment,
     AuditEvent,
+    Distribution,
     Document,
     GoldOrigin,
     GoldSpan,
@@ -181,6 +182,18 @@ WRITES = [
         ),
     ),
     Write(
+        "assignments-distribute-undo",
+        "manager",
+        _project,
+        lambda scene: {"distribution": Distribution.objects.get().pk},
+        lambda scene: (
+            Document.objects.create(
+                project=scene.document.project, title="New", text="Nobody has this one yet."
+            ),
+            assignments_distribute(project=scene.document.project),
+        ),
+    ),
+    Write(
         "assignment-reopen",
         "manager",
         lambda scene: {
@@ -202,7 +215,11 @@ WRITES = [
         "manager",
         _document,
         lambda scene: {"status": "gold"},
-        lambda scene: GoldSpan.objects.update(status="accepted"),
+        # Nothing left to decide, so no confirmation is needed: proposals accepted, work handed in.
+        lambda scene: (
+            GoldSpan.objects.update(status="accepted"),
+            Assignment.objects.update(status="submitted"),
+        ),
     ),
     Write(
         "gold-span-adopt",

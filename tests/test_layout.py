@@ -16,6 +16,8 @@ TOP_LEVEL_SERVICES = (
     "storage.py",
     "health.py",
     "checks.py",
+    "untrusted_json.py",
+    "wording.py",
 )
 
 

@@ -82,8 +82,8 @@ def test_create_trims_whitespace(client, alice, document, labels):
     ("change", "field", "message"),
     [
         ({"start": -1}, "detail", "must not be negative"),
-        ({"start": 43, "end": 39}, "detail", "greater than start"),
-        ({"end": 39}, "detail", "greater than start"),
+        ({"start": 43, "end": 39}, "detail", "greater than its start"),
+        ({"end": 39}, "detail", "greater than its start"),
         ({"end": 10_000}, "detail", "past the end"),
         ({"start": "39"}, "start", "A JSON integer is required."),
         ({"start": 39.0}, "start", "A JSON integer is required."),
@@ -130,7 +130,7 @@ def test_text_mismatch_returns_both_texts(client, alice, document, labels):
     assert response.status_code == 400
     body = response.json()
     assert (body["sent"], body["stored"]) == ("OTAN", "NATO")
-    assert "you sent 'OTAN', the document has 'NATO'" in body["detail"]
+    assert "“OTAN” does not match the document, which has “NATO” there" in body["detail"]
     assert not Span.objects.exists()
     assert not Assignment.objects.exists()
 

@@ -18,6 +18,9 @@ Rules
   a reason. Submitted and skipped assignments are read-only to the annotator
   (the span services refuse writes) until a curator reopens them. Submitting
   and reopening refresh the stored agreement figures.
+* Each distribution is recorded (:class:`annotator.models.Distribution`) with the
+  assignments it created, so that a manager can undo it while none of them has
+  been started.
 """
 
 from collections.abc import Iterable, Mapping
@@ -32,10 +35,12 @@ from ..models import (
     OPEN_STATUSES,
     Assignment,
     AssignmentStatus,
+    Distribution,
     Document,
     Membership,
     Project,
     Role,
+    Span,
 )
 
 
@@ -107,10 +112,12 @@ def pool_of(project: Project) -> list[int]:
     )
 
 
-def assignments_distribute(*, project: Project) -> int:
+def assignments_distribute(*, project: Project, by: AbstractBaseUser | None = None) -> int:
     """Assign every document of the project to its quota of pool annotators.
 
-    Returns the number of assignments created. Refuses an empty pool.
+    Returns the number of assignments created. Refuses an empty pool. The
+    assignments are marked with a :class:`Distribution` (``by``: the manager),
+    which :func:`distribution_undo` can take back while nobody has started.
     """
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
@@ -128,14 +135,94 @@ def assignments_distribute(*, project: Project) -> int:
             per_document=project.annotators_per_document,
             existing=existing,
         )
+        if not planned:
+            return 0
+        distribution = Distribution.objects.create(
+            project=project,
+            created_by=by,
+            enabled_assignment_required=not project.assignment_required,
+        )
         Assignment.objects.bulk_create(
-            Assignment(document_id=document_id, annotator_id=annotator_id)
-            for document_id, annotator_id in planned
+            (
+                Assignment(
+                    document_id=document_id, annotator_id=annotator_id, distribution=distribution
+                )
+                for document_id, annotator_id in planned
+            ),
+            batch_size=5000,
         )
         if not project.assignment_required:
             project.assignment_required = True
             project.save(update_fields=["assignment_required"])
     return len(planned)
+
+
+def _started(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
+    """Those an annotator has touched: moved on from assigned, or holding a span."""
+    return assignments.exclude(status=AssignmentStatus.ASSIGNED) | assignments.filter(
+        Exists(
+            Span.objects.filter(
+                document_id=OuterRef("document_id"), annotator_id=OuterRef("annotator_id")
+            )
+        )
+    )
+
+
+def undoable_distribution(project: Project) -> Distribution | None:
+    """The project's latest distribution if no annotator has started on any of its documents.
+
+    Its ``assignment_count`` says how many assignments undoing it removes.
+    """
+    distribution = (
+        Distribution.objects.filter(project=project)
+        .select_related("created_by")
+        .order_by("-created", "-pk")
+        .first()
+    )
+    if distribution is None:
+        return None
+    assignments = Assignment.objects.filter(distribution=distribution)
+    if assignments.exclude(status=AssignmentStatus.ASSIGNED).exists():
+        return None
+    distribution.assignment_count = assignments.count()
+    return distribution
+
+
+def distribution_undo(*, project: Project, distribution_id: object) -> int:
+    """Remove exactly the assignments one distribution created; returns how many.
+
+    Refused once any of them has been started (a span, a submission, a skip):
+    undoing would take work away from an annotator. A project that this
+    distribution closed is open again if no assignment is left in it.
+    """
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        distribution = (
+            Distribution.objects.filter(project=project, pk=distribution_id).first()
+            # Any posted value may arrive: only an id column's range reaches the query.
+            if isinstance(distribution_id, int) and 0 < distribution_id < 2**63
+            else None
+        )
+        if distribution is None:
+            raise AssignmentError("There is no such distribution to undo in this project.")
+        assignments = Assignment.objects.filter(distribution=distribution)
+        # Lock the rows first: a span write locks its assignment, so none can start meanwhile.
+        list(assignments.select_for_update().values_list("pk", flat=True))
+        started = _started(assignments).count()
+        if started:
+            raise AssignmentError(
+                f"Annotators have started {started} of the documents this distribution "
+                "assigned, so it cannot be undone."
+            )
+        removed, _ = assignments.delete()
+        if (
+            distribution.enabled_assignment_required
+            and not Assignment.objects.filter(document__project=project).exists()
+        ):
+            project.assignment_required = False
+            project.save(update_fields=["assignment_required"])
+        distribution.delete()
+    return removed
 
 
 def project_pool_update(
@@ -156,7 +243,7 @@ def project_pool_update(
 def assignment_create(*, document: Document, annotator: AbstractBaseUser) -> Assignment:
     """Assign one document by hand; the project then requires assignments."""
     if not Membership.objects.filter(project_id=document.project_id, user=annotator).exists():
-        raise AssignmentError(f"{annotator} is not a member of this project.")
+        raise AssignmentError(f"{annotator.get_username()} is not a member of this project.")
     with transaction.atomic():
         assignment, _ = Assignment.objects.get_or_create(document=document, annotator=annotator)
         Project.objects.filter(pk=document.project_id).update(assignment_required=True)
@@ -181,7 +268,10 @@ def _open_assignment(document: Document, annotator: AbstractBaseUser) -> Assignm
         Assignment.objects.get_or_create(document=document, annotator=annotator)
         assignment = _locked(Assignment.objects.get(document=document, annotator=annotator))
     if not assignment.is_open:
-        raise AssignmentError(f"This assignment is {assignment.get_status_display().lower()}.")
+        raise AssignmentError(
+            f"You have {assignment.get_status_display().lower()} this document already: "
+            "a curator can reopen it for you."
+        )
     return assignment
 
 

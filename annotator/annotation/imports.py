@@ -8,9 +8,10 @@ only ``text`` is required. A document whose text already exists in the project
 
 Files are checked by content, not by name alone: text must decode as UTF-8 and
 hold no NUL character, so a binary file renamed ``.txt`` is refused. Any error
-names the file and line and rolls the whole import back. Documents are
-inserted in chunks inside one transaction, so memory stays bounded however
-large the input.
+names the file and line and rolls the whole import back. Files are read line
+by line and documents inserted in chunks inside one transaction, so memory
+stays bounded however large the input; web uploads (API, admin) are also
+refused over ``IMPORT_MAX_FILE_BYTES``, the command is not.
 """
 
 import json
@@ -23,6 +24,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.db import transaction
 
+from .. import untrusted_json
 from ..models import Document, Project, normalize_text, text_digest
 
 JSONL_KEYS = {"title", "text", "source", "meta"}
@@ -80,11 +82,12 @@ def _document(project: Project, *, title: str, text: str, source: str, meta: dic
     )
 
 
-Progress = Callable[[int], None]
+# Called with the bytes just read and the documents read so far (new and skipped).
+Progress = Callable[[int, int], None]
 
 
 def _from_txt(
-    project: Project, upload: UploadedText, on_progress: Progress
+    project: Project, upload: UploadedText, on_progress: Callable[[int], None]
 ) -> Iterator[tuple[str, Document]]:
     raw = upload.stream.read()
     on_progress(len(raw))
@@ -97,7 +100,7 @@ def _from_txt(
 
 
 def _from_jsonl(
-    project: Project, upload: UploadedText, on_progress: Progress
+    project: Project, upload: UploadedText, on_progress: Callable[[int], None]
 ) -> Iterator[tuple[str, Document]]:
     seen_any = False
     for number, raw_line in enumerate(upload.stream, start=1):
@@ -109,23 +112,15 @@ def _from_jsonl(
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = untrusted_json.loads(line)
         except json.JSONDecodeError as error:
             raise DocumentImportError(f"{where}: invalid JSON ({error.msg}).") from None
+        except untrusted_json.UntrustedJSONError as error:
+            raise DocumentImportError(f"{where}: the record {error}.") from None
         yield where, _document_from_record(project, record, where)
         seen_any = True
     if not seen_any:
         raise DocumentImportError(f"{upload.name}: the file is empty.")
-
-
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
 
 
 def _document_from_record(project: Project, record: object, where: str) -> Document:
@@ -142,9 +137,6 @@ def _document_from_record(project: Project, record: object, where: str) -> Docum
     title = record.get("title", "")
     source = record.get("source", "")
     meta = record.get("meta", {})
-    if _has_nul(record):
-        # JSON can spell NUL as \u0000, which PostgreSQL stores neither in text nor in jsonb.
-        raise DocumentImportError(f"{where}: the record contains a NUL character (\\u0000).")
     if not isinstance(title, str) or len(title) > 500:
         raise DocumentImportError(f'{where}: "title" must be a string of at most 500 characters.')
     if not isinstance(source, str) or len(source) > 2000:
@@ -155,9 +147,9 @@ def _document_from_record(project: Project, record: object, where: str) -> Docum
 
 
 def _documents(
-    project: Project, upload: UploadedText, on_progress: Progress
+    project: Project, upload: UploadedText, on_progress: Callable[[int], None], limit_size: bool
 ) -> Iterator[tuple[str, Document]]:
-    if upload.size > settings.IMPORT_MAX_FILE_BYTES:
+    if limit_size and upload.size > settings.IMPORT_MAX_FILE_BYTES:
         raise DocumentImportError(
             f"{upload.name}: {upload.size} bytes is more than the limit of "
             f"{settings.IMPORT_MAX_FILE_BYTES}."
@@ -170,7 +162,7 @@ def _documents(
     raise DocumentImportError(f"{upload.name}: only .txt and .jsonl files can be imported.")
 
 
-def _ignore(byte_count: int) -> None:
+def _ignore(byte_count: int, documents: int) -> None:
     pass
 
 
@@ -179,17 +171,29 @@ def import_documents(
     project: Project,
     uploads: Iterable[UploadedText],
     on_progress: Progress | None = None,
+    limit_size: bool = True,
 ) -> ImportResult:
     """Import every document of every upload, or none of them.
 
-    ``on_progress`` is called with each number of bytes read, for a progress bar.
+    ``on_progress`` is called with each number of bytes read and the documents
+    read so far, for a progress bar. ``limit_size`` refuses a file over
+    ``IMPORT_MAX_FILE_BYTES`` before reading it, as web uploads must; the
+    command, run on the server, turns it off: the files are read line by line
+    and inserted in chunks, so memory stays bounded whatever their size.
     """
     result = ImportResult()
+    progress = on_progress or _ignore
+    documents = 0
+
+    def read(byte_count: int) -> None:
+        progress(byte_count, documents)
+
     known = set(project.documents.values_list("text_sha256", flat=True))
     pending: list[Document] = []
     with transaction.atomic():
         for upload in uploads:
-            for where, document in _documents(project, upload, on_progress or _ignore):
+            for where, document in _documents(project, upload, read, limit_size):
+                documents += 1
                 if document.text_sha256 in known:
                     result.skipped.append(
                         f"{where}: skipped, the same text is already in the project "
@@ -204,4 +208,5 @@ def import_documents(
                     pending = []
         Document.objects.bulk_create(pending)
         result.created += len(pending)
+    progress(0, documents)
     return result

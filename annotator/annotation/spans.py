@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 
 from ..audit import SPAN, audit_record, span_state
 from ..models import Assignment, AssignmentStatus, AuditAction, Document, Label, Project, Span
+from ..wording import quoted, with_article
 
 
 class SpanError(Exception):
@@ -34,7 +35,7 @@ class SpanError(Exception):
 
 def _require_offset(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SpanError(f"{name} must be an integer, not {value!r}.")
+        raise SpanError(f"The span's {name} must be an integer, not {value!r}.")
     return value
 
 
@@ -55,16 +56,21 @@ def validate_range(
     end = _require_offset("end", end)
     length = len(document.text)
     if start < 0:
-        raise SpanError(f"start must not be negative (got {start}).")
+        raise SpanError(f"The span's start must not be negative (it is {start}).")
     if end <= start:
-        raise SpanError(f"end must be greater than start (got [{start}, {end})).")
+        raise SpanError(
+            f"The span's end must be greater than its start (start {start}, end {end})."
+        )
     if end > length:
-        raise SpanError(f"end {end} is past the end of the document (length {length}).")
+        raise SpanError(
+            f"The span's end ({end}) is past the end of the document, "
+            f"which has {length} characters."
+        )
     stored = document.text[start:end]
     if text is not None and text != stored:
         raise SpanError(
-            f"The selected text does not match the document at [{start}, {end}): "
-            f"you sent {text!r}, the document has {stored!r}.",
+            f"The selected text {quoted(text)} does not match the document, "
+            f"which has {quoted(stored)} there.",
             sent=text,
             stored=stored,
         )
@@ -74,9 +80,16 @@ def validate_range(
     return trimmed_start, trimmed_end
 
 
+def already_have(text: str, label: Label, start: int, end: int) -> str:
+    """The refusal of a second identical span: the label and the text, not offsets."""
+    return f"You already have {with_article(label.name)} span on {quoted(text[start:end])}."
+
+
 def _require_label_of(document: Document, label: Label) -> None:
     if label.project_id != document.project_id:
-        raise SpanError(f"Label {label.name!r} does not belong to this document's project.")
+        raise SpanError(
+            f"The label {quoted(label.name)} does not belong to this document's project."
+        )
 
 
 def _lock_assignment(document: Document, annotator) -> Assignment:
@@ -166,9 +179,7 @@ def span_create(
                 return _existing_for_retry(existing, document, annotator), False
         if _is_duplicate(span):
             raise SpanError(
-                f"You already have a {label.name} span at [{start}, {end}).",
-                start=start,
-                end=end,
+                already_have(document.text, label, start, end), start=start, end=end
             ) from None
         raise
     return span, True
@@ -230,7 +241,5 @@ def span_relabel(*, span: Span, label: Label) -> Span:
         raise
     except IntegrityError:
         span.label = previous
-        raise SpanError(
-            f"You already have a {label.name} span at [{span.start}, {span.end})."
-        ) from None
+        raise SpanError(already_have(span.document.text, label, span.start, span.end)) from None
     return span

@@ -6,6 +6,7 @@
 - ``exports``: export summaries and downloads, releases and release jobs.
 - ``serializers``: explicit input and output serializers of all of the above.
 - ``base``: pagination, allow-listed filters and the shared lookups.
+- ``parsers``: the JSON parser, through :mod:`annotator.untrusted_json`.
 - ``authentication``: ``Authorization: Bearer`` tokens (see :mod:`annotator.api_tokens`).
 
 Every view scopes objects through the ``visible_to`` querysets (another

@@ -23,6 +23,7 @@ from ..annotation.assignments import (
     assignments_distribute,
 )
 from ..annotation.spans import SpanError
+from ..curation.agreement_refresh import document_score_reason, project_agreement_reason
 from ..curation.gold import (
     GoldError,
     gold_accept_all,
@@ -61,7 +62,7 @@ from .serializers import (
     ProjectAgreementOutput,
     SkipInput,
 )
-from .spans import label_of, refused
+from .spans import OneDocumentList, label_of, refused
 
 ASSIGNMENT_STATUS = Filter(
     serializers.ChoiceField(choices=AssignmentStatus.choices),
@@ -214,8 +215,10 @@ class ProjectAgreementView(RetrieveAPIView):
 
     def retrieve(self, request: Request, slug: str) -> Response:
         project = project_for(request.user, slug, Access.CURATOR)
-        row = ProjectAgreement.objects.filter(project=project).first()
-        return Response(ProjectAgreementOutput(row or ProjectAgreement(project=project)).data)
+        stored = ProjectAgreement.objects.filter(project=project).first()
+        row = stored or ProjectAgreement(project=project)
+        row.reason = project_agreement_reason(stored)
+        return Response(ProjectAgreementOutput(row).data)
 
 
 class DocumentAgreementList(ListAPIView):
@@ -241,7 +244,11 @@ class DocumentAgreementList(ListAPIView):
 
 
 class DocumentAgreementDetail(RetrieveAPIView):
-    """One document's stored statistics; null until two annotators have submitted it."""
+    """One document's stored statistics; null until two annotators have submitted it.
+
+    ``reason`` says why ``score`` is null: too few submissions, or what the
+    statistics lack (no spans from either side).
+    """
 
     access = Access.CURATOR
     queryset = DocumentAgreement.objects.none()
@@ -249,9 +256,11 @@ class DocumentAgreementDetail(RetrieveAPIView):
 
     def retrieve(self, request: Request, document_id: int) -> Response:
         document = document_for(request, document_id, Access.CURATOR)
-        row = DocumentAgreement.objects.filter(document=document).first()
-        if row is None:
-            row = DocumentAgreement(document=document, annotators=0, score=None, statistics=None)
+        stored = DocumentAgreement.objects.filter(document=document).first()
+        row = stored or DocumentAgreement(
+            document=document, annotators=0, score=None, statistics=None
+        )
+        row.reason = document_score_reason(document=document, stored=stored)
         return Response(DocumentAgreementDetailOutput(row).data)
 
 
@@ -264,10 +273,11 @@ def _gold_spans():
     ).prefetch_related("source_spans")
 
 
-class GoldSpans(ListAPIView):
+class GoldSpans(OneDocumentList, ListAPIView):
     """The gold version of a document (curators): list, or add an accepted gold span."""
 
     access = Access.CURATOR
+    document_access = Access.CURATOR
     queryset = GoldSpan.objects.none()
     serializer_class = GoldSpanOutput
     filter_backends = [AllowListFilter]
@@ -282,8 +292,12 @@ class GoldSpans(ListAPIView):
     ordering_fields = ("start", "end", "created", "updated")
 
     def get_queryset(self):
-        document = document_for(self.request, self.kwargs["document_id"], Access.CURATOR)
-        return _gold_spans().filter(document=document).order_by("start", "-end", "label_id", "id")
+        return (
+            GoldSpan.objects.filter(document=self.document())
+            .select_related("label", "curator")
+            .prefetch_related("source_spans")
+            .order_by("start", "-end", "label_id", "id")
+        )
 
     @extend_schema(request=GoldSpanCreateInput, responses={201: GoldSpanOutput})
     def post(self, request: Request, document_id: int) -> Response:
@@ -354,7 +368,7 @@ class GoldSpanDetail(GoldSpanView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, gold_id: int) -> Response:
         try:
-            gold_span_delete(gold_span=self.gold_span())
+            gold_span_delete(gold_span=self.gold_span(), curator=request.user)
         except GoldError as error:
             raise refused(error) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -387,7 +401,9 @@ class GoldPremerge(GenericAPIView):
         incoming.is_valid(raise_exception=True)
         try:
             created = gold_premerge(
-                document=document, minimum=incoming.validated_data.get("minimum")
+                document=document,
+                minimum=incoming.validated_data.get("minimum"),
+                curator=request.user,
             )
         except GoldError as error:
             raise refused(error) from None
@@ -427,7 +443,14 @@ class GoldStatusView(GenericAPIView):
         incoming = GoldStatusInput(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
-            document = gold_status_set(document=document, status=incoming.validated_data["status"])
+            document = gold_status_set(
+                document=document,
+                status=incoming.validated_data["status"],
+                confirm=incoming.validated_data["confirm"],
+            )
         except GoldError as error:
-            raise refused(error) from None
+            # Answered as is, not as a ValidationError, which would turn the counts into strings.
+            return Response(
+                {"detail": error.message, **error.detail}, status=status.HTTP_400_BAD_REQUEST
+            )
         return Response(GoldStatusOutput(document).data)

@@ -15,8 +15,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -38,6 +38,8 @@ from ..exports.releases import DEFAULT_LICENSE
 from ..exports.splits import SplitRatios
 from ..models import Project, Release, ReleaseJob, ReleaseJobStatus
 from ..permissions import Access
+from ..wording import sentence
+from .base import AllowListFilter
 
 
 class ExportQueryInput(serializers.Serializer):
@@ -148,7 +150,7 @@ class ReleaseCreateInput(serializers.Serializer):
         try:
             data["ratios"] = SplitRatios(data["train"], data["validation"], data["test"])
         except ValueError as error:
-            raise ValidationError({"detail": str(error).capitalize() + "."}) from None
+            raise ValidationError({"detail": sentence(str(error))}) from None
         return data
 
 
@@ -216,23 +218,22 @@ class ReleaseJobOutput(serializers.Serializer):
         return self.context["request"].build_absolute_uri(url)
 
 
-class ReleaseList(APIView):
+class ReleaseList(ListAPIView):
     """The project's releases, newest first (GET); request the next one from gold data (POST).
 
     A release is built by the release worker: POST queues a job and answers 202
     with it; poll its ``url`` until its status is ``done`` (``release`` is then
-    the release's URL) or ``failed`` (``message`` says why).
+    the release's URL) or ``failed`` (``message`` says why). The list is paged
+    and takes no filters, like every list (:mod:`annotator.api.base`).
     """
 
     access = Access.CURATOR
+    queryset = Release.objects.none()
+    serializer_class = ReleaseOutput
+    filter_backends = [AllowListFilter]
 
-    @extend_schema(responses=ReleaseOutput(many=True))
-    def get(self, request: Request, slug: str) -> Response:
-        project = project_for_exporter(request.user, slug)
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(releases_of(project), request, view=self)
-        data = ReleaseOutput(page, many=True, context={"request": request}).data
-        return paginator.get_paginated_response(data)
+    def get_queryset(self):
+        return releases_of(project_for_exporter(self.request.user, self.kwargs["slug"]))
 
     @extend_schema(request=ReleaseCreateInput, responses={202: ReleaseJobOutput})
     def post(self, request: Request, slug: str) -> Response:

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView, RetrieveAPIView
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,6 +18,7 @@ from ..annotation.imports import DocumentImportError, UploadedText, import_docum
 from ..models import Assignment, Document, GoldStatus, Label, Membership, Project, Role
 from ..permissions import Access, project_for
 from .base import AllowListFilter, Filter, document_for
+from .parsers import JSONParser
 from .serializers import (
     DocumentListOutput,
     DocumentOutput,

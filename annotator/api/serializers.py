@@ -5,10 +5,13 @@ service functions. Output serializers are read-only. Offsets are Python code
 points into the document text, half-open ``[start, end)``.
 """
 
-import json
+from collections.abc import Iterable
+from datetime import datetime
 
+from django.utils import timezone
 from rest_framework import serializers
 
+from .. import untrusted_json
 from ..annotation.imports import JSONL_KEYS
 from ..models import (
     Assignment,
@@ -126,14 +129,10 @@ class ImportRecordInput(serializers.Serializer):
         return super().to_internal_value(data)
 
     def validate_meta(self, meta: dict) -> dict:
-        # Neither database stores NUL or a lone surrogate in JSON; refuse them here, not on insert.
-        encoded = json.dumps(meta, ensure_ascii=False)
-        try:
-            encoded.encode("utf-8")
-        except UnicodeEncodeError:
-            raise serializers.ValidationError("Metadata must be valid Unicode text.") from None
-        if "\\u0000" in encoded:
-            raise serializers.ValidationError("Metadata must not contain NUL characters.")
+        # The JSON parser has checked the body already; a record may also come from elsewhere.
+        found = untrusted_json.problem(meta)
+        if found:
+            raise serializers.ValidationError(f"Metadata {found}.")
         return meta
 
 
@@ -157,7 +156,24 @@ class ImportOutput(serializers.Serializer):
 # --------------------------------------------------------------------------- spans
 
 
-class SpanCreateInput(serializers.Serializer):
+class SetByServer:
+    """Refuses a body that names the span's annotator or document.
+
+    The annotator is the requesting user and the document comes from the URL;
+    a body that tries to set them is refused rather than silently half-obeyed.
+    """
+
+    def to_internal_value(self, data: object) -> dict:
+        if isinstance(data, dict):
+            forbidden = sorted({"annotator", "document"} & set(data))
+            if forbidden:
+                raise serializers.ValidationError(
+                    {name: ["Set by the server; do not send it."] for name in forbidden}
+                )
+        return super().to_internal_value(data)
+
+
+class SpanCreateInput(SetByServer, serializers.Serializer):
     label = IdField(help_text="id of a label of the document's project")
     start = OffsetField(help_text="first code point of the span")
     end = OffsetField(help_text="code point just past the span")
@@ -171,20 +187,16 @@ class SpanCreateInput(serializers.Serializer):
         required=False, help_text="makes a retried create return the first span"
     )
 
-    def to_internal_value(self, data: object) -> dict:
-        # The annotator is the requesting user and the document comes from the URL;
-        # a body that tries to set them is refused rather than silently half-obeyed.
-        if isinstance(data, dict):
-            forbidden = sorted({"annotator", "document"} & set(data))
-            if forbidden:
-                raise serializers.ValidationError(
-                    {name: ["Set by the server; do not send it."] for name in forbidden}
-                )
-        return super().to_internal_value(data)
 
-
-class SpanRelabelInput(serializers.Serializer):
+class SpanRelabelInput(SetByServer, serializers.Serializer):
     label = IdField()
+
+
+def _document_text(context: dict, span: Span | GoldSpan) -> str:
+    """The text a span's offsets point into: read once per list (``document_text`` in the
+    context), not joined into every row; a single span reads its own document."""
+    text = context.get("document_text")
+    return span.document.text if text is None else text
 
 
 class SpanOutput(serializers.ModelSerializer):
@@ -209,7 +221,65 @@ class SpanOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_text(self, span: Span) -> str:
-        return span.document.text[span.start : span.end]
+        return _document_text(self.context, span)[span.start : span.end]
+
+
+# The columns span_rows reads, in its order; label__name joins the small label table only.
+SPAN_ROW_COLUMNS = (
+    "id",
+    "document_id",
+    "label_id",
+    "label__name",
+    "start",
+    "end",
+    "client_id",
+    "guidelines_version",
+    "created",
+    "updated",
+)
+
+
+def span_rows(rows: Iterable[tuple], text: str) -> list[dict]:
+    """:class:`SpanOutput`'s representation of spans read as ``SPAN_ROW_COLUMNS`` tuples.
+
+    A document's span list holds thousands of spans; building model instances and
+    running a serializer's fields for each took most of the request. Dates are
+    written as DRF's ``DateTimeField`` writes them (ISO 8601 in the current time
+    zone, ``Z`` for UTC); tests/test_api_span_list.py compares the two.
+    """
+    zone = timezone.get_current_timezone()
+
+    def moment(value: datetime) -> str:
+        written = value.astimezone(zone).isoformat()
+        return written[:-6] + "Z" if written.endswith("+00:00") else written
+
+    return [
+        {
+            "id": span_id,
+            "document": document_id,
+            "label": label_id,
+            "label_name": label_name,
+            "start": start,
+            "end": end,
+            "text": text[start:end],
+            "client_id": str(client_id),
+            "guidelines_version": guidelines_version,
+            "created": moment(created),
+            "updated": moment(updated),
+        }
+        for (
+            span_id,
+            document_id,
+            label_id,
+            label_name,
+            start,
+            end,
+            client_id,
+            guidelines_version,
+            created,
+            updated,
+        ) in rows
+    ]
 
 
 # --------------------------------------------------------------------------- assignments
@@ -249,13 +319,17 @@ class DistributeOutput(serializers.Serializer):
 class ProjectAgreementOutput(serializers.ModelSerializer):
     summary = serializers.JSONField(
         allow_null=True,
-        help_text="annotator.curation.agreement.summarize output, null before any data",
+        help_text="annotator.curation.agreement.summarize output, null before any data; "
+        "each figure in it carries its own reason when its value is null",
+    )
+    reason = serializers.CharField(
+        allow_null=True, help_text="why summary is null; null when it is not"
     )
     updated = serializers.DateTimeField(allow_null=True, read_only=True)
 
     class Meta:
         model = ProjectAgreement
-        fields = ["documents", "summary", "updated"]
+        fields = ["documents", "summary", "reason", "updated"]
         read_only_fields = fields
 
 
@@ -269,6 +343,11 @@ class DocumentAgreementOutput(serializers.ModelSerializer):
 
 
 class DocumentAgreementDetailOutput(DocumentAgreementOutput):
+    reason = serializers.CharField(
+        allow_null=True,
+        help_text="why score is null (e.g. fewer than two annotators have submitted); "
+        "null when it is not",
+    )
     statistics = serializers.JSONField(
         allow_null=True,
         help_text="annotator.curation.agreement.document_statistics output; null with fewer "
@@ -276,7 +355,7 @@ class DocumentAgreementDetailOutput(DocumentAgreementOutput):
     )
 
     class Meta(DocumentAgreementOutput.Meta):
-        fields = [*DocumentAgreementOutput.Meta.fields, "statistics"]
+        fields = [*DocumentAgreementOutput.Meta.fields, "reason", "statistics"]
         read_only_fields = fields
 
 
@@ -311,7 +390,7 @@ class GoldSpanOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_text(self, gold_span: GoldSpan) -> str:
-        return gold_span.document.text[gold_span.start : gold_span.end]
+        return _document_text(self.context, gold_span)[gold_span.start : gold_span.end]
 
 
 class GoldSpanCreateInput(serializers.Serializer):
@@ -358,6 +437,12 @@ class GoldStatusInput(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[GoldStatus.GOLD, GoldStatus.IN_PROGRESS],
         help_text="gold to finish, in_progress to reopen",
+    )
+    confirm = serializers.BooleanField(
+        default=False,
+        help_text="mark gold although regions of disagreement have no accepted gold span or "
+        "assigned annotators have not submitted; without it that is a 400 with "
+        "confirm_required",
     )
 
 

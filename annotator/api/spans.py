@@ -15,8 +15,14 @@ from rest_framework.response import Response
 from ..annotation.spans import SpanError, span_create, span_delete, span_relabel
 from ..models import Document, Label, Span
 from ..permissions import Access
-from .base import ID_FIELD, AllowListFilter, Filter, document_for
-from .serializers import SpanCreateInput, SpanOutput, SpanRelabelInput
+from .base import ID_FIELD, AllowListFilter, BoundedPagination, Filter, document_for
+from .serializers import (
+    SPAN_ROW_COLUMNS,
+    SpanCreateInput,
+    SpanOutput,
+    SpanRelabelInput,
+    span_rows,
+)
 
 
 def label_of(document: Document, label_id: int) -> Label:
@@ -31,12 +37,49 @@ def refused(error: SpanError) -> ValidationError:
     return ValidationError({"detail": error.message, **error.detail})
 
 
-class DocumentSpans(ListAPIView):
-    """List my spans on a document, or create one (a retried ``client_id`` returns the first)."""
+# A document's spans are read together (by an editor, an export script), so this list
+# pages by the thousand: one request holds every span of nearly any document, and the
+# largest page stays a few megabytes of JSON.
+SPAN_PAGE_DEFAULT = 1000
+SPAN_PAGE_MAX = 5000
+
+
+class SpanPagination(BoundedPagination):
+    """``limit`` default 1,000, at most 5,000 (larger values are clamped), and ``offset``."""
+
+    default_limit = SPAN_PAGE_DEFAULT
+    max_limit = SPAN_PAGE_MAX
+
+
+class OneDocumentList:
+    """A list of one document's spans (``document_id`` in the URL, fetched at
+    ``document_access``): the text is read once, for every row's ``text``."""
+
+    document_access = Access.MEMBER
+
+    def document(self) -> Document:
+        if not hasattr(self, "_document"):
+            self._document = document_for(
+                self.request, self.kwargs["document_id"], self.document_access
+            )
+        return self._document
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "document_text": self.document().text}
+
+
+class DocumentSpans(OneDocumentList, ListAPIView):
+    """List my spans on a document, or create one (a retried ``client_id`` returns the first).
+
+    The list pages by 1,000 spans (``limit`` up to 5,000); each row's ``text`` is cut
+    from the document text read once, not joined into every row, and the rows are
+    read as tuples (:func:`annotator.api.serializers.span_rows`).
+    """
 
     access = Access.MEMBER
     queryset = Span.objects.none()
     serializer_class = SpanOutput
+    pagination_class = SpanPagination
     filter_backends = [AllowListFilter]
     filters = {
         "label": Filter(ID_FIELD, "label_id", "label id", OpenApiTypes.INT),
@@ -44,12 +87,16 @@ class DocumentSpans(ListAPIView):
     ordering_fields = ("start", "end", "created", "updated")
 
     def get_queryset(self):
-        document = document_for(self.request, self.kwargs["document_id"])
         return (
-            Span.objects.filter(document=document, annotator=self.request.user)
-            .select_related("label", "document")
+            Span.objects.filter(document=self.document(), annotator=self.request.user)
+            .select_related("label")
             .order_by("start", "-end", "label_id", "id")
         )
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        spans = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(spans.values_list(*SPAN_ROW_COLUMNS))
+        return self.get_paginated_response(span_rows(page, self.document().text))
 
     @extend_schema(
         request=SpanCreateInput,

@@ -133,6 +133,24 @@ def agreement_refresh(*, document: Document) -> None:
         project_agreement_refresh(project=document.project)
 
 
+NO_PROJECT_AGREEMENT = "no document has two submitted annotators yet"
+
+
+def document_score_reason(*, document: Document, stored: DocumentAgreement | None) -> str | None:
+    """Why the document has no agreement score (exact span F1), or None when it has one."""
+    if stored is None:
+        submitted = document.assignments.filter(status=AssignmentStatus.SUBMITTED).count()
+        return f"fewer than two annotators have submitted this document ({submitted} so far)"
+    if stored.score is not None:
+        return None
+    return agreement.summarize(stored.statistics)["span_f1"]["exact"]["overall"]["micro"]["reason"]
+
+
+def project_agreement_reason(stored: ProjectAgreement | None) -> str | None:
+    """Why the project has no agreement summary yet, or None when it has one."""
+    return NO_PROJECT_AGREEMENT if stored is None or stored.summary is None else None
+
+
 def project_agreement_rebuild(*, project: Project) -> ProjectAgreement:
     """Recompute every document of the project from its spans (after a fixture or an import)."""
     labels = project_labels(project)

@@ -12,13 +12,16 @@ and changes nothing.
   each change records the curator. A gold span the curator adds or adopts is
   linked to every submitted span with the same label and offsets.
 * A document's gold status goes not started -> in progress (first change) ->
-  gold (no proposal left undecided). A gold document is read-only until reopened.
+  gold (no proposal left undecided; regions of disagreement without an accepted
+  gold span, or annotators still at work, only with ``confirm``). A gold
+  document is read-only until reopened.
 * Every gold span records the project's guidelines version when it is created.
 * Every gold span created, changed or deleted records one audit event
   (:mod:`annotator.audit`) in the same transaction, naming the curator.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -27,6 +30,7 @@ from django.utils import timezone
 from ..annotation.spans import SpanError, validate_range
 from ..audit import GOLD_SPAN, AuditState, audit_event, audit_record, gold_span_state
 from ..models import (
+    OPEN_STATUSES,
     AssignmentStatus,
     AuditAction,
     AuditEvent,
@@ -38,11 +42,19 @@ from ..models import (
     Label,
     Span,
 )
-from .adjudication import SourceSpan, premerge
+from ..wording import quoted, with_article
+from .adjudication import SourceSpan, align, premerge
 
 
 class GoldError(SpanError):
     """An adjudication change was refused; ``message`` says why."""
+
+
+def gold_already_has(text: str, label: Label, start: int, end: int) -> str:
+    return (
+        f"The gold version already has {with_article(label.name)} span "
+        f"on {quoted(text[start:end])}."
+    )
 
 
 def submitted_annotators(document: Document) -> list[int]:
@@ -77,12 +89,13 @@ def _started(document: Document) -> None:
 
 
 def gold_premerge(
-    *, document: Document, minimum: int | None = None, curator: AbstractBaseUser | None = None
+    *, document: Document, curator: AbstractBaseUser | None, minimum: int | None = None
 ) -> list[GoldSpan]:
     """Propose every span at least ``minimum`` (default: all) submitted annotators agree on.
 
     Returns the proposals created; spans already in the gold version are left as they are.
-    ``curator`` is who asked for it, for the audit log (None: a script).
+    ``curator`` is who asked for it, for the audit log: required, so that no caller
+    forgets it; None only for a script no person ran.
     """
     with transaction.atomic():
         document = _lock_document(document)
@@ -154,7 +167,9 @@ def gold_span_create(
 ) -> GoldSpan:
     """Add an accepted gold span; an identical proposal is accepted instead."""
     if label.project_id != document.project_id:
-        raise GoldError(f"Label {label.name!r} does not belong to this document's project.")
+        raise GoldError(
+            f"The label {quoted(label.name)} does not belong to this document's project."
+        )
     start, end = validate_range(document, start, end, text)
     with transaction.atomic():
         document = _lock_document(document)
@@ -163,7 +178,7 @@ def gold_span_create(
         ).first()
         if existing is not None:
             if existing.status == GoldSpanStatus.ACCEPTED:
-                raise GoldError(f"The gold version already has {label.name} at [{start}, {end}).")
+                raise GoldError(gold_already_has(document.text, label, start, end))
             return _accept(existing, curator)
         gold_span = GoldSpan.objects.create(
             document=document,
@@ -243,7 +258,7 @@ def gold_accept_all(*, document: Document, curator: AbstractBaseUser) -> int:
         return len(proposals)
 
 
-def gold_span_delete(*, gold_span: GoldSpan, curator: AbstractBaseUser | None = None) -> None:
+def gold_span_delete(*, gold_span: GoldSpan, curator: AbstractBaseUser | None) -> None:
     """Reject a proposal or remove an accepted gold span (``curator``: for the audit log)."""
     with transaction.atomic():
         _lock_document(gold_span.document)
@@ -263,8 +278,9 @@ def _save_changed(
             _audit(curator, AuditAction.UPDATED, gold_span, before=before)
     except IntegrityError:
         raise GoldError(
-            f"The gold version already has {gold_span.label.name} "
-            f"at [{gold_span.start}, {gold_span.end})."
+            gold_already_has(
+                gold_span.document.text, gold_span.label, gold_span.start, gold_span.end
+            )
         ) from None
     return gold_span
 
@@ -272,7 +288,9 @@ def _save_changed(
 def gold_span_relabel(*, gold_span: GoldSpan, label: Label, curator: AbstractBaseUser) -> GoldSpan:
     """Give a gold span another label; this accepts it."""
     if label.project_id != gold_span.document.project_id:
-        raise GoldError(f"Label {label.name!r} does not belong to this document's project.")
+        raise GoldError(
+            f"The label {quoted(label.name)} does not belong to this document's project."
+        )
     before = gold_span_state(gold_span)
     gold_span.label = label
     return _save_changed(gold_span, ["label"], curator, before=before)
@@ -292,13 +310,79 @@ def gold_span_resize(
     return _save_changed(gold_span, ["start", "end"], curator, before=before)
 
 
-def gold_status_set(*, document: Document, status: str) -> Document:
-    """Mark the document gold, or reopen a gold document (back to in progress)."""
+@dataclass(frozen=True)
+class GoldConcerns:
+    """What marking a document gold would leave undecided; false when nothing is.
+
+    ``unsettled_regions``: regions where the submitted annotators differ and the
+    gold version has no accepted span (see :func:`annotator.curation.adjudication.align`).
+    ``unfinished_annotators``: usernames of annotators assigned the document who
+    have neither submitted nor skipped it.
+    """
+
+    unsettled_regions: int
+    unfinished_annotators: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.unsettled_regions or self.unfinished_annotators)
+
+    def message(self) -> str:
+        parts = []
+        if self.unsettled_regions == 1:
+            parts.append("1 region where the annotators differ has no accepted gold span")
+        elif self.unsettled_regions:
+            parts.append(
+                f"{self.unsettled_regions} regions where the annotators differ "
+                "have no accepted gold span"
+            )
+        names = list(self.unfinished_annotators)
+        if names:
+            who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+            verb = "has" if len(names) == 1 else "have"
+            parts.append(f"{who} {verb} not submitted this document")
+        return f"{' and '.join(parts)}. Confirm to mark it gold anyway."
+
+
+def gold_concerns(document: Document) -> GoldConcerns:
+    """What is still undecided on the document, for the confirmation of *Mark gold*."""
+    annotators = submitted_annotators(document)
+    gold = list(document.gold_spans.only("start", "end", "status"))
+    regions, _ = align(submitted_spans(document, annotators), annotators, gold)
+    unsettled = sum(
+        1
+        for region in regions
+        if region.differs
+        and not any(item.status == GoldSpanStatus.ACCEPTED for item in region.gold)
+    )
+    unfinished = (
+        document.assignments.filter(status__in=OPEN_STATUSES)
+        .order_by("annotator__username")
+        .values_list("annotator__username", flat=True)
+    )
+    return GoldConcerns(unsettled, tuple(unfinished))
+
+
+def gold_status_set(*, document: Document, status: str, confirm: bool = False) -> Document:
+    """Mark the document gold, or reopen a gold document (back to in progress).
+
+    Marking gold is refused while a proposal is undecided. It is refused too,
+    unless ``confirm`` is true, while :func:`gold_concerns` finds regions of
+    disagreement without an accepted gold span or assigned annotators who have
+    not finished; the refusal's details carry ``confirm_required``.
+    """
     with transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document.pk)
         if status == GoldStatus.GOLD:
             if document.gold_spans.filter(status=GoldSpanStatus.PROPOSED).exists():
                 raise GoldError("Accept or reject every proposed span before marking gold.")
+            concerns = None if confirm else gold_concerns(document)
+            if concerns:
+                raise GoldError(
+                    concerns.message(),
+                    confirm_required=True,
+                    unsettled_regions=concerns.unsettled_regions,
+                    unfinished_annotators=list(concerns.unfinished_annotators),
+                )
         elif status == GoldStatus.IN_PROGRESS:
             if document.gold_status != GoldStatus.GOLD:
                 raise GoldError("Only a gold document can be reopened.")

@@ -3,7 +3,8 @@
 Objects come through the helpers of :mod:`annotator.permissions`, so an outsider
 gets a 404 and a member whose role does not allow the page a 403; each view
 declares the access it enforces. Writes are POSTs that call the services in
-:mod:`annotator.annotation.assignments`; the dashboard reads what
+:mod:`annotator.annotation.assignments` (distributing is undone, not confirmed:
+the page offers *Undo* while no annotator has started); the dashboard reads what
 :mod:`annotator.curation.dashboard` gathers from stored rows.
 """
 
@@ -11,12 +12,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..annotation.assignments import (
     AssignmentError,
     assignments_distribute,
+    distribution_undo,
     project_pool_update,
+    undoable_distribution,
 )
 from ..curation.dashboard import dashboard_context
 from ..models import Assignment, AssignmentStatus, Membership, Role
@@ -61,7 +65,12 @@ def assignments(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "annotator/curation/assignments.html",
-        {"project": project, "members": members, "statuses": AssignmentStatus},
+        {
+            "project": project,
+            "members": members,
+            "statuses": AssignmentStatus,
+            "undoable": undoable_distribution(project),
+        },
     )
 
 
@@ -78,11 +87,32 @@ def _form_int_value(value: str) -> int | None:
 def assignments_distribute_view(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, slug, Access.MANAGER)
     try:
-        created = assignments_distribute(project=project)
+        created = assignments_distribute(project=project, by=request.user)
     except AssignmentError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Created {created} assignments.")
+        messages.success(
+            request,
+            f"Created {created} assignment{pluralize(created)}."
+            + (" You can undo this below until an annotator starts." if created else ""),
+        )
+    return redirect("assignments", project.slug)
+
+
+@declares(Access.MANAGER)
+@login_required
+@require_POST
+def assignments_distribute_undo_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """Take back one distribution (its id posted as ``distribution``), if nobody has started."""
+    project = project_for(request.user, slug, Access.MANAGER)
+    try:
+        removed = distribution_undo(
+            project=project, distribution_id=posted_int(request, "distribution")
+        )
+    except AssignmentError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Distribution undone: removed {removed} assignments.")
     return redirect("assignments", project.slug)
 
 

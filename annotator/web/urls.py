@@ -59,6 +59,11 @@ urlpatterns = [
         curation.assignments_distribute_view,
         name="assignments-distribute",
     ),
+    path(
+        f"{PROJECT}assignments/distribute/undo/",
+        curation.assignments_distribute_undo_view,
+        name="assignments-distribute-undo",
+    ),
     # Adjudication
     path(
         f"{PROJECT}assignments/<int:assignment_id>/reopen/",

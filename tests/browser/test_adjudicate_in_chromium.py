@@ -1,4 +1,4 @@
-"""Adjudication in a real browser: pre-merge, accept, settle a disagreement by keyboard, mark gold.
+"""Adjudication in a real browser: pre-merge, accept, settle disagreements by keyboard, mark gold.
 
 fixtures/demo_agreement.json: ada and ben submitted the seed article; they agree
 on three spans and differ on "The Kremlin is seeking ..." (claim against threat),
@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.browser]
 KREMLIN_CLAIM = (
     "The Kremlin is seeking legally binding guarantees that NATO would halt all eastward expansion"
 )
+BIDEN = "The Biden administration"
 
 
 @pytest.fixture
@@ -41,6 +42,10 @@ def test_curator_premerges_accepts_settles_by_keyboard_and_marks_gold(page_as, d
     drag_over(page, KREMLIN_CLAIM)
     page.keyboard.press("1")
     expect(page.locator("#gold-list .gold-item")).to_have_count(4)
+    # The boundary disagreement is settled too: marking gold with one left takes a confirmation.
+    drag_over(page, BIDEN)
+    page.keyboard.press("4")
+    expect(page.locator("#gold-list .gold-item")).to_have_count(5)
     page.locator("#mark-gold").click()
     expect(page.locator("#gold-status")).to_have_text("Gold")
 
@@ -58,6 +63,7 @@ def test_curator_premerges_accepts_settles_by_keyboard_and_marks_gold(page_as, d
             "negotiations between Moscow and the US and NATO are expected to begin in January",
         ),
         ("claim", KREMLIN_CLAIM),
+        ("actor", BIDEN),
     }
     assert all(g.status == GoldSpanStatus.ACCEPTED and g.curator == curator for g in gold.values())
     assert all(g.guidelines_version == 1 for g in gold.values())

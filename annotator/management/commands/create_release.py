@@ -13,6 +13,7 @@ from annotator.exports.records import ExportDocument
 from annotator.exports.releases import DEFAULT_LICENSE, release_create
 from annotator.exports.splits import SplitRatios
 from annotator.models import Project
+from annotator.wording import sentence
 
 
 class Command(BaseCommand):
@@ -67,7 +68,7 @@ class Command(BaseCommand):
                 progress=progress,
             )
         except (ExportError, ValueError) as error:
-            raise CommandError(f"{error} Nothing was written.") from None
+            raise CommandError(f"{sentence(str(error))} Nothing was written.") from None
         self.stdout.write(
             f"Release {release.version} of {project.slug}: {len(release.document_ids)} "
             f"documents, formats {', '.join(release.formats)}; stored as {release.archive.name} "

@@ -21,6 +21,7 @@ from annotator.exports.reader import (
 from annotator.exports.records import ExportDocument
 from annotator.exports.splits import SplitRatios
 from annotator.models import Project
+from annotator.wording import sentence
 
 
 class Command(BaseCommand):
@@ -59,7 +60,7 @@ class Command(BaseCommand):
             selection = Selection(project, options["source"], self._annotator(options))
             counts = checked_counts(selection)
         except (ExportError, ValueError) as error:
-            raise CommandError(f"{error} Nothing was written.") from None
+            raise CommandError(f"{sentence(str(error))} Nothing was written.") from None
         if out.exists():
             raise CommandError(f"{out} exists. Nothing was written.")
         if not out.parent.is_dir():
@@ -81,7 +82,7 @@ class Command(BaseCommand):
             (scratch / "export").rename(out)
         except ValueError as error:
             # A writer's refusal of the data (e.g. a meta key it reserves), not a bug here.
-            raise CommandError(f"{error}. Nothing was written.") from None
+            raise CommandError(f"{sentence(str(error))} Nothing was written.") from None
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         self.stdout.write(

@@ -19,7 +19,9 @@ class Command(BaseCommand):
             projects = projects.filter(slug__in=slugs)
             missing = set(slugs) - set(projects.values_list("slug", flat=True))
             if missing:
-                raise CommandError(f"No such project: {', '.join(sorted(missing))}")
+                raise CommandError(
+                    f"No project with slug {', '.join(repr(slug) for slug in sorted(missing))}."
+                )
         for project in projects:
             stored = project_agreement_rebuild(project=project)
             self.stdout.write(f"{project.slug}: agreement over {stored.documents} documents")

@@ -1,0 +1,194 @@
+"""Every API write records the requesting user as the actor of its audit events.
+
+The pages pass ``request.user`` to the services; the API must too, whichever
+door a curator or annotator comes in by. Each write below is made as the role
+that may make it; every audit event it stores must name that user, and the
+writes that change spans or gold spans must store at least one.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import URLPattern, reverse
+from rest_framework.test import APIClient
+
+from annotator.annotation.assignments import assignment_submit
+from annotator.annotation.spans import span_create
+from annotator.api import urls as api_urls
+from annotator.api_tokens import token_create
+from annotator.models import (
+    Assignment,
+    AuditEvent,
+    Document,
+    GoldOrigin,
+    GoldSpan,
+    GoldSpanStatus,
+)
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+
+
+@dataclass(frozen=True)
+class World:
+    slug: str
+    adjudicated: int  # alice and bob submitted it; a NATO proposal waits
+    open_document: int  # alice is still annotating it
+    span: int  # alice's span on the open document
+    proposal: int
+    bob_assignment: int
+    threat: int
+
+
+@pytest.fixture
+def world(project, document, labels, alice, bob, manager, curator) -> World:
+    for annotator in (alice, bob):
+        for phrase in ("Sergey Lavrov", "NATO"):
+            start = document.text.find(phrase)
+            span_create(
+                document=document,
+                annotator=annotator,
+                label=labels["actor"],
+                start=start,
+                end=start + len(phrase),
+            )
+        assignment_submit(document=document, annotator=annotator)
+    start = document.text.find("NATO")
+    proposal = GoldSpan.objects.create(
+        document=document,
+        label=labels["actor"],
+        start=start,
+        end=start + 4,
+        status=GoldSpanStatus.PROPOSED,
+        origin=GoldOrigin.MERGE,
+        merge_rule="exact match by at least 2 of 2 annotators",
+        guidelines_version=1,
+    )
+    open_document = Document.objects.create(
+        project=project, title="Open", text="Open talks about NATO and Moscow."
+    )
+    span, _ = span_create(
+        document=open_document, annotator=alice, label=labels["actor"], start=17, end=21
+    )
+    return World(
+        slug=project.slug,
+        adjudicated=document.pk,
+        open_document=open_document.pk,
+        span=span.pk,
+        proposal=proposal.pk,
+        bob_assignment=Assignment.objects.get(document=document, annotator=bob).pk,
+        threat=labels["threat"].pk,
+    )
+
+
+@dataclass(frozen=True)
+class Write:
+    method: str
+    name: str
+    username: str
+    args: object  # World -> list
+    body: object = lambda world: {}  # World -> dict
+    audited: bool = False  # must store at least one audit event
+
+
+WRITES = [
+    Write(
+        "post",
+        "api-documents-import",
+        "mona",
+        lambda world: [world.slug],
+        lambda world: {"documents": [{"text": "A new document."}]},
+    ),
+    Write("post", "api-assignments-distribute", "mona", lambda world: [world.slug]),
+    Write(
+        "post", "api-assignment-reopen", "cora", lambda world: [world.slug, world.bob_assignment]
+    ),
+    Write(
+        "post",
+        "api-spans",
+        "alice",
+        lambda world: [world.open_document],
+        lambda world: {"label": world.threat, "start": 26, "end": 32, "text": "Moscow"},
+        audited=True,
+    ),
+    Write("post", "api-submit", "alice", lambda world: [world.open_document]),
+    Write(
+        "post",
+        "api-skip",
+        "alice",
+        lambda world: [world.open_document],
+        lambda world: {"reason": "off topic"},
+    ),
+    Write(
+        "patch",
+        "api-span",
+        "alice",
+        lambda world: [world.span],
+        lambda world: {"label": world.threat},
+        audited=True,
+    ),
+    Write("delete", "api-span", "alice", lambda world: [world.span], audited=True),
+    Write(
+        "post",
+        "api-gold-spans",
+        "cora",
+        lambda world: [world.adjudicated],
+        lambda world: {"label": world.threat, "start": 18, "end": 31},
+        audited=True,
+    ),
+    Write("post", "api-gold-premerge", "cora", lambda world: [world.adjudicated], audited=True),
+    Write("post", "api-gold-accept-all", "cora", lambda world: [world.adjudicated], audited=True),
+    Write(
+        "post",
+        "api-gold-status",
+        "cora",
+        lambda world: [world.adjudicated],
+        lambda world: {"status": "gold", "confirm": True},
+    ),
+    Write(
+        "patch",
+        "api-gold-span",
+        "cora",
+        lambda world: [world.proposal],
+        lambda world: {"label": world.threat},
+        audited=True,
+    ),
+    Write("delete", "api-gold-span", "cora", lambda world: [world.proposal], audited=True),
+    Write("post", "api-gold-span-accept", "cora", lambda world: [world.proposal], audited=True),
+    Write("post", "api-releases", "cora", lambda world: [world.slug]),
+]
+
+
+@pytest.mark.parametrize("write", WRITES, ids=[f"{write.method} {write.name}" for write in WRITES])
+def test_every_audit_event_of_an_api_write_names_the_requesting_user(world, write):
+    user = User.objects.get(username=write.username)
+    client = APIClient()
+    _, token = token_create(user=user, name="audit")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    before = set(AuditEvent.objects.values_list("pk", flat=True))
+
+    response = getattr(client, write.method)(
+        reverse(write.name, args=write.args(world)), write.body(world), format="json"
+    )
+
+    assert response.status_code < 500, response.content
+    new = list(AuditEvent.objects.exclude(pk__in=before))
+    if write.audited:
+        assert response.status_code < 300, response.content
+        assert new, "this write changes spans or gold spans and must be in the audit log"
+    assert [(event.actor_id, event.actor_name) for event in new] == [
+        (user.pk, user.username)
+    ] * len(new)
+
+
+def test_the_list_above_holds_every_api_write():
+    routes = set()
+    for pattern in api_urls.urlpatterns:
+        if not isinstance(pattern, URLPattern):
+            continue
+        view_class = pattern.callback.view_class
+        routes |= {
+            (method, pattern.name) for method in WRITE_METHODS if hasattr(view_class, method)
+        }
+    # Only the release list writes among the export routes; the rest are downloads and reads.
+    assert routes == {(write.method, write.name) for write in WRITES}
