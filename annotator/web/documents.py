@@ -50,18 +50,13 @@ def _upload_page(request: HttpRequest, project: Project, context: dict, status: 
 
 
 def _uploads(request: HttpRequest) -> list[UploadedText]:
-    """The posted files; a DocumentImportError when there are none, too many or too large."""
+    """The posted files; a DocumentImportError when there are none or too many (the import
+    service refuses a file over ``IMPORT_MAX_FILE_BYTES``)."""
     files = request.FILES.getlist("files")
     if not files:
         raise DocumentImportError("Choose one or more .txt or .jsonl files.")
     if len(files) > settings.DATA_UPLOAD_MAX_NUMBER_FILES:
         raise DocumentImportError(f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files at once.")
-    for upload in files:
-        if upload.size > settings.IMPORT_MAX_FILE_BYTES:
-            raise DocumentImportError(
-                f"{upload.name}: {upload.size:,} bytes is more than the limit of "
-                f"{settings.IMPORT_MAX_FILE_BYTES:,}."
-            )
     return [UploadedText(upload.name, upload, upload.size) for upload in files]
 
 
