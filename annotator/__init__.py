@@ -9,11 +9,8 @@ Where things live (each package's own docstring says more):
 - ``projects/``: setting a project up (the project, its labels, its members), finding
   its documents, readable label colours.
 - ``admin_site.py``: the Django admin, admitting superusers only.
-- ``storage.py``: sending stored files (release archives) from the file system or a
-  bucket; ``health.py``: the readiness probes behind ``/readyz``.
 - ``untrusted_json.py``: JSON from outside (request bodies, JSONL imports) read into
   values both databases store, refusing the rest with a clause that names it.
-- ``checks.py``: system checks of a deployment's settings (``check --deploy``).
 - ``wording.py``: how refusals are worded (articles, quoted text, whole sentences).
 - ``annotation/``: writing annotations: spans, assignments, document imports,
   tokenisation, and the annotate page's highlighting.
@@ -21,6 +18,8 @@ Where things live (each package's own docstring says more):
   the dashboard's data.
 - ``exports/``: reading gold data, one writer per dataset format, releases and
   their background jobs.
+- ``deployment/``: running on real machines: stored files from disk or a bucket, the
+  ``/readyz`` probes, the ``check --deploy`` checks.
 - ``web/``: HTML pages and htmx fragments, one module per area, routed by ``web/urls.py``.
 - ``api/``: the REST API under ``/api/v1/``, routed by ``api/urls.py``.
 - ``admin.py``, ``management/commands/`` (import, export, releases, the release

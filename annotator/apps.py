@@ -6,5 +6,5 @@ class AnnotatorConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the deployment checks (annotator.checks) with Django's check framework.
-        from . import checks  # noqa: F401
+        # Registers our deployment checks with Django's check framework.
+        from .deployment import checks  # noqa: F401

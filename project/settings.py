@@ -80,7 +80,7 @@ def database_from_url(url: str) -> dict:
 
 DEBUG = env_bool("DEBUG", True)
 
-# Printed here for development; annotator/checks.py also fails `check --deploy` on it.
+# Printed here for development; annotator/deployment/checks.py also fails `check --deploy` on it.
 DEVELOPMENT_SECRET_KEY = "development-only-insecure-key-never-use-in-production"  # noqa: S105
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:

@@ -1,7 +1,7 @@
 """Production refuses the development secret key and warns on ALLOWED_HOSTS=*; the API is strict.
 
 The start-up refusal is tried in a fresh interpreter, as a deployment would
-load the settings; the system checks (annotator/checks.py) in this process with
+load the settings; the system checks (annotator/deployment/checks.py) in this process with
 the settings overridden, and through ``manage.py check --deploy``.
 """
 

@@ -15,7 +15,7 @@ from rest_framework.throttling import UserRateThrottle
 
 def test_deploy_check_is_clean_with_production_settings():
     # The browser tests lift Django's async guard for this process; a deployment must not.
-    # One process on one machine (annotator/checks.py), whatever this shell says.
+    # One process on one machine (annotator/deployment/checks.py), whatever this shell says.
     inherited = (
         "DATABASE_URL",
         "DJANGO_ALLOW_ASYNC_UNSAFE",

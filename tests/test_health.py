@@ -12,7 +12,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.urls import reverse
 
-from annotator import health
+from annotator.deployment import health
 
 READY = {"status": "ready", "checks": {"database": "ok", "storage": "ok", "cache": "ok"}}
 
@@ -169,7 +169,7 @@ def test_a_bucket_server_that_never_answers_is_given_up_after_the_timeout(
     use_s3_storage(f"http://127.0.0.1:{silent_server}", "releases")
     settings.READYZ_TIMEOUT_SECONDS = 0.3
 
-    with caplog.at_level(logging.WARNING, logger="annotator.health"):
+    with caplog.at_level(logging.WARNING, logger="annotator.deployment.health"):
         response = client.get(reverse("readyz"))
 
     assert response.status_code == 503

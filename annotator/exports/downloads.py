@@ -14,8 +14,8 @@ from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 
+from ..deployment.storage import stored_file_response
 from ..models import Project, Release, Role
-from ..storage import stored_file_response
 from .formats import FORMATS, ExportFormat, build_download, preview, stream_export
 from .reader import (
     ExportError,
@@ -120,7 +120,7 @@ def release_for_exporter(user: User, slug: str, version: int) -> Release:
 
 
 def release_download_response(release: Release) -> HttpResponse:
-    """Send the stored zip of a release, streamed or redirected (:mod:`annotator.storage`)."""
+    """Send the stored zip of a release, streamed or redirected (see ``deployment.storage``)."""
     return stored_file_response(
         release.archive,
         filename=f"{release.project.slug}-v{release.version}.zip",

@@ -3,7 +3,7 @@
 Public and cheap: no session, no template, and a body that names only the
 probes and whether each passed (no versions, no error texts; failures are
 logged). ``/healthz`` says the process answers; ``/readyz`` that it can serve,
-its database, stored files and cache reachable (:mod:`annotator.health`), and
+its database, stored files and cache reachable (:mod:`annotator.deployment.health`), and
 is a 503 otherwise, so that a balancer sends it no traffic.
 """
 
@@ -11,7 +11,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from annotator.health import readiness
+from annotator.deployment.health import readiness
 from annotator.permissions import Access, declares
 
 

@@ -24,7 +24,7 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 
-from annotator.storage import storage_reachable
+from annotator.deployment.storage import storage_reachable
 
 logger = logging.getLogger(__name__)
 
