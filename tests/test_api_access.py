@@ -65,6 +65,16 @@ ENDPOINTS = [
         Access.MANAGER,
         lambda world: {"documents": [{"text": "A new document."}]},
     ),
+    Endpoint(
+        "post",
+        "api-spans-import",
+        _slug,
+        Access.MANAGER,
+        lambda world: {
+            "target": "suggestions",
+            "lines": [{"id": world.document, "label": [[0, 6, "actor"]]}],
+        },
+    ),
     Endpoint("get", "api-assignments", _slug, Access.CURATOR),
     Endpoint("post", "api-assignments-distribute", _slug, Access.MANAGER),
     Endpoint(

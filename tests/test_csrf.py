@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from test_permissions_walk import ROUTES
@@ -162,6 +163,19 @@ WRITES = [
     Write("gold-span-delete", "manager", _gold, _nothing),
     Write("gold-span-relabel", "manager", _gold, lambda scene: {"label": scene.labels["claim"].pk}),
     Write("gold-span-resize", "manager", _gold, lambda scene: _offsets(scene, "NATO will")),
+    Write(
+        "span-import",
+        "manager",
+        _project,
+        lambda scene: {
+            "file": SimpleUploadedFile(
+                "spans.jsonl",
+                json.dumps({"id": scene.document.pk, "label": [[0, 5, "claim"]]}).encode(),
+            ),
+            "target": "annotator",
+            "annotator": "alice",
+        },
+    ),
 ]
 
 
@@ -236,8 +250,9 @@ def test_get_on_a_write_url_changes_nothing(scene, write):
 
     response = client.get(reverse(write.name, kwargs=write.kwargs(scene)), write.data(scene))
 
-    # The assignments page shows the form it posts to; every other write refuses GET.
-    assert response.status_code == (200 if write.name == "assignments" else 405)
+    # The assignments and span import pages show the form they post to; every other write
+    # refuses GET.
+    assert response.status_code == (200 if write.name in ("assignments", "span-import") else 405)
     assert _state() == before
 
 
@@ -247,6 +262,7 @@ def test_every_write_of_the_html_views_is_listed():
         "annotator.web.annotate",
         "annotator.web.curation",
         "annotator.web.adjudicate",
+        "annotator.web.span_imports",
     }
     routed = {route.name for route in ROUTES if route.view.__module__ in modules}
 

@@ -5,6 +5,8 @@
 - ``assignments``: who annotates which document, distribution, submit, skip,
   reopen, and an annotator's queue.
 - ``imports``: documents from ``.txt`` and JSONL files, all or nothing.
+- ``span_imports``: spans from JSON Lines (doccano or W3C), as a member's spans, a
+  pseudo-annotator's or suggestions, all or nothing.
 - ``tokenization``: the one tokenisation used by agreement and token-based exports.
 - ``highlight``: document text as HTML with spans as nested marks, and the span list.
 

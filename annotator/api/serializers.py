@@ -203,6 +203,7 @@ class SpanOutput(serializers.ModelSerializer):
             "text",
             "client_id",
             "guidelines_version",
+            "origin",
             "created",
             "updated",
         ]

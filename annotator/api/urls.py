@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import curation, exports, projects, spans
+from . import curation, exports, projects, span_imports, spans
 
 PROJECT = "projects/<slug:slug>/"
 DOCUMENT = "documents/<int:document_id>/"
@@ -17,6 +17,7 @@ urlpatterns = [
         projects.DocumentImport.as_view(),
         name="api-documents-import",
     ),
+    path(f"{PROJECT}spans/import/", span_imports.SpanImport.as_view(), name="api-spans-import"),
     path(f"{PROJECT}assignments/", curation.ProjectAssignments.as_view(), name="api-assignments"),
     path(
         f"{PROJECT}assignments/distribute/",

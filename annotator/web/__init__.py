@@ -7,6 +7,7 @@
 - ``adjudicate``: the adjudication page and its gold-span writes.
 - ``exports``: the Export page, downloads, release requests and their jobs.
 - ``audit``: the audit log page.
+- ``span_imports``: importing spans or suggestions from JSON Lines (manager).
 - ``account``: the user's own settings (API tokens).
 - ``forms`` and ``refusals``: reading posted values, and the answer to a refused write.
 

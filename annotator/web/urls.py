@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from . import account, adjudicate, annotate, audit, curation, exports, projects
+from . import (
+    account,
+    adjudicate,
+    annotate,
+    audit,
+    curation,
+    exports,
+    projects,
+    span_imports,
+)
 
 PROJECT = "projects/<slug:slug>/"
 DOCUMENT = f"{PROJECT}documents/<int:document_id>/"
@@ -73,6 +82,8 @@ urlpatterns = [
         exports.release_download,
         name="release-download",
     ),
+    # Importing spans and suggestions
+    path(f"{PROJECT}spans/import/", span_imports.span_import, name="span-import"),
     # Audit log
     path(f"{PROJECT}audit/", audit.audit_log, name="audit-log"),
     # The user's own settings
