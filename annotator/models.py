@@ -825,20 +825,31 @@ class SuggestionDecision(models.Model):
 
 
 class PhraseIndexVersion(models.Model):
-    """A counter that changes whenever a span or gold span of the project changes.
+    """A counter that moves whenever some spans of a project change.
 
-    Kept by database triggers (migration 0014), so every writer counts, bulk
-    inserts and deletes included. The string-match automaton of a project is
-    cached per process under this number (:mod:`annotator.annotation.string_match`):
-    a process that finds another number rebuilds it. A plain project id, as in
-    :class:`ProjectTally`, so that deleting a project's spans can still write here.
+    ``annotator_id`` 0 counts the project's gold spans; any other value counts
+    that annotator's spans in the project. Kept by database triggers (migration
+    0014), so every writer counts, bulk inserts and deletes included. The
+    string-match automata are cached per process under these numbers
+    (:mod:`annotator.annotation.string_match`): a process that finds another
+    number rebuilds that automaton, the gold one or one annotator's, and only
+    that one. Plain ids, as in :class:`ProjectTally`, so that deleting a
+    project's spans can still write here.
     """
 
-    project_id = models.BigIntegerField(unique=True)
+    project_id = models.BigIntegerField()
+    annotator_id = models.BigIntegerField(default=0, help_text="0: the gold spans")
     version = models.BigIntegerField(default=0)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project_id", "annotator_id"], name="phrase_index_version_unique"
+            ),
+        ]
+
     def __str__(self) -> str:
-        return f"phrases of project {self.project_id}: version {self.version}"
+        return f"phrases of project {self.project_id} ({self.annotator_id}): {self.version}"
 
 
 class TrainingStatus(models.TextChoices):

@@ -90,3 +90,11 @@ def alice_span(alice, document, labels) -> Span:
 def fast_password_hashing(settings) -> None:
     """Tests create many users; the production hasher is slow on purpose."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_phrase_automata() -> None:
+    """Tests reuse project ids and counter values; a process never sees that happen."""
+    from annotator.annotation.string_match import clear_cache
+
+    clear_cache()

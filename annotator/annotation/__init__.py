@@ -7,6 +7,10 @@
 - ``imports``: documents from ``.txt`` and JSONL files, all or nothing.
 - ``span_imports``: spans from JSON Lines (doccano or W3C), as a member's spans, a
   pseudo-annotator's or suggestions, all or nothing.
+- ``suggestions``: suggestions offered to annotators, and their decisions (accept, reject,
+  undo, accept all of a label); an accepted one becomes a span with its origin.
+- ``string_match``: string-match proposals from gold and the annotator's own spans, through
+  Aho-Corasick automata cached per process.
 - ``tokenization``: the one tokenisation used by agreement and token-based exports.
 - ``highlight``: document text as HTML with spans as nested marks, and the span list.
 

@@ -853,6 +853,8 @@ def import_spans(
     # A pseudo-annotator's work is complete as imported: it is handed in at once.
     submit = submit or target.kind == "pseudo"
     iri = _iri_pattern(document_iri)
+    if target.kind == "suggestions":
+        name = name or target.name
     source = f"import:{_import_name(name, uploads)}"
     result = SpanImportResult(source=source)
     with transaction.atomic():

@@ -14,11 +14,20 @@ from django.db import migrations, models
 
 SPAN_TABLES = ("annotator_span", "annotator_goldspan")
 
+# Gold spans count under annotator 0, an annotator's spans under their id.
+ANNOTATOR_OF = {"annotator_span": "{row}.annotator_id", "annotator_goldspan": "0"}
+
 SQLITE_BUMP = """
-    INSERT INTO annotator_phraseindexversion (project_id, version)
-    SELECT project_id, 1 FROM annotator_document WHERE id = {row}.document_id
-    ON CONFLICT(project_id) DO UPDATE SET version = version + 1;
+    INSERT INTO annotator_phraseindexversion (project_id, annotator_id, version)
+    SELECT project_id, {annotator}, 1 FROM annotator_document WHERE id = {row}.document_id
+    ON CONFLICT(project_id, annotator_id) DO UPDATE SET version = version + 1;
 """
+
+
+def _sqlite_bump(table: str, row: str) -> str:
+    annotator = ANNOTATOR_OF[table].format(row=row)
+    return SQLITE_BUMP.format(row=row, annotator=annotator)
+
 
 SQLITE_FORWARD = [
     """
@@ -47,7 +56,7 @@ SQLITE_FORWARD = [
         f"""
         CREATE TRIGGER {table}_phrase_version_{event.lower()}
         AFTER {event} ON {table} FOR EACH ROW
-        BEGIN {SQLITE_BUMP.format(row="OLD" if event == "DELETE" else "NEW")} END
+        BEGIN {_sqlite_bump(table, "OLD" if event == "DELETE" else "NEW")} END
         """
         for table in SPAN_TABLES
         for event in ("INSERT", "UPDATE", "DELETE")
@@ -70,12 +79,29 @@ SQLITE_BACKWARD = [
 ]
 
 POSTGRESQL_BUMP = """
-    INSERT INTO annotator_phraseindexversion (project_id, version)
-    SELECT DISTINCT document.project_id, 1
+    INSERT INTO annotator_phraseindexversion (project_id, annotator_id, version)
+    SELECT DISTINCT document.project_id, {annotator}, 1
     FROM {rows} JOIN annotator_document AS document ON document.id = {rows}.document_id
-    ON CONFLICT (project_id)
+    ON CONFLICT (project_id, annotator_id)
     DO UPDATE SET version = annotator_phraseindexversion.version + 1
 """
+
+
+def _postgresql_function(table: str) -> str:
+    bump = {
+        rows: POSTGRESQL_BUMP.format(rows=rows, annotator=ANNOTATOR_OF[table].format(row=rows))
+        for rows in ("old_rows", "new_rows")
+    }
+    return f"""
+    CREATE FUNCTION {table}_phrase_version() RETURNS trigger AS $$
+    BEGIN
+      IF TG_OP IN ('DELETE', 'UPDATE') THEN {bump["old_rows"]}; END IF;
+      IF TG_OP IN ('INSERT', 'UPDATE') THEN {bump["new_rows"]}; END IF;
+      RETURN NULL;
+    END
+    $$ LANGUAGE plpgsql
+    """
+
 
 POSTGRESQL_FORWARD = [
     # The span function checks the same columns, so suggestions share it.
@@ -84,28 +110,20 @@ POSTGRESQL_FORWARD = [
     BEFORE INSERT OR UPDATE OF "end", label_id, document_id ON annotator_suggestion
     FOR EACH ROW EXECUTE FUNCTION annotator_span_fits_document()
     """,
-    f"""
-    CREATE FUNCTION annotator_phrase_version() RETURNS trigger AS $$
-    BEGIN
-      IF TG_OP IN ('DELETE', 'UPDATE') THEN {POSTGRESQL_BUMP.format(rows="old_rows")}; END IF;
-      IF TG_OP = 'INSERT' THEN {POSTGRESQL_BUMP.format(rows="new_rows")}; END IF;
-      RETURN NULL;
-    END
-    $$ LANGUAGE plpgsql
-    """,
     *(
         statement
         for table in SPAN_TABLES
         for statement in (
+            _postgresql_function(table),
             f"""CREATE TRIGGER {table}_phrase_version_insert AFTER INSERT ON {table}
             REFERENCING NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION annotator_phrase_version()""",
+            FOR EACH STATEMENT EXECUTE FUNCTION {table}_phrase_version()""",
             f"""CREATE TRIGGER {table}_phrase_version_update AFTER UPDATE ON {table}
             REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION annotator_phrase_version()""",
+            FOR EACH STATEMENT EXECUTE FUNCTION {table}_phrase_version()""",
             f"""CREATE TRIGGER {table}_phrase_version_delete AFTER DELETE ON {table}
             REFERENCING OLD TABLE AS old_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION annotator_phrase_version()""",
+            FOR EACH STATEMENT EXECUTE FUNCTION {table}_phrase_version()""",
         )
     ),
     """
@@ -126,7 +144,7 @@ POSTGRESQL_BACKWARD = [
         for table in SPAN_TABLES
         for event in ("insert", "update", "delete")
     ),
-    "DROP FUNCTION IF EXISTS annotator_phrase_version()",
+    *(f"DROP FUNCTION IF EXISTS {table}_phrase_version()" for table in SPAN_TABLES),
     "DROP TRIGGER IF EXISTS annotator_phrase_version_project_delete ON annotator_project",
     "DROP FUNCTION IF EXISTS annotator_phrase_version_project_delete()",
 ]
@@ -161,9 +179,20 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("project_id", models.BigIntegerField(unique=True)),
+                ("project_id", models.BigIntegerField()),
+                (
+                    "annotator_id",
+                    models.BigIntegerField(default=0, help_text="0: the gold spans"),
+                ),
                 ("version", models.BigIntegerField(default=0)),
             ],
+            options={
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project_id", "annotator_id"), name="phrase_index_version_unique"
+                    )
+                ],
+            },
         ),
         migrations.CreateModel(
             name="PseudoAnnotator",
