@@ -18,6 +18,8 @@ run bench/annotate_page.py --sizes 10 100 --repeat 3 --warmup 1
 run bench/lists.py --documents 120 --repeat 3 --warmup 1
 run bench/export.py 30
 run bench/span_import.py 20
+run bench/suggestions.py --phrases 200 --characters 3000 --repeat 3
+run bench/suggestions.py --phrases 200 --characters 3000 --repeat 3 --dense
 run bench/load.py --users 3 --duration 5 --documents 6
 run bench/load.py --users 3 --duration 8 --documents 6 --faults
 echo "== smoke: every benchmark ran"
