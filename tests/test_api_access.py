@@ -76,6 +76,8 @@ ENDPOINTS = [
             "lines": [{"id": world.document, "label": [[0, 6, "actor"]]}],
         },
     ),
+    Endpoint("get", "api-models", _slug, Access.CURATOR),
+    Endpoint("post", "api-models", _slug, Access.CURATOR, lambda world: {"epochs": 1}),
     Endpoint("get", "api-assignments", _slug, Access.CURATOR),
     Endpoint("post", "api-assignments-distribute", _slug, Access.MANAGER),
     Endpoint(

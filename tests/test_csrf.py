@@ -18,6 +18,7 @@ from test_permissions_walk import ROUTES
 
 from annotator.annotation.assignments import assignment_submit
 from annotator.annotation.spans import span_create
+from annotator.exports.splits import assign_split
 from annotator.models import (
     Assignment,
     AuditEvent,
@@ -27,6 +28,7 @@ from annotator.models import (
     Membership,
     Project,
     Span,
+    TrainedModel,
 )
 
 READ_ONLY = {"project-list", "document-list", "guidelines", "annotate", "dashboard", "adjudicate"}
@@ -99,6 +101,19 @@ def _nothing(scene: Scene) -> dict:
     return {}
 
 
+def _gold_in_the_train_split(scene: Scene) -> None:
+    """A gold document to train on: ids decide the split, so add them until one trains."""
+    while True:
+        document = Document.objects.create(
+            project=scene.document.project,
+            title="Gold",
+            text=f"Gold text {Document.objects.count()}.",
+            gold_status="gold",
+        )
+        if assign_split(document.pk, "0") == "train":
+            return
+
+
 WRITES = [
     Write(
         "span-create",
@@ -164,6 +179,13 @@ WRITES = [
     Write("gold-span-relabel", "manager", _gold, lambda scene: {"label": scene.labels["claim"].pk}),
     Write("gold-span-resize", "manager", _gold, lambda scene: _offsets(scene, "NATO will")),
     Write(
+        "model-train",
+        "manager",
+        _project,
+        lambda scene: {"name": "spancat", "epochs": "2"},
+        _gold_in_the_train_split,
+    ),
+    Write(
         "span-import",
         "manager",
         _project,
@@ -189,6 +211,7 @@ def _state() -> list:
         list(Project.objects.order_by("pk").values_list("pk", "annotators_per_document")),
         list(Membership.objects.order_by("pk").values_list("pk", "in_pool")),
         AuditEvent.objects.count(),
+        TrainedModel.objects.count(),
     ]
 
 
@@ -263,6 +286,7 @@ def test_every_write_of_the_html_views_is_listed():
         "annotator.web.curation",
         "annotator.web.adjudicate",
         "annotator.web.span_imports",
+        "annotator.web.suggestions",
     }
     routed = {route.name for route in ROUTES if route.view.__module__ in modules}
 

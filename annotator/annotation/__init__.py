@@ -11,6 +11,9 @@
   undo, accept all of a label); an accepted one becomes a span with its origin.
 - ``string_match``: string-match proposals from gold and the annotator's own spans, through
   Aho-Corasick automata cached per process.
+- ``spancat`` and ``training``: a spaCy span categorizer trained from gold by the train
+  worker (spaCy loaded there only), scored on the validation split, whose predictions
+  become suggestions.
 - ``tokenization``: the one tokenisation used by agreement and token-based exports.
 - ``highlight``: document text as HTML with spans as nested marks, and the span list.
 

@@ -1,5 +1,6 @@
 """An annotator's suggestions on a document: list (string matches computed on the way),
-accept, reject, undo, and accept every pending one of a label.
+accept, reject, undo, and accept every pending one of a label; and the project's trained
+models (curators), which a POST queues for the train worker.
 
 Rules are those of :mod:`annotator.annotation.suggestions`: another annotator's
 suggestion is a 404, like their spans; a decision under a submitted assignment is
@@ -8,7 +9,7 @@ a 400 that says why.
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,8 +23,9 @@ from ..annotation.suggestions import (
     suggestion_undo,
     suggestions_accept_all,
 )
-from ..models import Assignment, Document, Suggestion
-from ..permissions import Access, own_suggestion_for
+from ..annotation.training import TrainingError, request_training
+from ..models import Assignment, Document, Suggestion, TrainedModel
+from ..permissions import Access, own_suggestion_for, project_for
 from .base import document_for
 from .serializers import IdField, SpanOutput
 from .spans import label_of, refused
@@ -161,3 +163,46 @@ class SuggestionUndo(GenericAPIView):
             raise refused(error) from None
         context = {"text": suggestion.document.text}
         return Response(SuggestionOutput(suggestion, context=context).data)
+
+
+class TrainedModelOutput(serializers.ModelSerializer):
+    source = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = TrainedModel
+        fields = ["name", "version", "source", "status", "message", "stage", "steps_done"]
+        fields += ["steps_total", "epochs", "seed", "train", "validation", "test", "counts"]
+        fields += ["metrics", "suggestions_made", "seconds", "created", "finished"]
+        read_only_fields = fields
+
+
+class TrainingInput(serializers.Serializer):
+    name = serializers.CharField(required=False, default="spancat", max_length=50)
+    epochs = serializers.IntegerField(required=False, default=20, min_value=1, max_value=1000)
+    seed = serializers.CharField(required=False, default="0", max_length=100)
+
+
+class TrainedModels(ListAPIView):
+    """The project's trained models, newest first, with their validation figures; POST queues
+    the next version of a model (the train worker trains it)."""
+
+    access = Access.CURATOR
+    queryset = TrainedModel.objects.none()
+    serializer_class = TrainedModelOutput
+
+    def get_queryset(self):
+        project = project_for(self.request.user, self.kwargs["slug"], Access.CURATOR)
+        return TrainedModel.objects.filter(project=project).order_by("-created", "-pk")
+
+    @extend_schema(request=TrainingInput, responses={202: TrainedModelOutput})
+    def post(self, request: Request, slug: str) -> Response:
+        project = project_for(request.user, slug, Access.CURATOR)
+        incoming = TrainingInput(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            model = request_training(
+                project=project, requested_by=request.user, **incoming.validated_data
+            )
+        except TrainingError as error:
+            raise ValidationError({"detail": str(error)}) from None
+        return Response(TrainedModelOutput(model).data, status=status.HTTP_202_ACCEPTED)

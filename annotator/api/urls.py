@@ -18,6 +18,7 @@ urlpatterns = [
         name="api-documents-import",
     ),
     path(f"{PROJECT}spans/import/", span_imports.SpanImport.as_view(), name="api-spans-import"),
+    path(f"{PROJECT}models/", suggestions.TrainedModels.as_view(), name="api-models"),
     path(f"{PROJECT}assignments/", curation.ProjectAssignments.as_view(), name="api-assignments"),
     path(
         f"{PROJECT}assignments/distribute/",

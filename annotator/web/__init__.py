@@ -8,6 +8,7 @@
 - ``exports``: the Export page, downloads, release requests and their jobs.
 - ``audit``: the audit log page.
 - ``span_imports``: importing spans or suggestions from JSON Lines (manager).
+- ``suggestions``: asking for a trained model (curator); its figures are on the dashboard.
 - ``account``: the user's own settings (API tokens).
 - ``forms`` and ``refusals``: reading posted values, and the answer to a refused write.
 

@@ -11,6 +11,7 @@ from . import (
     exports,
     projects,
     span_imports,
+    suggestions,
 )
 
 PROJECT = "projects/<slug:slug>/"
@@ -84,6 +85,7 @@ urlpatterns = [
     ),
     # Importing spans and suggestions
     path(f"{PROJECT}spans/import/", span_imports.span_import, name="span-import"),
+    path(f"{PROJECT}models/train/", suggestions.model_train_view, name="model-train"),
     # Audit log
     path(f"{PROJECT}audit/", audit.audit_log, name="audit-log"),
     # The user's own settings
