@@ -23,10 +23,12 @@ run: setup
 	$(BIN)/python manage.py refresh_agreement
 	$(BIN)/python manage.py create_demo_users
 	@echo "Open http://$(HOST):$(PORT)/ and log in with a user above."
-# The release worker builds the releases the Export page queues: in the background
-# for as long as the server runs, stopped with it (Ctrl+C included).
+# The release worker builds the releases the Export page queues, the train worker the
+# models the dashboard queues: in the background for as long as the server runs,
+# stopped with it (Ctrl+C included).
 	$(BIN)/python manage.py release_worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/python manage.py train_worker & trainer=$$!; \
+	trap 'kill $$worker $$trainer 2>/dev/null; wait $$worker $$trainer' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Debian packages the tests drive: Chromium for the browser tests, Info-ZIP's

@@ -21,7 +21,16 @@ AuditState = dict[str, int | str]
 
 
 def span_state(span: Span) -> AuditState:
-    return {"label": span.label_id, "start": span.start, "end": span.end}
+    return span_values(span.label_id, span.start, span.end, span.origin)
+
+
+def span_values(label_id: int, start: int, end: int, origin: str | None) -> AuditState:
+    """A span's state from its values: label id and offsets, plus the origin of a span the
+    annotator did not mark by hand (for writers that insert rows without instances)."""
+    state: AuditState = {"label": label_id, "start": start, "end": end}
+    if origin:
+        state["origin"] = origin
+    return state
 
 
 def gold_span_state(gold_span: GoldSpan) -> AuditState:

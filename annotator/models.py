@@ -374,6 +374,10 @@ class Assignment(models.Model):
         return self.status in OPEN_STATUSES
 
 
+#: Longest suggestion source or span origin: ``model:<name>@<version>``, ``import:<name>``.
+SOURCE_MAX_LENGTH = 200
+
+
 class SpanQuerySet(models.QuerySet):
     def visible_to(self, user) -> "SpanQuerySet":
         """Annotation is blind: a user sees only their own spans.
@@ -402,6 +406,25 @@ class Span(models.Model):
     end = models.PositiveIntegerField()
     client_id = models.UUIDField(default=uuid.uuid4, unique=True)
     guidelines_version = models.PositiveIntegerField(default=1)
+    # Nullable, unlike other text columns: SQLite can add a nullable column in
+    # place, while a NOT NULL one makes Django rebuild the table, which the
+    # triggers on and around it (migrations 0002 to 0005) do not survive.
+    origin = models.CharField(  # noqa: DJ001 - see above
+        max_length=SOURCE_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text="Where the span came from, when the annotator did not mark it: the source "
+        "of the suggestion they accepted (string-match, model:<name>@<version>, "
+        "import:<name>) or the import that wrote it (import:<name>). None: marked by hand.",
+    )
+    suggestion = models.ForeignKey(
+        "Suggestion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="spans",
+        help_text="The suggestion accepted to make this span, while it exists.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -794,3 +817,248 @@ class ProjectTally(models.Model):
 
     def __str__(self) -> str:
         return f"project {self.project_id} {self.kind} {self.key}: {self.total}"
+
+
+#: A pseudo-annotator's username: a kind, a colon and a name (``model:ner-v3``).
+#: Django's username validator refuses ``:``, so no person can register one.
+PSEUDO_ANNOTATOR_NAME = r"^[a-z]+:[\w.@+-]+$"
+
+
+class PseudoAnnotator(models.Model):
+    """A user that stands for a model or an imported data set, such as ``model:ner-v3``.
+
+    Its user has an unusable password and is inactive, so it can never log in:
+    the login page and the API's token authentication both refuse inactive
+    users. It is a project member with the annotator role, out of the
+    distribution pool, and its spans sit in submitted assignments, so agreement
+    and the dashboard count it like any annotator (see
+    :mod:`annotator.annotation.span_imports`).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="pseudo_annotator",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.user.get_username()
+
+
+class Suggestion(models.Model):
+    """A labelled range ``[start, end)`` of code points proposed to annotators.
+
+    ``source`` says who proposes it: ``string-match``, ``model:<name>@<version>``
+    or ``import:<name>``. ``annotator`` is the one annotator it is offered to
+    (string-match suggestions, computed from that annotator's own spans), or
+    None for every annotator of the project (model predictions, imports). Each
+    annotator decides for themselves (:class:`SuggestionDecision`); without a
+    decision it is pending. A trigger (migration 0014) checks ``end <=
+    len(text)`` and the label's project, as for spans.
+    """
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="suggestions")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="suggestions",
+    )
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="suggestions")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    source = models.CharField(max_length=SOURCE_MAX_LENGTH)
+    score = models.FloatField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start", "-end", "label_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__gte=0), name="suggestion_start_not_negative"),
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")), name="suggestion_not_empty"
+            ),
+            models.CheckConstraint(condition=~Q(source=""), name="suggestion_has_source"),
+            models.UniqueConstraint(
+                fields=["document", "annotator", "source", "label", "start", "end"],
+                condition=Q(annotator__isnull=False),
+                name="suggestion_unique_for_annotator",
+            ),
+            models.UniqueConstraint(
+                fields=["document", "source", "label", "start", "end"],
+                condition=Q(annotator__isnull=True),
+                name="suggestion_unique_for_everyone",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["document", "annotator"]),
+            models.Index(fields=["source"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.label} [{self.start}, {self.end})"
+
+
+class SuggestionStatus(models.TextChoices):
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class SuggestionDecision(models.Model):
+    """One annotator's answer to a suggestion; ``span`` is the span an acceptance made."""
+
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="decisions")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="suggestion_decisions"
+    )
+    status = models.CharField(max_length=10, choices=SuggestionStatus.choices)
+    span = models.ForeignKey(
+        Span, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["suggestion", "annotator"], name="suggestion_decision_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=SuggestionStatus.values),
+                name="suggestion_decision_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["annotator", "suggestion"])]
+
+    def __str__(self) -> str:
+        return f"{self.annotator} {self.status} suggestion {self.suggestion_id}"
+
+
+class PhraseIndexVersion(models.Model):
+    """A counter that moves whenever some spans of a project change.
+
+    ``annotator_id`` 0 counts the project's gold spans; any other value counts
+    that annotator's spans in the project. Kept by database triggers (migration
+    0014), so every writer counts, bulk inserts and deletes included. The
+    string-match automata are cached per process under these numbers
+    (:mod:`annotator.annotation.string_match`): a process that finds another
+    number rebuilds that automaton, the gold one or one annotator's, and only
+    that one. Plain ids, as in :class:`ProjectTally`, so that deleting a
+    project's spans can still write here.
+    """
+
+    project_id = models.BigIntegerField()
+    annotator_id = models.BigIntegerField(default=0, help_text="0: the gold spans")
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project_id", "annotator_id"], name="phrase_index_version_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"phrases of project {self.project_id} ({self.annotator_id}): {self.version}"
+
+
+class TrainingStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+PENDING_TRAINING_STATUSES = (TrainingStatus.QUEUED, TrainingStatus.RUNNING)
+
+
+class TrainedModel(models.Model):
+    """One version of a project's span categorizer: its training job, then the model.
+
+    Queued by a curator, trained by ``manage.py train_worker`` from the
+    project's gold documents of the train split, scored on the validation split
+    (``metrics``: precision, recall and F1 per label and overall), saved
+    (``weights`` with ``config``) and run over the documents not yet gold, whose
+    predictions become suggestions with the source ``model:<name>@<version>``.
+    States and the claim protocol are those of release jobs
+    (:mod:`annotator.annotation.training`).
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="trained_models")
+    name = models.CharField(max_length=50, default="spancat")
+    version = models.PositiveIntegerField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="trained_models"
+    )
+    seed = models.CharField(max_length=100, default="0")
+    train = models.FloatField(default=0.8)
+    validation = models.FloatField(default=0.1)
+    test = models.FloatField(default=0.1)
+    epochs = models.PositiveSmallIntegerField(default=20)
+    status = models.CharField(
+        max_length=10, choices=TrainingStatus.choices, default=TrainingStatus.QUEUED
+    )
+    message = models.TextField(blank=True, help_text="why the training failed, for the user")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=50, blank=True, help_text="what the worker is doing")
+    steps_done = models.PositiveIntegerField(default=0)
+    steps_total = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, help_text="documents and spans per split")
+    metrics = models.JSONField(null=True, blank=True)
+    config = models.TextField(blank=True, help_text="the spaCy pipeline's config")
+    weights = models.FileField(upload_to="models/", blank=True)
+    suggestions_made = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(null=True, blank=True, help_text="training time")
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "name", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "name", "version"], name="trained_model_version_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(version__gte=1), name="trained_model_version_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=TrainingStatus.values), name="trained_model_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=TrainingStatus.FAILED) & ~Q(message="")
+                | ~Q(status=TrainingStatus.FAILED) & Q(message=""),
+                name="trained_model_failed_has_message",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=TrainingStatus.DONE) | ~Q(weights=""),
+                name="trained_model_done_has_weights",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=TrainingStatus.RUNNING) | Q(heartbeat__isnull=False),
+                name="trained_model_running_has_heartbeat",
+            ),
+            models.CheckConstraint(
+                condition=Q(train__gte=0, train__lte=1)
+                & Q(validation__gte=0, validation__lte=1)
+                & Q(test__gte=0, test__lte=1),
+                name="trained_model_ratios_in_unit_interval",
+            ),
+            models.CheckConstraint(condition=Q(epochs__gte=1), name="trained_model_epochs"),
+        ]
+        indexes = [models.Index(fields=["status", "created"])]
+
+    def __str__(self) -> str:
+        return f"{self.source} of {self.project}: {self.status}"
+
+    @property
+    def source(self) -> str:
+        """The source of its suggestions."""
+        return f"model:{self.name}@{self.version}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in PENDING_TRAINING_STATUSES

@@ -21,9 +21,10 @@ from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from .models import Assignment, Document, GoldSpan, Project, Role, Span
+from .models import Assignment, Document, GoldSpan, Project, Role, Span, Suggestion
 
 View = TypeVar("View", bound=Callable)
 
@@ -105,6 +106,18 @@ def own_span_for(user: AbstractBaseUser, span_id: int) -> Span:
     return get_object_or_404(
         Span.objects.visible_to(user).select_related("document__project", "label"),
         pk=span_id,
+    )
+
+
+def own_suggestion_for(user: AbstractBaseUser, suggestion_id: int) -> Suggestion:
+    """A suggestion offered to the user: one for everyone in their projects, or their own;
+    another annotator's is a 404, like their spans."""
+    return get_object_or_404(
+        Suggestion.objects.filter(
+            Q(annotator=user) | Q(annotator__isnull=True),
+            document__in=Document.objects.visible_to(user),
+        ).select_related("document__project", "label"),
+        pk=suggestion_id,
     )
 
 

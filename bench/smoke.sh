@@ -20,6 +20,10 @@ run bench/document_search.py --documents 300 --repeat 3 --warmup 1
 run bench/export.py 30
 run bench/api_spans.py --spans 40 --length 3000 --repeat 3
 run bench/import_documents.py --documents 200 --length 500
+run bench/span_import.py 20
+run bench/suggestions.py --phrases 200 --characters 3000 --repeat 3
+run bench/suggestions.py --phrases 200 --characters 3000 --repeat 3 --dense
+run bench/training.py 12 --epochs 1
 run bench/load.py --users 3 --duration 5 --documents 6
 run bench/load.py --users 3 --duration 8 --documents 6 --faults
 echo "== smoke: every benchmark ran"

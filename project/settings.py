@@ -237,6 +237,8 @@ os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 # stretch a build reports nothing: reading the gold data, and zipping it at the end.
 # Fractions are allowed (0.1 is six seconds), for tests that kill a worker.
 RELEASE_JOB_STALE_MINUTES = env_float("RELEASE_JOB_STALE_MINUTES", 10)
+# A training whose worker has not reported for this long is queued again (an epoch reports).
+TRAINING_JOB_STALE_MINUTES = env_int("TRAINING_JOB_STALE_MINUTES", 30)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "project-list"

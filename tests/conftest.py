@@ -185,3 +185,11 @@ def s3_bucket(s3_server, use_s3_storage) -> Bucket:
     client.create_bucket(Bucket=name)
     use_s3_storage(s3_server, name)
     return Bucket(name, client)
+
+
+@pytest.fixture(autouse=True)
+def fresh_phrase_automata() -> None:
+    """Tests reuse project ids and counter values; a process never sees that happen."""
+    from annotator.annotation.string_match import clear_cache
+
+    clear_cache()

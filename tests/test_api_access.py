@@ -18,10 +18,10 @@ from annotator.annotation.spans import span_create
 from annotator.api import urls as api_urls
 from annotator.api_tokens import token_create
 from annotator.curation.gold import gold_span_create
-from annotator.models import Assignment, GoldSpan, Membership, Role
+from annotator.models import Assignment, GoldSpan, Membership, Role, Suggestion
 from annotator.permissions import Access
 
-OWNER = "owner"  # only the span's annotator; annotation is blind, so anyone else gets 404
+OWNER = "owner"  # only the span's (suggestion's) annotator; annotation is blind: others get 404
 RANK = {"mona": 3, "carl": 2, "alice": 1}
 ACCESS_RANK = {Access.MEMBER: 1, Access.CURATOR: 2, Access.MANAGER: 3}
 
@@ -34,6 +34,7 @@ class World:
     gold: int
     assignment: int
     label: int
+    suggestion: int
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,18 @@ ENDPOINTS = [
         Access.MANAGER,
         lambda world: {"documents": [{"text": "A new document."}]},
     ),
+    Endpoint(
+        "post",
+        "api-spans-import",
+        _slug,
+        Access.MANAGER,
+        lambda world: {
+            "target": "suggestions",
+            "lines": [{"id": world.document, "label": [[0, 6, "actor"]]}],
+        },
+    ),
+    Endpoint("get", "api-models", _slug, Access.CURATOR),
+    Endpoint("post", "api-models", _slug, Access.CURATOR, lambda world: {"epochs": 1}),
     Endpoint("get", "api-assignments", _slug, Access.CURATOR),
     Endpoint("post", "api-assignments-distribute", _slug, Access.MANAGER),
     Endpoint(
@@ -102,6 +115,17 @@ ENDPOINTS = [
     Endpoint(
         "post", "api-gold-status", _document, Access.CURATOR, lambda world: {"status": "gold"}
     ),
+    Endpoint("get", "api-suggestions", _document, Access.MEMBER),
+    Endpoint(
+        "post",
+        "api-suggestions-accept-all",
+        _document,
+        Access.MEMBER,
+        lambda world: {"label": world.label},
+    ),
+    Endpoint("post", "api-suggestion-accept", lambda world: [world.suggestion], OWNER),
+    Endpoint("post", "api-suggestion-reject", lambda world: [world.suggestion], OWNER),
+    Endpoint("post", "api-suggestion-undo", lambda world: [world.suggestion], OWNER),
     Endpoint("get", "api-span", lambda world: [world.span], OWNER),
     Endpoint(
         "patch", "api-span", lambda world: [world.span], OWNER, lambda world: {"label": world.label}
@@ -153,6 +177,15 @@ def world(project, document, labels, alice, bob, manager, charlie, alice_span) -
         gold=gold.pk,
         assignment=Assignment.objects.get(annotator=bob).pk,
         label=labels["threat"].pk,
+        # Alice's own string match: offered to her alone, like her spans.
+        suggestion=Suggestion.objects.create(
+            document=document,
+            annotator=alice,
+            label=labels["actor"],
+            start=document.text.find("NATO"),
+            end=document.text.find("NATO") + 4,
+            source="string-match",
+        ).pk,
     )
 
 

@@ -18,6 +18,7 @@ from test_permissions_walk import ROUTES
 
 from annotator.annotation.assignments import assignment_submit, assignments_distribute
 from annotator.annotation.spans import span_create
+from annotator.exports.splits import assign_split
 from annotator.models import (
     Assignment,
     AuditEvent,
@@ -30,6 +31,7 @@ from annotator.models import (
     Project,
     Role,
     Span,
+    TrainedModel,
 )
 
 READ_ONLY = {
@@ -50,6 +52,7 @@ FORM_PAGES = {
     "labels",
     "members",
     "documents-upload",
+    "span-import",
 }
 
 
@@ -149,6 +152,19 @@ PROJECT_FORM = {
     "guidelines": "# New rules",
     "annotators_per_document": 1,
 }
+
+
+def _gold_in_the_train_split(scene: Scene) -> None:
+    """A gold document to train on: ids decide the split, so add them until one trains."""
+    while True:
+        document = Document.objects.create(
+            project=scene.document.project,
+            title="Gold",
+            text=f"Gold text {Document.objects.count()}.",
+            gold_status="gold",
+        )
+        if assign_split(document.pk, "0") == "train":
+            return
 
 
 WRITES = [
@@ -282,6 +298,26 @@ WRITES = [
         lambda scene: {"annotator": _newcomer(scene).pk},
         _newcomer_annotator,
     ),
+    Write(
+        "model-train",
+        "manager",
+        _project,
+        lambda scene: {"name": "spancat", "epochs": "2"},
+        _gold_in_the_train_split,
+    ),
+    Write(
+        "span-import",
+        "manager",
+        _project,
+        lambda scene: {
+            "file": SimpleUploadedFile(
+                "spans.jsonl",
+                json.dumps({"id": scene.document.pk, "label": [[0, 5, "claim"]]}).encode(),
+            ),
+            "target": "annotator",
+            "annotator": "alice",
+        },
+    ),
 ]
 
 
@@ -300,6 +336,7 @@ def _state() -> list:
         list(Label.objects.order_by("pk").values_list("pk", "name", "colour", "hotkey")),
         list(Membership.objects.order_by("pk").values_list("pk", "role", "in_pool")),
         AuditEvent.objects.count(),
+        TrainedModel.objects.count(),
     ]
 
 
@@ -373,6 +410,8 @@ def test_every_write_of_the_html_views_is_listed():
         "annotator.web.adjudicate",
         "annotator.web.manage",
         "annotator.web.documents",
+        "annotator.web.span_imports",
+        "annotator.web.suggestions",
     }
     routed = {route.name for route in ROUTES if route.view.__module__ in modules}
 

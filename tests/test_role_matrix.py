@@ -42,6 +42,7 @@ from annotator.models import (
     ReleaseJob,
     Role,
     Span,
+    Suggestion,
 )
 from annotator.permissions import Access
 
@@ -54,7 +55,7 @@ REACHES = {
     "curator": {Access.PUBLIC, Access.AUTHENTICATED, Access.MEMBER, Access.CURATOR},
     "manager": set(Access),
 }
-OWN_OBJECT_KWARGS = {"span_id", "token_id"}
+OWN_OBJECT_KWARGS = {"span_id", "token_id", "suggestion_id"}
 DECLARED = [route for route in CHECKED if route.access is not None]
 
 
@@ -69,6 +70,7 @@ class World:
     users: dict[str, User]  # by role, plus "other annotator" and "superuser"
     spans: dict[str, Span]  # each user's own span, by role
     tokens: dict[str, ApiToken]
+    suggestions: dict[str, Suggestion]  # a string match offered to each user alone, by role
 
     def kwargs_for(self, route: Route, role: str) -> dict[str, object]:
         # The outsider's own span is in their project: theirs to ask for only where
@@ -89,6 +91,9 @@ class World:
             ).pk,
             "span_id": self.spans[owner if owner in self.spans else "annotator"].pk,
             "token_id": self.tokens[owner if owner in self.tokens else "annotator"].pk,
+            "suggestion_id": self.suggestions[
+                owner if owner in self.suggestions else "annotator"
+            ].pk,
         }
         unknown = [name for name in route.kwargs if name not in values]
         if unknown:
@@ -161,7 +166,20 @@ def world(db, settings, tmp_path) -> World:
     release_job = ReleaseJob.objects.create(
         project=project, requested_by=users["curator"], formats=["jsonl"], license="other"
     )
-    return World(project, document, label, gold_span, release, release_job, users, spans, tokens)
+    suggestions = {
+        role: Suggestion.objects.create(
+            document=span.document,
+            annotator=span.annotator,
+            label=span.label,
+            start=span.start,
+            end=span.end - 1,
+            source="string-match",
+        )
+        for role, span in spans.items()
+    }
+    return World(
+        project, document, label, gold_span, release, release_job, users, spans, tokens, suggestions
+    )
 
 
 def _client(world: World, role: str) -> Client:

@@ -20,7 +20,16 @@ import uuid
 from django.db import IntegrityError, transaction
 
 from ..audit import SPAN, audit_record, span_state
-from ..models import Assignment, AssignmentStatus, AuditAction, Document, Label, Project, Span
+from ..models import (
+    Assignment,
+    AssignmentStatus,
+    AuditAction,
+    Document,
+    Label,
+    Project,
+    Span,
+    Suggestion,
+)
 from ..wording import quoted, with_article
 
 
@@ -138,11 +147,15 @@ def span_create(
     end: object,
     text: str | None = None,
     client_id: uuid.UUID | None = None,
+    origin: str | None = None,
+    suggestion: Suggestion | None = None,
 ) -> tuple[Span, bool]:
     """Create a span, or return the one a retried request already created.
 
     Returns ``(span, created)``. A repeated ``client_id`` from the same annotator on
-    the same document returns the existing span with ``created=False``.
+    the same document returns the existing span with ``created=False``. ``origin``
+    and ``suggestion`` record where a span the annotator accepted came from
+    (see :mod:`annotator.annotation.suggestions`).
     """
     if client_id is not None:
         existing = Span.objects.filter(client_id=client_id).select_related("label").first()
@@ -158,6 +171,8 @@ def span_create(
         end=end,
         client_id=client_id or uuid.uuid4(),
         guidelines_version=document.project.guidelines_version,
+        origin=origin,
+        suggestion=suggestion,
     )
     try:
         with transaction.atomic():

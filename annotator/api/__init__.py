@@ -2,6 +2,8 @@
 
 - ``projects``: projects, labels, documents and document imports.
 - ``spans``: an annotator's own spans.
+- ``span_imports``: importing spans or suggestions from JSON Lines (managers).
+- ``suggestions``: an annotator's own suggestions: list, accept, reject, undo, accept all.
 - ``curation``: assignments, agreement figures and gold spans.
 - ``exports``: export summaries and downloads, releases and release jobs.
 - ``serializers``: explicit input and output serializers of all of the above.

@@ -215,6 +215,7 @@ class SpanOutput(serializers.ModelSerializer):
             "text",
             "client_id",
             "guidelines_version",
+            "origin",
             "created",
             "updated",
         ]

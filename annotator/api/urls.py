@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import curation, exports, projects, spans
+from . import curation, exports, projects, span_imports, spans, suggestions
 
 PROJECT = "projects/<slug:slug>/"
 DOCUMENT = "documents/<int:document_id>/"
@@ -17,6 +17,8 @@ urlpatterns = [
         projects.DocumentImport.as_view(),
         name="api-documents-import",
     ),
+    path(f"{PROJECT}spans/import/", span_imports.SpanImport.as_view(), name="api-spans-import"),
+    path(f"{PROJECT}models/", suggestions.TrainedModels.as_view(), name="api-models"),
     path(f"{PROJECT}assignments/", curation.ProjectAssignments.as_view(), name="api-assignments"),
     path(
         f"{PROJECT}assignments/distribute/",
@@ -50,6 +52,31 @@ urlpatterns = [
         f"{DOCUMENT}gold/accept-all/", curation.GoldAcceptAll.as_view(), name="api-gold-accept-all"
     ),
     path(f"{DOCUMENT}gold/status/", curation.GoldStatusView.as_view(), name="api-gold-status"),
+    path(
+        f"{DOCUMENT}suggestions/",
+        suggestions.DocumentSuggestions.as_view(),
+        name="api-suggestions",
+    ),
+    path(
+        f"{DOCUMENT}suggestions/accept-all/",
+        suggestions.SuggestionsAcceptAll.as_view(),
+        name="api-suggestions-accept-all",
+    ),
+    path(
+        "suggestions/<int:suggestion_id>/accept/",
+        suggestions.SuggestionAccept.as_view(),
+        name="api-suggestion-accept",
+    ),
+    path(
+        "suggestions/<int:suggestion_id>/reject/",
+        suggestions.SuggestionReject.as_view(),
+        name="api-suggestion-reject",
+    ),
+    path(
+        "suggestions/<int:suggestion_id>/undo/",
+        suggestions.SuggestionUndo.as_view(),
+        name="api-suggestion-undo",
+    ),
     path("spans/<int:span_id>/", spans.SpanDetail.as_view(), name="api-span"),
     path("gold/<int:gold_id>/", curation.GoldSpanDetail.as_view(), name="api-gold-span"),
     path(

@@ -7,4 +7,6 @@
 - ``gold``: the gold-span services (pre-merge, accept, create, edit, mark gold),
   with provenance and the audit record.
 - ``dashboard``: what the dashboard shows, read from stored rows.
+- ``suggestion_figures``: the dashboard's figures on suggestions: decisions per source,
+  pseudo-annotators against gold, trained models' validation scores.
 """

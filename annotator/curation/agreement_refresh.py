@@ -151,6 +151,16 @@ def project_agreement_reason(stored: ProjectAgreement | None) -> str | None:
     return NO_PROJECT_AGREEMENT if stored is None or stored.summary is None else None
 
 
+def documents_agreement_refresh(*, project: Project, document_ids: Sequence[int]) -> None:
+    """Recompute some documents' statistics, then the project's summary once (after an import
+    that submitted assignments on many documents)."""
+    labels = project_labels(project)
+    with transaction.atomic():
+        for document in Document.objects.filter(project=project, pk__in=list(document_ids)):
+            _store_document(document, labels)
+        project_agreement_refresh(project=project)
+
+
 def project_agreement_rebuild(*, project: Project) -> ProjectAgreement:
     """Recompute every document of the project from its spans (after a fixture or an import)."""
     labels = project_labels(project)

@@ -22,6 +22,7 @@ from ..models import (
     ProjectTally,
     TallyKind,
 )
+from .suggestion_figures import suggestion_figures
 
 BAR_WIDTH = 240
 LOWEST_DOCUMENTS = 10
@@ -169,4 +170,5 @@ def dashboard_context(project: Project) -> dict:
         "label_counts": label_counts,
         "label_counts_height": max(len(label_counts), 1) * 28,
         "lowest": list(lowest),
+        "suggestions": suggestion_figures(project),
     }

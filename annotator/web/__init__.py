@@ -11,6 +11,8 @@
 - ``adjudicate``: the adjudication page and its gold-span writes.
 - ``exports``: the Export page, downloads, release requests and their jobs.
 - ``audit``: the audit log page.
+- ``span_imports``: importing spans or suggestions from JSON Lines (manager).
+- ``suggestions``: asking for a trained model (curator); its figures are on the dashboard.
 - ``account``: the user's own settings (API tokens).
 - ``health``: ``/healthz`` and ``/readyz`` for load balancers.
 - ``forms`` and ``refusals``: reading posted values, and the answer to a refused write.

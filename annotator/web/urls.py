@@ -13,6 +13,8 @@ from . import (
     health,
     manage,
     projects,
+    span_imports,
+    suggestions,
 )
 
 PROJECT = "projects/<slug:slug>/"
@@ -110,6 +112,9 @@ urlpatterns = [
         exports.release_download,
         name="release-download",
     ),
+    # Importing spans and suggestions
+    path(f"{PROJECT}spans/import/", span_imports.span_import, name="span-import"),
+    path(f"{PROJECT}models/train/", suggestions.model_train_view, name="model-train"),
     # Audit log
     path(f"{PROJECT}audit/", audit.audit_log, name="audit-log"),
     # The user's own settings
