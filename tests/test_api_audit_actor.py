@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from annotator.annotation.assignments import assignment_submit
 from annotator.annotation.spans import span_create
+from annotator.annotation.suggestions import suggestion_accept
 from annotator.api import urls as api_urls
 from annotator.api_tokens import token_create
 from annotator.models import (
@@ -24,6 +25,7 @@ from annotator.models import (
     GoldOrigin,
     GoldSpan,
     GoldSpanStatus,
+    Suggestion,
 )
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
@@ -38,6 +40,8 @@ class World:
     proposal: int
     bob_assignment: int
     threat: int
+    suggestion: int  # offered to alice, pending
+    accepted_suggestion: int  # alice accepted it: undoing it deletes her span
 
 
 @pytest.fixture
@@ -70,6 +74,13 @@ def world(project, document, labels, alice, bob, manager, curator) -> World:
     span, _ = span_create(
         document=open_document, annotator=alice, label=labels["actor"], start=17, end=21
     )
+    suggestion, to_undo = (
+        Suggestion.objects.create(
+            document=open_document, label=labels["threat"], start=start, end=end, source="import:x"
+        )
+        for start, end in ((26, 32), (0, 4))
+    )
+    suggestion_accept(suggestion=to_undo, annotator=alice)
     return World(
         slug=project.slug,
         adjudicated=document.pk,
@@ -78,6 +89,8 @@ def world(project, document, labels, alice, bob, manager, curator) -> World:
         proposal=proposal.pk,
         bob_assignment=Assignment.objects.get(document=document, annotator=bob).pk,
         threat=labels["threat"].pk,
+        suggestion=suggestion.pk,
+        accepted_suggestion=to_undo.pk,
     )
 
 
@@ -156,6 +169,42 @@ WRITES = [
     Write("delete", "api-gold-span", "cora", lambda world: [world.proposal], audited=True),
     Write("post", "api-gold-span-accept", "cora", lambda world: [world.proposal], audited=True),
     Write("post", "api-releases", "cora", lambda world: [world.slug]),
+    Write(
+        "post",
+        "api-spans-import",
+        "mona",
+        lambda world: [world.slug],
+        lambda world: {
+            "target": "annotator",
+            "annotator": "alice",
+            "lines": [{"id": world.open_document, "label": [[26, 32, "threat"]]}],
+        },
+        audited=True,
+    ),
+    Write("post", "api-suggestion-accept", "alice", lambda world: [world.suggestion], audited=True),
+    Write("post", "api-suggestion-reject", "alice", lambda world: [world.suggestion]),
+    Write(
+        "post",
+        "api-suggestion-undo",
+        "alice",
+        lambda world: [world.accepted_suggestion],
+        audited=True,
+    ),
+    Write(
+        "post",
+        "api-suggestions-accept-all",
+        "alice",
+        lambda world: [world.open_document],
+        lambda world: {"label": world.threat},
+        audited=True,
+    ),
+    Write(
+        "post",
+        "api-models",
+        "cora",
+        lambda world: [world.slug],
+        lambda world: {"name": "spancat", "epochs": 1},
+    ),
 ]
 
 

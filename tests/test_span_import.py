@@ -268,11 +268,11 @@ def _refusals(documents) -> list[tuple[bytes, str]]:
     return [
         (
             _jsonl({"id": first.pk, "label": [[0, 999, "actor"]]}),
-            r"line 1, span 1: end 999 is past",
+            r"line 1, span 1: The span's end \(999\) is past",
         ),
         (
             _jsonl({"id": first.pk, "label": [[5, 2, "actor"]]}),
-            r"line 1, span 1: end must be greater",
+            r"line 1, span 1: The span's end must be greater",
         ),
         (
             _jsonl({"id": first.pk, "label": [[0, 4, "person"]]}),
@@ -280,7 +280,7 @@ def _refusals(documents) -> list[tuple[bytes, str]]:
         ),
         (
             _jsonl({"id": first.pk, "label": [[nato, nato + 4, "actor", "OTAN"]]}),
-            r"line 1, span 1: The selected text does not match",
+            r"line 1, span 1: The selected text “OTAN” does not match",
         ),
         (
             _jsonl(
@@ -337,7 +337,7 @@ def _refusals(documents) -> list[tuple[bytes, str]]:
                     },
                 }
             ),
-            r"line 1: The selected text does not match",
+            r"line 1: The selected text “OTAN” does not match",
         ),
     ]
 

@@ -235,6 +235,7 @@ SPAN_ROW_COLUMNS = (
     "end",
     "client_id",
     "guidelines_version",
+    "origin",
     "created",
     "updated",
 )
@@ -265,6 +266,7 @@ def span_rows(rows: Iterable[tuple], text: str) -> list[dict]:
             "text": text[start:end],
             "client_id": str(client_id),
             "guidelines_version": guidelines_version,
+            "origin": origin,
             "created": moment(created),
             "updated": moment(updated),
         }
@@ -277,6 +279,7 @@ def span_rows(rows: Iterable[tuple], text: str) -> list[dict]:
             end,
             client_id,
             guidelines_version,
+            origin,
             created,
             updated,
         ) in rows
