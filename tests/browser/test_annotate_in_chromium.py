@@ -79,6 +79,39 @@ def wait_for_span_count(page: Page, count: int) -> None:
     expect(page.locator("#span-list .span-item")).to_have_count(count)
 
 
+def wait_until_saved(page: Page) -> None:
+    """Every write the page made has been answered (the page paints before that)."""
+    expect(page.locator("#annotate")).to_have_attribute("data-writes", "0")
+
+
+# (label name, text, UTF-16 start) of every range the page paints, from the
+# CSS Custom Highlight registry itself.
+PAINTED = """
+() => {
+  const names = new Map(Array.from(document.querySelectorAll(".label-button"),
+    (button) => ["label-" + button.dataset.label, button.dataset.name]));
+  const painted = [];
+  for (const [name, highlight] of CSS.highlights) {
+    if (!names.has(name)) { continue; }
+    for (const range of highlight) {
+      painted.push([names.get(name), range.startContainer.data.slice(range.startOffset,
+        range.endOffset), range.startOffset, range.endOffset]);
+    }
+  }
+  return painted.sort((a, b) => a[2] - b[2] || b[3] - a[3]);
+}
+"""
+
+
+def painted(page: Page) -> list[tuple[str, str]]:
+    return [(label, text) for label, text, _, _ in page.evaluate(PAINTED)]
+
+
+def click_on(page: Page, phrase: str, occurrence: int = 0) -> None:
+    first, _ = page.evaluate(PHRASE_BOXES, [phrase, occurrence])
+    page.mouse.click(first["x"] + first["width"] / 2, first["y"] + first["height"] / 2)
+
+
 def test_drag_and_hotkey_store_exact_offsets_of_sergey_lavrov(page_as, annotator):
     seed = document_titled("Russia & US Agree")
     page = page_as(annotator)
@@ -87,9 +120,11 @@ def test_drag_and_hotkey_store_exact_offsets_of_sergey_lavrov(page_as, annotator
     drag_over(page, "Sergey Lavrov")
     page.keyboard.press("4")
     wait_for_span_count(page, 1)
+    wait_until_saved(page)
     page.reload()
 
-    expect(page.locator("#document-text mark[data-span]")).to_have_text("Sergey Lavrov")
+    expect(page.locator("#span-list .span-item")).to_have_count(1)
+    assert painted(page) == [("actor", "Sergey Lavrov")]
     span = Span.objects.get(document=seed, annotator=annotator)
     start = seed.text.find("Sergey Lavrov")
     assert (span.start, span.end) == (start, start + len("Sergey Lavrov"))
@@ -104,7 +139,9 @@ def test_span_after_emoji_is_stored_in_code_points(page_as, annotator):
     drag_over(page, "Aino Virtanen")
     page.keyboard.press("4")
     wait_for_span_count(page, 1)
+    wait_until_saved(page)
 
+    assert painted(page) == [("actor", "Aino Virtanen")]
     span = Span.objects.get(document=article, annotator=annotator)
     start = article.text.find("Aino Virtanen")
     assert len(article.text[:start].encode("utf-16-le")) // 2 > start, "emoji before the span"
@@ -123,9 +160,15 @@ def test_click_on_label_button_creates_span_and_nesting_is_visible(page_as, anno
     drag_over(page, "Sergey Lavrov")
     page.keyboard.press("4")
     wait_for_span_count(page, 2)
+    wait_until_saved(page)
 
-    inner = page.locator("#document-text mark[data-span] mark[data-span]")
-    expect(inner).to_have_text("Sergey Lavrov")
+    # Both painted, the actor inside the claim: each label keeps its own highlight.
+    (claim, claim_start, claim_end), (actor, actor_start, actor_end) = [
+        (text, start, end) for _, text, start, end in page.evaluate(PAINTED)
+    ]
+    assert actor == "Sergey Lavrov"
+    assert claim.startswith("Russian Foreign Minister Sergey Lavrov")
+    assert claim_start < actor_start < actor_end < claim_end
     labels = set(Span.objects.filter(annotator=annotator).values_list("label__name", flat=True))
     assert labels == {"claim", "actor"}
 
@@ -139,6 +182,7 @@ def test_double_click_selects_a_word(page_as, annotator):
     page.mouse.dblclick(first["x"] + 3, first["y"] + first["height"] / 2)
     page.keyboard.press("4")
     wait_for_span_count(page, 1)
+    wait_until_saved(page)
 
     span = Span.objects.get(annotator=annotator)
     assert seed.text[span.start : span.end] == "Kremlin"
@@ -156,6 +200,7 @@ def test_selection_snaps_to_words_unless_turned_off(page_as, annotator):
     drag_over(page, "Kremli")
     page.keyboard.press("1")
     wait_for_span_count(page, 2)
+    wait_until_saved(page)
 
     quoted = {seed.text[span.start : span.end] for span in Span.objects.filter(annotator=annotator)}
     assert quoted == {"Sergey Lavrov", "Kremli"}
@@ -169,13 +214,15 @@ def test_delete_by_keyboard_then_undo_restores_the_span(page_as, annotator):
     page = page_as(annotator)
     open_document(page, seed)
 
-    page.locator("#document-text mark[data-span]").first.click()
+    click_on(page, "NATO")
     page.keyboard.press("Delete")
     wait_for_span_count(page, 0)
+    wait_until_saved(page)
     assert not Span.objects.filter(annotator=annotator).exists()
 
     page.keyboard.press("Control+z")
     wait_for_span_count(page, 1)
+    wait_until_saved(page)
     restored = Span.objects.get(annotator=annotator)
     assert (restored.start, restored.end, restored.label_id) == (start, start + 4, label.pk)
 
@@ -188,14 +235,19 @@ def test_undo_removes_the_last_created_span_and_reverts_a_relabel(page_as, annot
     drag_over(page, "Karen Donfried")
     page.keyboard.press("4")
     wait_for_span_count(page, 1)
-    page.locator("#document-text mark[data-span]").first.click()
+    click_on(page, "Karen Donfried")
     page.keyboard.press("1")
     expect(page.locator("#span-list .span-label")).to_have_text(["claim"])
+    wait_until_saved(page)
+    assert Span.objects.get(annotator=annotator).label.name == "claim"
 
     page.keyboard.press("Control+z")
     expect(page.locator("#span-list .span-label")).to_have_text(["actor"])
+    wait_until_saved(page)
+    assert Span.objects.get(annotator=annotator).label.name == "actor"
     page.keyboard.press("Control+z")
     wait_for_span_count(page, 0)
+    wait_until_saved(page)
     assert not Span.objects.filter(annotator=annotator).exists()
 
 
@@ -221,6 +273,7 @@ def test_markup_article_shows_script_as_text_and_opens_no_dialog(page_as, annota
     drag_over(page, "<script>alert(1)</script>", occurrence=1)
     page.keyboard.press("1")
     wait_for_span_count(page, 1)
+    wait_until_saved(page)
     page.reload()
 
     expect(page.locator("h1")).to_have_text(article.title)
@@ -267,5 +320,5 @@ def test_refused_span_is_shown_with_the_servers_reason(page_as, annotator):
     drag_over(page, "Sergey Lavrov")
     page.keyboard.press("4")
 
-    expect(page.locator(".notice.unsaved")).to_contain_text("You already have")
+    expect(page.locator(".notice.refused")).to_contain_text("You already have")
     assert Span.objects.filter(annotator=annotator).count() == 1
