@@ -16,6 +16,8 @@ and changes nothing.
 * Every gold span records the project's guidelines version when it is created.
 * Every gold span created, changed or deleted records one audit event
   (:mod:`annotator.audit`) in the same transaction, naming the curator.
+* The adjudication page undoes an accept, an accept-all, a pre-merge or an adopt
+  with :func:`gold_spans_revert`: proposals back to proposed, new spans removed.
 """
 
 from collections.abc import Iterable
@@ -290,6 +292,39 @@ def gold_span_resize(
     before = gold_span_state(gold_span)
     gold_span.start, gold_span.end = validate_range(gold_span.document, start, end, text)
     return _save_changed(gold_span, ["start", "end"], curator, before=before)
+
+
+def gold_spans_revert(
+    *,
+    document: Document,
+    curator: AbstractBaseUser,
+    propose: Iterable[int] = (),
+    delete: Iterable[int] = (),
+) -> None:
+    """Undo adjudication steps: the ``propose`` ids (pre-merge proposals) become
+    proposed again, the ``delete`` ids are removed. All or nothing."""
+    propose, delete = set(propose), set(delete)
+    with transaction.atomic():
+        document = _lock_document(document)
+        found = {
+            gold_span.pk: gold_span
+            for gold_span in document.gold_spans.filter(pk__in=propose | delete)
+        }
+        if len(found) != len(propose | delete):
+            raise GoldError("Some of these gold spans are gone already: reload the page.")
+        for pk in sorted(propose - delete):
+            gold_span = found[pk]
+            if gold_span.origin != GoldOrigin.MERGE:
+                raise GoldError("Only a pre-merge proposal can be proposed again.")
+            before = gold_span_state(gold_span)
+            gold_span.status = GoldSpanStatus.PROPOSED
+            gold_span.curator = None
+            gold_span.save(update_fields=["status", "curator", "updated"])
+            _audit(curator, AuditAction.UPDATED, gold_span, before=before)
+        for pk in sorted(delete):
+            gold_span = found[pk]
+            _audit(curator, AuditAction.DELETED, gold_span, before=gold_span_state(gold_span))
+            gold_span.delete()
 
 
 def gold_status_set(*, document: Document, status: str) -> Document:

@@ -4,21 +4,26 @@ spans proposed, accepted, edited and marked gold.
 Objects come through the helpers of :mod:`annotator.permissions`; each view
 declares the access it enforces. Writes are POSTs that call the services in
 :mod:`annotator.curation.gold` (and reopening an assignment,
-:mod:`annotator.annotation.assignments`); htmx requests get the adjudication
-workspace back, plain forms a redirect.
+:mod:`annotator.annotation.assignments`). The page script (adjudicate.js) gets
+the text, the annotators' spans, the regions where they differ and the gold
+spans as JSON data and asks for JSON answers: the gold spans a write touched,
+never the page. Without JavaScript the page shows marks, an alignment table and
+plain forms inside ``<noscript>``; plain forms get a redirect, htmx requests the
+adjudication workspace.
 """
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from ..annotation.assignments import assignment_reopen
-from ..annotation.highlight import highlight_html
+from ..annotation.highlight import highlight_html, label_marks
 from ..annotation.spans import SpanError
 from ..curation.adjudication import align
 from ..curation.gold import (
@@ -31,6 +36,7 @@ from ..curation.gold import (
     gold_span_delete,
     gold_span_relabel,
     gold_span_resize,
+    gold_spans_revert,
     gold_status_set,
     submitted_annotators,
     submitted_spans,
@@ -38,6 +44,7 @@ from ..curation.gold import (
 from ..models import (
     AssignmentStatus,
     Document,
+    GoldOrigin,
     GoldSpan,
     GoldSpanStatus,
     GoldStatus,
@@ -52,6 +59,7 @@ from ..permissions import (
     gold_span_for,
     project_span_for,
 )
+from .annotate import json_refused, wants_json
 from .forms import posted_int, posted_label
 from .refusals import span_refused
 
@@ -63,6 +71,72 @@ def assignment_reopen_view(request: HttpRequest, slug: str, assignment_id: int) 
     assignment = assignment_for(request.user, slug, assignment_id, Access.CURATOR)
     assignment_reopen(assignment=assignment)
     return _after_write(request, assignment.document, {"assignmentReopened": assignment.pk})
+
+
+def _provenance(gold_span: GoldSpan, names: dict[int, str]) -> str:
+    """Where a gold span came from and who decided it, in one line."""
+    parts = [
+        f"pre-merge: {gold_span.merge_rule}" if gold_span.origin == "merge" else "added by curator"
+    ]
+    sources = sorted(
+        {
+            names.get(source.annotator_id, str(source.annotator_id))
+            for source in gold_span.source_spans.all()
+        }
+    )
+    if sources:
+        parts.append(f"from {', '.join(sources)}")
+    if gold_span.curator_id:
+        parts.append(f"decided by {gold_span.curator.username}")
+    parts.append(f"guidelines v{gold_span.guidelines_version}")
+    return "; ".join(parts)
+
+
+def _gold_data(gold_span: GoldSpan, names: dict[int, str]) -> dict:
+    return {
+        "id": gold_span.pk,
+        "label": gold_span.label_id,
+        "start": gold_span.start,
+        "end": gold_span.end,
+        "status": gold_span.status,
+        "provenance": _provenance(gold_span, names),
+    }
+
+
+def _annotator_names(document: Document) -> dict[int, str]:
+    return dict(document.assignments.values_list("annotator_id", "annotator__username"))
+
+
+def _all_gold(document: Document) -> list[GoldSpan]:
+    return list(
+        document.gold_spans.select_related("curator")
+        .prefetch_related("source_spans")
+        .order_by("start", "-end", "label_id", "id")
+    )
+
+
+def _gold_answer(document: Document, touched: list[GoldSpan], **extra: object) -> JsonResponse:
+    """The gold spans a write created or changed, and the document's gold status."""
+    names = _annotator_names(document)
+    document.refresh_from_db(fields=["gold_status"])
+    return JsonResponse(
+        {
+            "gold": [_gold_data(gold_span, names) for gold_span in touched],
+            "goldStatus": document.gold_status,
+            **extra,
+        }
+    )
+
+
+def _unsettled(regions, gold: list) -> int:
+    """Regions where the annotators differ and the gold version has no accepted span yet."""
+    accepted = [span for span in gold if span.status == GoldSpanStatus.ACCEPTED]
+    return sum(
+        1
+        for region in regions
+        if region.differs
+        and not any(span.start < region.end and region.start < span.end for span in accepted)
+    )
 
 
 def _adjudication_context(document: Document) -> dict:
@@ -77,6 +151,10 @@ def _adjudication_context(document: Document) -> dict:
     spans = submitted_spans(document, annotators)
     gold = list(document.gold_spans.select_related("curator").prefetch_related("source_spans"))
     regions, disputed = align(spans, annotators, gold)
+    unsettled = _unsettled(regions, gold)
+    open_names = [
+        assignment.annotator.username for assignment in all_assignments if assignment.is_open
+    ]
     text = document.text
     for gold_span in gold:
         gold_span.quote = text[gold_span.start : gold_span.end]
@@ -125,8 +203,25 @@ def _adjudication_context(document: Document) -> dict:
         for annotator_id in annotators
     ]
     return {
+        "page_data": {
+            "text": text,
+            "annotators": [
+                [annotator_id, names.get(annotator_id, "")] for annotator_id in annotators
+            ],
+            "sources": [list(span) for span in spans],
+            "disputed": sorted(disputed),
+            "regions": [
+                [region.start, region.end, region.differs] for region in align(spans, annotators)[0]
+            ],
+            "gold": [_gold_data(gold_span, names) for gold_span in gold],
+            "goldStatus": document.gold_status,
+            "open": open_names,
+        },
+        "unsettled": unsettled,
+        "open_names": open_names,
         "document": document,
         "project": document.project,
+        "label_marks": label_marks(list(labels.values())),
         "labels": list(labels.values()),
         "assignments": all_assignments,
         "annotator_names": [names.get(annotator_id, "") for annotator_id in annotators],
@@ -158,21 +253,37 @@ def _render_adjudication(request: HttpRequest, document: Document, **headers: st
     template = "annotator/adjudicate/adjudicate.html"
     if request.htmx:
         template += "#workspace"
-    response = render(request, template, _adjudication_context(document))
+    context = _adjudication_context(document)
+    # After a plain-form pre-merge the K field keeps the value the curator chose.
+    minimum = request.GET.get("minimum", "")
+    context["minimum"] = (
+        int(minimum)
+        if minimum.isdigit() and 1 <= int(minimum) <= context["annotator_count"]
+        else context["annotator_count"]
+    )
+    response = render(request, template, context)
     for name, value in headers.items():
         response[name] = value
     return response
 
 
-def _after_write(request: HttpRequest, document: Document, event: dict) -> HttpResponse:
+def _after_write(
+    request: HttpRequest, document: Document, event: dict, query: dict | None = None
+) -> HttpResponse:
+    if wants_json(request):
+        document.refresh_from_db(fields=["gold_status"])
+        return JsonResponse({**event, "goldStatus": document.gold_status})
     if request.htmx:
         # The services changed the gold status on their own locked copy.
         document.refresh_from_db(fields=["gold_status"])
         return _render_adjudication(request, document, **{"HX-Trigger": json.dumps(event)})
-    return redirect("adjudicate", document.project.slug, document.pk)
+    url = reverse("adjudicate", args=[document.project.slug, document.pk])
+    return redirect(f"{url}?{urlencode(query)}" if query else url)
 
 
 def _refused(request: HttpRequest, document: Document, message: str) -> HttpResponse:
+    if wants_json(request):
+        return json_refused(message)
     back_url = reverse("adjudicate", args=[document.project.slug, document.pk])
     return span_refused(request, document, message, back_url=back_url)
 
@@ -197,7 +308,10 @@ def gold_premerge_view(request: HttpRequest, slug: str, document_id: int) -> Htt
         created = gold_premerge(document=document, minimum=minimum, curator=request.user)
     except GoldError as error:
         return _refused(request, document, error.message)
-    return _after_write(request, document, {"goldProposed": len(created)})
+    if wants_json(request):
+        return _gold_answer(document, created)
+    query = {"minimum": minimum} if isinstance(minimum, int) else None
+    return _after_write(request, document, {"goldProposed": len(created)}, query)
 
 
 @declares(Access.CURATOR)
@@ -206,9 +320,15 @@ def gold_premerge_view(request: HttpRequest, slug: str, document_id: int) -> Htt
 def gold_accept_all_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
     document = document_for(request.user, slug, document_id, Access.CURATOR)
     try:
+        proposed = set(
+            document.gold_spans.filter(status=GoldSpanStatus.PROPOSED).values_list("id", flat=True)
+        )
         accepted = gold_accept_all(document=document, curator=request.user)
     except GoldError as error:
         return _refused(request, document, error.message)
+    if wants_json(request):
+        touched = [gold_span for gold_span in _all_gold(document) if gold_span.pk in proposed]
+        return _gold_answer(document, touched)
     return _after_write(request, document, {"goldAccepted": accepted})
 
 
@@ -231,6 +351,8 @@ def gold_span_create_view(request: HttpRequest, slug: str, document_id: int) -> 
         )
     except SpanError as error:
         return _refused(request, document, error.message)
+    if wants_json(request):
+        return _gold_answer(document, [gold_span], created=gold_span.origin == GoldOrigin.CURATOR)
     return _after_write(request, document, {"goldCreated": {"id": gold_span.pk}})
 
 
@@ -243,6 +365,9 @@ def gold_span_adopt_view(request: HttpRequest, slug: str, span_id: int) -> HttpR
         gold_span = gold_span_adopt(span=span, curator=request.user)
     except SpanError as error:
         return _refused(request, span.document, error.message)
+    if wants_json(request):
+        created = gold_span.origin == GoldOrigin.CURATOR
+        return _gold_answer(span.document, [gold_span], created=created)
     return _after_write(request, span.document, {"goldCreated": {"id": gold_span.pk}})
 
 
@@ -255,6 +380,8 @@ def gold_span_accept_view(request: HttpRequest, slug: str, gold_id: int) -> Http
         gold_span_accept(gold_span=gold_span, curator=request.user)
     except GoldError as error:
         return _refused(request, gold_span.document, error.message)
+    if wants_json(request):
+        return _gold_answer(gold_span.document, [gold_span])
     return _after_write(request, gold_span.document, {"goldAccepted": 1})
 
 
@@ -292,6 +419,8 @@ def gold_span_relabel_view(request: HttpRequest, slug: str, gold_id: int) -> Htt
         gold_span_relabel(gold_span=gold_span, label=label, curator=request.user)
     except GoldError as error:
         return _refused(request, document, error.message)
+    if wants_json(request):
+        return _gold_answer(document, [gold_span])
     event = {"goldRelabeled": {"id": gold_span.pk, "label": label.pk, "previous": previous}}
     return _after_write(request, document, event)
 
@@ -312,6 +441,8 @@ def gold_span_resize_view(request: HttpRequest, slug: str, gold_id: int) -> Http
         )
     except SpanError as error:
         return _refused(request, document, error.message)
+    if wants_json(request):
+        return _gold_answer(document, [gold_span])
     return _after_write(request, document, {"goldResized": {"id": gold_span.pk}})
 
 
@@ -325,4 +456,28 @@ def gold_status_view(request: HttpRequest, slug: str, document_id: int) -> HttpR
         gold_status_set(document=document, status=status)
     except GoldError as error:
         return _refused(request, document, error.message)
+    if wants_json(request):
+        return _gold_answer(document, [])
     return _after_write(request, document, {"goldStatusChanged": {"status": status}})
+
+
+@declares(Access.CURATOR)
+@login_required
+@require_POST
+def gold_revert_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    """The page's undo of an accept, accept-all, pre-merge or adopt (ids in ``propose`` and
+    ``delete``)."""
+    document = document_for(request.user, slug, document_id, Access.CURATOR)
+    try:
+        propose = [int(value) for value in request.POST.getlist("propose")]
+        delete = [int(value) for value in request.POST.getlist("delete")]
+    except ValueError:
+        return _refused(request, document, "Gold span ids must be whole numbers.")
+    try:
+        gold_spans_revert(document=document, propose=propose, delete=delete, curator=request.user)
+    except GoldError as error:
+        return _refused(request, document, error.message)
+    if wants_json(request):
+        touched = [gold_span for gold_span in _all_gold(document) if gold_span.pk in propose]
+        return _gold_answer(document, touched, deleted=delete)
+    return _after_write(request, document, {"goldReverted": {"propose": propose, "delete": delete}})

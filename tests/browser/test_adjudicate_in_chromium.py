@@ -21,6 +21,10 @@ KREMLIN_CLAIM = (
 )
 
 
+def wait_until_saved(page) -> None:
+    expect(page.locator("#adjudicate")).to_have_attribute("data-writes", "0")
+
+
 @pytest.fixture
 def disagreement(demo) -> Document:
     call_command("loaddata", "fixtures/demo_agreement.json", verbosity=0)
@@ -31,7 +35,10 @@ def test_curator_premerges_accepts_settles_by_keyboard_and_marks_gold(page_as, d
     curator = User.objects.get(username="cleo")
     page = page_as(curator)
     page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
-    expect(page.locator("#alignment tr.differs")).to_have_count(2)
+    # Two regions of disagreement, in two paragraphs, each with the annotators' lanes.
+    expect(page.locator("#disagreement-count")).to_have_text("2")
+    expect(page.locator("#document-text .paragraph.unsettled")).to_have_count(2)
+    expect(page.locator("#document-text .paragraph.unsettled .lane")).to_have_count(4)
 
     page.locator("#premerge").click()
     expect(page.locator("#gold-list .gold-item.proposed")).to_have_count(3)
@@ -41,8 +48,14 @@ def test_curator_premerges_accepts_settles_by_keyboard_and_marks_gold(page_as, d
     drag_over(page, KREMLIN_CLAIM)
     page.keyboard.press("1")
     expect(page.locator("#gold-list .gold-item")).to_have_count(4)
+    expect(page.locator("#disagreement-count")).to_have_text("1")
     page.locator("#mark-gold").click()
+    expect(page.locator(".notice")).to_contain_text(
+        "1 region of disagreement has no gold span yet. Mark gold anyway?"
+    )
+    page.locator("#confirm-gold").click()
     expect(page.locator("#gold-status")).to_have_text("Gold")
+    expect(page.locator("#adjudicate")).to_have_attribute("data-writes", "0")
 
     disagreement.refresh_from_db()
     assert disagreement.gold_status == GoldStatus.GOLD
@@ -91,6 +104,7 @@ def test_keyboard_relabels_and_rejects_a_gold_span(page_as, disagreement):
     expect(page.locator("#gold-list .gold-item")).to_have_count(2)
     page.keyboard.press("Control+z")
     expect(page.locator("#gold-list .gold-item")).to_have_count(3)
+    wait_until_saved(page)
 
     labels = dict(
         (disagreement.text[g.start : g.end], (g.label.name, g.status))
@@ -117,6 +131,7 @@ def test_keyboard_accepts_one_proposal_then_all(page_as, disagreement):
     expect(page.locator("#gold-list .gold-item.accepted")).to_contain_text("Sergey Lavrov")
     page.keyboard.press("Shift+A")
     expect(page.locator("#gold-list .gold-item.accepted")).to_have_count(3)
+    wait_until_saved(page)
 
     statuses = set(GoldSpan.objects.filter(document=disagreement).values_list("status", flat=True))
     assert statuses == {GoldSpanStatus.ACCEPTED}

@@ -38,6 +38,9 @@
 window.AnnotatorEngine = (() => {
   const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000, 30000];
   const SUPPORTS_HIGHLIGHTS = Boolean(window.CSS && CSS.highlights && window.Highlight);
+  // One Highlight per name for the whole page: painters of several views (the
+  // gold text and each annotator's lane) add their ranges to the same ones.
+  const REGISTRY = new Map();
 
   // ---- data ------------------------------------------------------------------
 
@@ -114,7 +117,7 @@ window.AnnotatorEngine = (() => {
       this.view = view;
       this.labelNames = labelNames;
       this.ranges = new Map(); // span key -> {names, ranges}
-      this.highlights = new Map();
+      this.highlights = REGISTRY;
       this.overlay = document.createElement("div");
       this.overlay.className = "overlay";
       this.overlay.setAttribute("aria-hidden", "true");

@@ -196,5 +196,5 @@ window.AnnotatorSpanList = (() => {
     }
   }
 
-  return { SpanList };
+  return { SpanList, escapeHtml };
 })();
