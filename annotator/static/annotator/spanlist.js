@@ -34,7 +34,7 @@ window.AnnotatorSpanList = (() => {
       });
       element.addEventListener("focusin", (event) => {
         const row = event.target.closest(".span-select[data-key]");
-        if (row && this.focusKey !== row.dataset.key) {
+        if (row) {
           this.setFocusKey(row.dataset.key);
           onChoose(row.dataset.key, { scroll: true, fromList: true });
         }
