@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from playwright.sync_api import expect
-from test_annotate_in_chromium import drag_over
+from test_annotate_in_chromium import axe_violations, drag_over
 
 from annotator.models import Document, GoldOrigin, GoldSpan, GoldSpanStatus, GoldStatus, Span
 
@@ -135,3 +135,49 @@ def test_keyboard_accepts_one_proposal_then_all(page_as, disagreement):
 
     statuses = set(GoldSpan.objects.filter(document=disagreement).values_list("status", flat=True))
     assert statuses == {GoldSpanStatus.ACCEPTED}
+
+
+def test_use_accept_move_and_premerge_are_undone_exactly(page_as, disagreement):
+    page = page_as(User.objects.get(username="cleo"))
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+    page.locator("#premerge-minimum").fill("1")
+    page.locator("#premerge").click()
+    wait_until_saved(page)
+    proposed = GoldSpan.objects.filter(document=disagreement).count()
+    assert proposed > 3
+    expect(page.locator("#premerge-minimum")).to_have_value("1")
+    page.keyboard.press("Control+z")  # the pre-merge
+    wait_until_saved(page)
+    assert not GoldSpan.objects.filter(document=disagreement).exists()
+
+    page.locator("#premerge").click()
+    wait_until_saved(page)
+    page.locator("#gold-list .span-select", has_text="Sergey Lavrov").click()
+    page.keyboard.press("a")
+    page.keyboard.press("Shift+A")
+    page.keyboard.press("Control+z")  # accept all
+    page.keyboard.press("Control+z")  # accept
+    wait_until_saved(page)
+    statuses = set(GoldSpan.objects.filter(document=disagreement).values_list("status", flat=True))
+    assert statuses == {GoldSpanStatus.PROPOSED}
+
+    # An annotator's span, used from its lane with the keyboard, then undone.
+    page.keyboard.press("Escape")
+    page.keyboard.press(".")
+    page.keyboard.press("u")
+    wait_until_saved(page)
+    assert GoldSpan.objects.filter(document=disagreement, status="accepted").count() == 1
+    page.keyboard.press("Control+z")
+    wait_until_saved(page)
+    assert not GoldSpan.objects.filter(document=disagreement, status="accepted").exists()
+    assert GoldSpan.objects.filter(document=disagreement).count() == proposed
+
+
+def test_adjudicate_page_has_no_axe_violations(page_as, disagreement):
+    page = page_as(User.objects.get(username="cleo"))
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+    page.locator("#premerge").click()
+    wait_until_saved(page)
+    page.locator("#gold-list .span-select", has_text="Sergey Lavrov").click()
+
+    assert axe_violations(page) == []

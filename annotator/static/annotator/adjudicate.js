@@ -201,12 +201,18 @@
     }
   }
 
-  // Brings a gold span in line with the server's answer.
+  // Brings a gold span in line with the server's answer to one write. While
+  // later writes on the span wait (an undo made before this answer came), the
+  // page already shows what they will make of it: only the id is taken.
   function settle(span, answer) {
+    span.id = answer.id;
+    span.provenance = answer.provenance;
+    if ((span.pendingWrites || 0) > 1) {
+      return;
+    }
     const [start, end] = [offsets.toUtf16(answer.start), offsets.toUtf16(answer.end)];
     Object.assign(span, {
-      id: answer.id, label: answer.label, start, end, provenance: answer.provenance,
-      state: answer.status === "proposed" ? "proposed" : null,
+      label: answer.label, start, end, state: answer.status === "proposed" ? "proposed" : null,
     });
   }
 
@@ -296,15 +302,22 @@
 
   const idOf = (incarnation) => (incarnation.refused || incarnation.id === null ? null : incarnation.id);
 
+  // `propose`: gold spans the page already shows as proposed again; `remove`:
+  // spans it already took away. Both by span, resolved to ids when sent.
   function revert({ propose = [], remove = [], describeText }) {
+    const incarnations = { propose: propose.map((span) => span.incarnation), remove: remove.map((span) => span.incarnation) };
+    propose.forEach((span) => pending(span, 1));
+    const done = () => propose.forEach((span) => pending(span, -1));
     write({
       describeText,
       request: () => {
         const values = new URLSearchParams();
-        propose.map(idOf).filter((id) => id !== null).forEach((id) => values.append("propose", id));
-        remove.map(idOf).filter((id) => id !== null).forEach((id) => values.append("delete", id));
+        incarnations.propose.map(idOf).filter((id) => id !== null).forEach((id) => values.append("propose", id));
+        incarnations.remove.map(idOf).filter((id) => id !== null).forEach((id) => values.append("delete", id));
         return values.toString() ? { url: root.dataset.revertUrl, values } : null;
       },
+      onAnswer: done,
+      onRefused: done,
     });
   }
 
@@ -381,9 +394,8 @@
         undo: () => {
           const current = store.byId("gold", incarnation.id) || span;
           if (!created) {
-            revert({ propose: [incarnation], describeText: `undo accepting ${describe(current)}` });
             current.state = "proposed";
-            restyle(current);
+            revert({ propose: [current], describeText: `undo accepting ${describe(current)}` });
           } else {
             rejectGold(current, { record: false });
           }
@@ -445,8 +457,7 @@
         valid: () => !refused && store.has(span),
         undo: () => {
           span.state = "proposed";
-          restyle(span);
-          revert({ propose: [incarnation], describeText: `undo accepting ${describe(span)}` });
+          revert({ propose: [span], describeText: `undo accepting ${describe(span)}` });
         },
       });
     }
@@ -463,7 +474,14 @@
       describeText: `accept ${proposals.length} proposals`,
       request: () => ({ url: root.dataset.acceptAllUrl, values: {} }),
       onAnswer: (answer) => {
-        answer.gold.forEach(addGold);
+        for (const item of answer.gold) {
+          const span = store.byId("gold", item.id);
+          if (span) {
+            settle(span, item);
+          } else {
+            addGold(item);
+          }
+        }
         proposals.forEach((span) => pending(span, -1));
       },
       onRefused: () => {
@@ -478,9 +496,8 @@
         const back = proposals.filter((span) => store.has(span));
         back.forEach((span) => {
           span.state = "proposed";
-          restyle(span);
         });
-        revert({ propose: back.map((span) => span.incarnation), describeText: `undo accepting ${back.length} proposals` });
+        revert({ propose: back, describeText: `undo accepting ${back.length} proposals` });
       },
     });
   }
@@ -525,8 +542,7 @@
           changeGold(span, back, { record: false });
           if (before.state === "proposed") {
             span.state = "proposed";
-            restyle(span);
-            revert({ propose: [incarnation], describeText: `undo accepting ${describe(span)}` });
+            revert({ propose: [span], describeText: `undo accepting ${describe(span)}` });
           }
         },
       });
@@ -600,7 +616,7 @@
           store.remove(span);
           hide(span);
         });
-        revert({ remove: back.map((span) => span.incarnation), describeText: `undo the pre-merge of ${back.length} spans` });
+        revert({ remove: back, describeText: `undo the pre-merge of ${back.length} spans` });
       },
     });
   }
