@@ -60,25 +60,37 @@
   }
 
   // ---- showing ---------------------------------------------------------------
+  // The text is painted at once; the list follows right after that frame, in
+  // the order of the changes, so a key press is on screen before the list of
+  // thousands of rows is touched.
+
+  const listChanges = [];
+  function later(change) {
+    listChanges.push(change);
+    if (listChanges.length === 1) {
+      requestAnimationFrame(() => setTimeout(() => {
+        listChanges.splice(0).forEach((apply) => apply());
+        counted();
+      }, 0));
+    }
+  }
 
   function show(span) {
     painter.paint(span);
-    list.insert(span);
-    counted();
+    later(() => list.insert(span));
   }
 
   function hide(span) {
     painter.erase(span);
-    list.remove(span);
+    later(() => list.remove(span));
     if (selected === span) {
       choose(null);
     }
-    counted();
   }
 
   function restyle(span) {
     painter.paint(span);
-    list.update(span);
+    later(() => list.update(span));
   }
 
   function pending(span, change) {
@@ -86,7 +98,13 @@
     span.pending = span.pendingWrites > 0;
     span.status = span.pending ? "pending" : "saved";
     if (store.has(span)) {
-      restyle(span);
+      painter.paint(span);
+      later(() => {
+        const row = list.rows.get(span.key);
+        if (row) {
+          row.classList.toggle("pending", span.pending);
+        }
+      });
     }
   }
 
@@ -158,6 +176,7 @@
           if (savedStart !== span.start || savedEnd !== span.end) {
             span.start = savedStart;
             span.end = savedEnd;
+            restyle(span);
           }
           pending(span, -1);
         }
@@ -233,6 +252,7 @@
     }
     const incarnation = span.incarnation;
     span.label = label;
+    restyle(span);
     pending(span, 1);
     queue.push({
       describe: () => `${describe(span)} (was ${labelNames.get(previous)})`,
