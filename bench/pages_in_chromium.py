@@ -85,7 +85,10 @@ SELECT = """([start, end]) => {
   const [startNode, startOffset] = locate(start);
   walker.currentNode = container;
   const [endNode, endOffset] = locate(end);
-  startNode.parentElement.scrollIntoView({ block: "center" });
+  const range = document.createRange();
+  range.setStart(startNode, startOffset);
+  range.setEnd(endNode, endOffset);
+  window.scrollBy(0, range.getBoundingClientRect().top - window.innerHeight / 2);
   window.getSelection().setBaseAndExtent(startNode, startOffset, endNode, endOffset);
 }"""
 

@@ -137,6 +137,8 @@
         delete paragraph.section.dataset.unsettled;
       }
     }
+    // Lanes shown or hidden move the text: the painters' windows follow.
+    [painter, ...lanePainters.values()].forEach((each) => each.updateWindow && each.updateWindow());
     document.getElementById("disagreement-count").textContent = String(left);
     document.getElementById("disagreement-plural").textContent = left === 1 ? "" : "s";
     const proposed = Array.from(store.spans.values()).filter((span) => span.layer === "gold" && span.state === "proposed").length;
@@ -163,6 +165,7 @@
     }),
     removable: () => goldStatus !== "gold",
     deleteLabel: "Reject",
+    rowHeight: 78,
     emptyText: "No gold spans yet. Pre-merge, or select text and press a label key.",
     onChoose: (key, options) => choose(store.get(key), options),
     onDelete: (key) => rejectGold(store.get(key)),
@@ -861,6 +864,8 @@
 
   // ---- start ----------------------------------------------------------------------------------
 
+  painter.followViewport();
+  lanePainters.forEach((lanePainter) => lanePainter.followViewport());
   const disputed = new Set(data.disputed);
   for (const [id, annotator, label, start, end] of data.sources) {
     const [start16, end16] = [offsets.toUtf16(start), offsets.toUtf16(end)];

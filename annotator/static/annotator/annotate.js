@@ -512,6 +512,7 @@
 
   // ---- start -----------------------------------------------------------------------
 
+  painter.followViewport();
   for (const [id, label, start, end] of data.spans) {
     const [start16, end16] = view.toUtf16(start, end);
     const span = store.add({ id, layer: "own", label, start: start16, end: end16 });

@@ -126,6 +126,7 @@ window.AnnotatorEngine = (() => {
       this.marks = { selected: [], caret: [], hover: [] };
       this.selected = null;
       this.caret = null;
+      this.window = null; // [start, end) UTF-16 of the spans registered; null: all
       new ResizeObserver(() => this.refresh()).observe(overlayHost);
     }
 
@@ -151,34 +152,91 @@ window.AnnotatorEngine = (() => {
       return names;
     }
 
+    // Chromium revalidates every range of every registered highlight whenever
+    // the page changes (any DOM mutation, not only ours): at 5,000 ranges that
+    // is tens of milliseconds per frame. So only spans near the viewport (a
+    // screen above and below) are registered; scrolling moves the window.
     paint(span) {
       this.erase(span);
-      const ranges = this.view.rangesFor(span.start, span.end);
-      const names = this.namesFor(span);
-      for (const name of names) {
-        const highlight = this.highlight(name);
-        if (highlight) {
-          ranges.forEach((range) => highlight.add(range));
-        }
+      const entry = {
+        names: this.namesFor(span),
+        ranges: this.view.rangesFor(span.start, span.end),
+        start: span.start,
+        end: span.end,
+        shown: false,
+      };
+      this.ranges.set(span.key, entry);
+      if (this.inWindow(entry)) {
+        this.attach(entry);
       }
-      this.ranges.set(span.key, { names, ranges });
       if (this.selected === span) {
         this.refresh();
       }
     }
 
     erase(span) {
-      const painted = this.ranges.get(span.key);
-      if (!painted) {
+      const entry = this.ranges.get(span.key);
+      if (!entry) {
         return;
       }
-      for (const name of painted.names) {
-        const highlight = this.highlights.get(name);
+      this.detach(entry);
+      this.ranges.delete(span.key);
+    }
+
+    attach(entry) {
+      for (const name of entry.names) {
+        const highlight = this.highlight(name);
         if (highlight) {
-          painted.ranges.forEach((range) => highlight.delete(range));
+          entry.ranges.forEach((range) => highlight.add(range));
         }
       }
-      this.ranges.delete(span.key);
+      entry.shown = true;
+    }
+
+    detach(entry) {
+      if (!entry.shown) {
+        return;
+      }
+      for (const name of entry.names) {
+        const highlight = this.highlights.get(name);
+        if (highlight) {
+          entry.ranges.forEach((range) => highlight.delete(range));
+        }
+      }
+      entry.shown = false;
+    }
+
+    inWindow(entry) {
+      return !this.window || (entry.start < this.window[1] && this.window[0] <= entry.end);
+    }
+
+    setWindow(start, end) {
+      if (this.window && this.window[0] === start && this.window[1] === end) {
+        return;
+      }
+      this.window = [start, end];
+      for (const entry of this.ranges.values()) {
+        const wanted = this.inWindow(entry);
+        if (wanted && !entry.shown) {
+          this.attach(entry);
+        } else if (!wanted && entry.shown) {
+          this.detach(entry);
+        }
+      }
+    }
+
+    // Keeps the window on the viewport: at once on scroll (scroll events run
+    // before the frame is drawn), on resize and when the text's box changes.
+    followViewport() {
+      const update = () => {
+        const margin = window.innerHeight;
+        this.setWindow(this.view.offsetAtY(-margin), this.view.offsetAtY(window.innerHeight + margin));
+      };
+      window.addEventListener("scroll", update, { passive: true });
+      window.addEventListener("resize", update);
+      new ResizeObserver(update).observe(this.host);
+      update();
+      this.updateWindow = update;
     }
 
     // ---- overlay: positions relative to the host, which is position: relative
@@ -224,7 +282,7 @@ window.AnnotatorEngine = (() => {
     refresh() {
       this.clear("selected");
       this.clear("caret");
-      if (this.selected && this.ranges.has(this.selected.key)) {
+      if (this.selected && this.ranges.has(this.selected.key) && this.overlay.isConnected) {
         const rects = this.view.rectsFor(this.selected.start, this.selected.end);
         this.marks.selected = rects.map((rect) => this.box(rect, "selected-box"));
         if (rects.length) {

@@ -189,6 +189,35 @@ window.AnnotatorSelection = (() => {
       return { left: rect.left, top: rect.top, height: rect.height };
     }
 
+    // The first offset whose line ends below `y` (viewport coordinates): a
+    // binary search over character boxes, for the part of the text on screen.
+    offsetAtY(y) {
+      const range = document.createRange();
+      for (const block of this.blocks) {
+        const box = block.element.getBoundingClientRect();
+        if (box.bottom < y) {
+          continue;
+        }
+        if (box.top >= y || !block.node.length) {
+          return block.start;
+        }
+        let low = 0;
+        let high = block.node.length;
+        while (low < high) {
+          const middle = (low + high) >> 1;
+          range.setStart(block.node, middle);
+          range.setEnd(block.node, middle + 1);
+          if (range.getBoundingClientRect().bottom < y) {
+            low = middle + 1;
+          } else {
+            high = middle;
+          }
+        }
+        return block.start + low;
+      }
+      return this.blocks.length ? this.blocks[this.blocks.length - 1].end : 0;
+    }
+
     // The document offset (UTF-16) of a DOM point, or null outside the blocks.
     offsetOf(node, offset) {
       const element = node.nodeType === Node.TEXT_NODE ? node.parentElement : node;
