@@ -3,6 +3,11 @@
 // machine suggestions plug in). Offsets here are UTF-16 units over the text;
 // selection.js converts to and from the server's code points.
 //
+// Extension points (see engine.js): relations between spans (issue 14) live in
+// SpanStore.relations and are drawn in Painter.overlay; machine suggestions
+// (issue 16) are spans of layer "suggestion" painted with state "suggested",
+// accepted by a create write and rejected by removal, each an UndoLog entry.
+//
 // Mouse: select text, press a label key or button. Keyboard: Tab to the text,
 // arrows move a caret by character, Ctrl+arrows by word, Shift extends; a
 // label key labels the selection; Enter selects the span at the caret (again
