@@ -131,11 +131,7 @@
       paragraph.section.classList.toggle("differs", paragraph.differs);
       paragraph.section.classList.toggle("unsettled", paragraph.open > 0);
       paragraph.lanes.hidden = !(showAll || paragraph.differs);
-      if (paragraph.open > 0) {
-        paragraph.section.dataset.unsettled = `≠ ${paragraph.open} to settle`;
-      } else {
-        delete paragraph.section.dataset.unsettled;
-      }
+      paragraph.section.dataset.unsettled = paragraph.open > 0 ? `≠ ${paragraph.open} to settle` : "✓ settled";
     }
     // Lanes shown or hidden move the text: the painters' windows follow.
     [painter, ...lanePainters.values()].forEach((each) => each.updateWindow && each.updateWindow());
