@@ -14,8 +14,11 @@ $(BIN)/python:
 setup: $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 
+# axe-core (the accessibility checker the browser tests inject) from the npm
+# registry, at the version tests/browser/package-lock.json pins.
 setup-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
 
 run: setup
 	$(BIN)/python manage.py migrate --noinput

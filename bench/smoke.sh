@@ -15,6 +15,7 @@ run() {
 
 run bench/corpus.py --documents 20 --spans 3
 run bench/annotate_page.py --sizes 10 100 --repeat 3 --warmup 1
+run bench/pages_in_chromium.py --sizes 10 --length 3000 --annotators 2 --adjudication-spans 10 --creates 2 --loads 1
 run bench/lists.py --documents 120 --repeat 3 --warmup 1
 run bench/document_search.py --documents 300 --repeat 3 --warmup 1
 run bench/export.py 30

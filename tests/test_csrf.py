@@ -244,6 +244,7 @@ WRITES = [
         _nothing,
     ),
     Write("gold-span-accept", "manager", _gold, _nothing),
+    Write("gold-revert", "manager", _document, lambda scene: {"delete": scene.proposal.pk}),
     Write("gold-span-delete", "manager", _gold, _nothing),
     Write("gold-span-relabel", "manager", _gold, lambda scene: {"label": scene.labels["claim"].pk}),
     Write("gold-span-resize", "manager", _gold, lambda scene: _offsets(scene, "NATO will")),

@@ -195,7 +195,8 @@ def test_command_errors_name_the_file_and_line(project, document):
     before = _state()
 
     with pytest.raises(
-        CommandError, match=r"preds.jsonl line 2, span 1: The span.s end \(999\) .* Nothing was imported"
+        CommandError,
+        match=r"preds.jsonl line 2, span 1: The span.s end \(999\) .* Nothing was imported",
     ):
         call_command("import_spans", path, project=project.slug, suggestions=True)
 

@@ -2,8 +2,8 @@
 
 - ``spans``: create, delete and relabel an annotator's span, with the checks
   (offsets, quoted text, overlap rules, open assignment) and the audit record.
-- ``assignments``: who annotates which document, distribution, submit, skip,
-  reopen, and an annotator's queue.
+- ``assignments``: who annotates which document, distribution, submit (and its
+  short-lived undo), skip, reopen, and an annotator's queue.
 - ``imports``: documents from ``.txt`` and JSONL files, all or nothing.
 - ``span_imports``: spans from JSON Lines (doccano or W3C), as a member's spans, a
   pseudo-annotator's or suggestions, all or nothing.
@@ -15,7 +15,8 @@
   worker (spaCy loaded there only), scored on the validation split, whose predictions
   become suggestions.
 - ``tokenization``: the one tokenisation used by agreement and token-based exports.
-- ``highlight``: document text as HTML with spans as nested marks, and the span list.
+- ``highlight``: each label's mark (the line that tells labels apart without colour),
+  and, for browsers without JavaScript, the text with spans as nested marks and the span list.
 
 Offsets are Python code points into ``Document.text``, half-open ``[start, end)``.
 """

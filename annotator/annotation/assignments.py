@@ -21,9 +21,12 @@ Rules
 * Each distribution is recorded (:class:`annotator.models.Distribution`) with the
   assignments it created, so that a manager can undo it while none of them has
   been started.
+* Submit acts on one click, so the annotator may take it back for
+  ``SUBMIT_UNDO_WINDOW`` after submitting; after that only a curator reopens.
 """
 
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -240,6 +243,9 @@ def project_pool_update(
         annotators.exclude(user_id__in=chosen).update(in_pool=False)
 
 
+SUBMIT_UNDO_WINDOW = timedelta(minutes=2)
+
+
 def assignment_create(*, document: Document, annotator: AbstractBaseUser) -> Assignment:
     """Assign one document by hand; the project then requires assignments."""
     if not Membership.objects.filter(project_id=document.project_id, user=annotator).exists():
@@ -281,6 +287,32 @@ def assignment_submit(*, document: Document, annotator: AbstractBaseUser) -> Ass
         assignment = _open_assignment(document, annotator)
         assignment.status = AssignmentStatus.SUBMITTED
         assignment.submitted = timezone.now()
+        assignment.save(update_fields=["status", "submitted", "updated"])
+        agreement_refresh(document=assignment.document)
+    return assignment
+
+
+def assignment_submit_undo(*, document: Document, annotator: AbstractBaseUser) -> Assignment:
+    """The annotator takes back a submission made less than ``SUBMIT_UNDO_WINDOW`` ago."""
+    with transaction.atomic():
+        assignment = (
+            Assignment.objects.select_for_update()
+            .select_related("document")
+            .filter(document=document, annotator=annotator)
+            .first()
+        )
+        if assignment is None or assignment.status != AssignmentStatus.SUBMITTED:
+            raise AssignmentError("You have not submitted this document: there is nothing to undo.")
+        if assignment.submitted is None or (
+            timezone.now() - assignment.submitted > SUBMIT_UNDO_WINDOW
+        ):
+            minutes = int(SUBMIT_UNDO_WINDOW.total_seconds() // 60)
+            raise AssignmentError(
+                f"A submission can be undone for {minutes} minutes only: "
+                "ask a curator to reopen the document."
+            )
+        assignment.status = AssignmentStatus.IN_PROGRESS
+        assignment.submitted = None
         assignment.save(update_fields=["status", "submitted", "updated"])
         agreement_refresh(document=assignment.document)
     return assignment

@@ -1,4 +1,10 @@
-"""Document text as HTML with spans as nested ``<mark>`` elements, and the span list.
+"""How spans look: a mark per label that needs no colour, the text as HTML with spans as
+nested ``<mark>`` elements, and the span list.
+
+The pages paint spans in the browser; these marks (``LABEL_MARKS``) are the
+per-label line drawn under or over the text, so labels stay apart in
+greyscale and for colour-blind readers whatever colours a project picks. The
+HTML below is what a browser without JavaScript shows.
 
 Spans may nest (an actor inside a claim) and may cross each other. The text is
 cut at every span boundary; each piece is wrapped in the marks of the spans
@@ -16,11 +22,38 @@ output without the per-call lazy-string overhead).
 import itertools
 from collections.abc import Sequence
 from html import escape
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from django.utils.safestring import SafeString, mark_safe
 
 QUOTE_LENGTH = 120
+
+
+class LabelMark(NamedTuple):
+    """A CSS ``text-decoration`` and its ``text-underline-offset``: lines at different
+    heights and in different styles, so nested spans of two labels show both."""
+
+    decoration: str
+    offset: str
+
+
+# In label order (by hotkey). Solid, wavy, dashed, double, dotted: apart at a glance
+# and in greyscale; after five, overlines repeat the styles.
+LABEL_MARKS = (
+    LabelMark("underline solid 2px", "2px"),
+    LabelMark("underline wavy 1.5px", "5px"),
+    LabelMark("overline dashed 2px", "0"),
+    LabelMark("underline double 3px", "9px"),
+    LabelMark("underline dotted 3px", "13px"),
+    LabelMark("overline solid 2px", "0"),
+    LabelMark("overline dotted 3px", "0"),
+    LabelMark("overline double 3px", "0"),
+)
+
+
+def label_marks(labels: Sequence) -> list[tuple[object, LabelMark]]:
+    """Each label with its mark, by position in ``labels``."""
+    return [(label, LABEL_MARKS[index % len(LABEL_MARKS)]) for index, label in enumerate(labels)]
 
 
 class Highlight(Protocol):

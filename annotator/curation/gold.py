@@ -18,6 +18,8 @@ and changes nothing.
 * Every gold span records the project's guidelines version when it is created.
 * Every gold span created, changed or deleted records one audit event
   (:mod:`annotator.audit`) in the same transaction, naming the curator.
+* The adjudication page undoes an accept, an accept-all, a pre-merge or an adopt
+  with :func:`gold_spans_revert`: proposals back to proposed, new spans removed.
 """
 
 from collections.abc import Iterable
@@ -43,7 +45,7 @@ from ..models import (
     Span,
 )
 from ..wording import quoted, with_article
-from .adjudication import SourceSpan, align, premerge
+from .adjudication import Region, SourceSpan, align, premerge
 
 
 class GoldError(SpanError):
@@ -310,6 +312,39 @@ def gold_span_resize(
     return _save_changed(gold_span, ["start", "end"], curator, before=before)
 
 
+def gold_spans_revert(
+    *,
+    document: Document,
+    curator: AbstractBaseUser,
+    propose: Iterable[int] = (),
+    delete: Iterable[int] = (),
+) -> None:
+    """Undo adjudication steps: the ``propose`` ids (pre-merge proposals) become
+    proposed again, the ``delete`` ids are removed. All or nothing."""
+    propose, delete = set(propose), set(delete)
+    with transaction.atomic():
+        document = _lock_document(document)
+        found = {
+            gold_span.pk: gold_span
+            for gold_span in document.gold_spans.filter(pk__in=propose | delete)
+        }
+        if len(found) != len(propose | delete):
+            raise GoldError("Some of these gold spans are gone already: reload the page.")
+        for pk in sorted(propose - delete):
+            gold_span = found[pk]
+            if gold_span.origin != GoldOrigin.MERGE:
+                raise GoldError("Only a pre-merge proposal can be proposed again.")
+            before = gold_span_state(gold_span)
+            gold_span.status = GoldSpanStatus.PROPOSED
+            gold_span.curator = None
+            gold_span.save(update_fields=["status", "curator", "updated"])
+            _audit(curator, AuditAction.UPDATED, gold_span, before=before)
+        for pk in sorted(delete):
+            gold_span = found[pk]
+            _audit(curator, AuditAction.DELETED, gold_span, before=gold_span_state(gold_span))
+            gold_span.delete()
+
+
 @dataclass(frozen=True)
 class GoldConcerns:
     """What marking a document gold would leave undecided; false when nothing is.
@@ -343,17 +378,23 @@ class GoldConcerns:
         return f"{' and '.join(parts)}. Confirm to mark it gold anyway."
 
 
-def gold_concerns(document: Document) -> GoldConcerns:
-    """What is still undecided on the document, for the confirmation of *Mark gold*."""
-    annotators = submitted_annotators(document)
-    gold = list(document.gold_spans.only("start", "end", "status"))
-    regions, _ = align(submitted_spans(document, annotators), annotators, gold)
-    unsettled = sum(
+def unsettled_regions(regions: Iterable[Region]) -> int:
+    """How many of the aligned regions the annotators differ on and no accepted gold span
+    settles: the count the adjudication page shows and *Mark gold* asks about."""
+    return sum(
         1
         for region in regions
         if region.differs
         and not any(item.status == GoldSpanStatus.ACCEPTED for item in region.gold)
     )
+
+
+def gold_concerns(document: Document) -> GoldConcerns:
+    """What is still undecided on the document, for the confirmation of *Mark gold*."""
+    annotators = submitted_annotators(document)
+    gold = list(document.gold_spans.only("start", "end", "status"))
+    regions, _ = align(submitted_spans(document, annotators), annotators, gold)
+    unsettled = unsettled_regions(regions)
     unfinished = (
         document.assignments.filter(status__in=OPEN_STATUSES)
         .order_by("annotator__username")

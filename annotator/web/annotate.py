@@ -1,10 +1,15 @@
 """The annotate page: one document's text with the annotator's own spans, and its writes.
 
-Every write works as a plain form post; htmx requests to the same URLs get the
-``workspace`` partial instead of the whole page. Objects are always fetched
-through the helpers of :mod:`annotator.permissions`, so another project's
-document is a 404. In a project that requires assignments, a document not
-assigned to the annotator is a 403.
+The page carries the text once, as plain text, and the spans as JSON data
+(``[id, label, start, end]`` in code points); annotate.js paints them and sends
+each write to the URLs below with ``Accept: application/json``, and gets back
+the one span it wrote (:func:`json_answer`), never the page. Without JavaScript
+the same page shows the spans as marks and a list of plain forms, inside
+``<noscript>`` so that they cost the scripted page only bytes, not elements; a
+plain form post is answered with a redirect, an htmx request with the
+``workspace`` partial. Objects are always fetched through the helpers of
+:mod:`annotator.permissions`, so another project's document is a 404. In a
+project that requires assignments, a document not assigned to the annotator is a 403.
 """
 
 import json
@@ -13,25 +18,35 @@ from typing import NamedTuple
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from ..annotation.assignments import (
+    SUBMIT_UNDO_WINDOW,
     AssignmentError,
     assignment_skip,
     assignment_submit,
+    assignment_submit_undo,
     queue_of,
     unfinished_of,
 )
-from ..annotation.highlight import highlight_html, span_list_html
+from ..annotation.highlight import highlight_html, label_marks, span_list_html
 from ..annotation.spans import SpanError, span_create, span_delete, span_relabel
 from ..models import Assignment, AssignmentStatus, Document, Span
 from ..permissions import Access, declares, document_for, own_span_for
 from .forms import posted_int, posted_label
-from .refusals import span_refused
+from .refusals import span_refused as page_refused
+
+
+def span_refused(request: HttpRequest, document: Document, message: str) -> HttpResponse:
+    """The refusal as the page script (JSON), htmx (text) or a plain form (a page) wants it."""
+    if wants_json(request):
+        return json_refused(message)
+    return page_refused(request, document, message)
 
 
 class SpanRow(NamedTuple):
@@ -41,6 +56,27 @@ class SpanRow(NamedTuple):
     start: int
     end: int
     label_id: int
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """The page scripts ask for JSON by name; browsers' own ``*/*`` does not count."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def json_refused(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _span_data(span: Span) -> dict:
+    return {"id": span.pk, "label": span.label_id, "start": span.start, "end": span.end}
+
+
+def _submit_undo_until(assignment: Assignment | None):
+    """Until when the annotator may take back their submission; None when they may not."""
+    if assignment is None or assignment.status != AssignmentStatus.SUBMITTED:
+        return None
+    until = assignment.submitted + SUBMIT_UNDO_WINDOW
+    return until if until > timezone.now() else None
 
 
 def _workspace_context(request: HttpRequest, document: Document) -> dict:
@@ -53,6 +89,11 @@ def _workspace_context(request: HttpRequest, document: Document) -> dict:
     assignment = Assignment.objects.filter(document=document, annotator=request.user).first()
     read_only = assignment is not None and not assignment.is_open
     return {
+        "page_data": {
+            "spans": [[span.pk, span.label_id, span.start, span.end] for span in spans],
+            "readOnly": read_only,
+        },
+        "submit_undo_until": _submit_undo_until(assignment),
         "document": document,
         "spans": spans,
         "text_html": highlight_html(document.text, spans),
@@ -102,7 +143,7 @@ def annotate(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
     context.update(
         {
             "project": project,
-            "labels": list(project.labels.all()),
+            "label_marks": label_marks(list(project.labels.all())),
             "previous_id": queue.filter(id__lt=document.pk).order_by("-id").first(),
             "next_id": unfinished_of(queue, request.user).filter(id__gt=document.pk).first(),
         }
@@ -111,6 +152,8 @@ def annotate(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
 
 
 def _after_write(request: HttpRequest, document: Document, event: dict) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse(event)
     if request.htmx:
         return _render_workspace(request, document, **{"HX-Trigger": json.dumps(event)})
     return redirect("annotate", document.project.slug, document.pk)
@@ -140,6 +183,8 @@ def span_create_view(request: HttpRequest, slug: str, document_id: int) -> HttpR
         )
     except SpanError as error:
         return span_refused(request, document, error.message)
+    if wants_json(request):
+        return JsonResponse({"span": _span_data(span), "created": created})
     event = {"spanCreated": {"id": span.pk, "label": span.label_id, "created": created}}
     return _after_write(request, document, event)
 
@@ -180,6 +225,8 @@ def span_relabel_view(request: HttpRequest, span_id: int) -> HttpResponse:
         span_relabel(span=span, label=label)
     except SpanError as error:
         return span_refused(request, document, error.message)
+    if wants_json(request):
+        return JsonResponse({"span": _span_data(span), "previous": previous_label})
     event = {"spanRelabeled": {"id": span.pk, "label": label.pk, "previous": previous_label}}
     return _after_write(request, document, event)
 
@@ -188,12 +235,16 @@ def span_relabel_view(request: HttpRequest, span_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def document_status_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
-    """The annotator submits their assignment, or skips it with a reason."""
+    """The annotator submits their assignment, skips it with a reason, or, shortly after
+    submitting, takes the submission back (``undo=submit``)."""
     document = document_for(request.user, slug, document_id, Access.MEMBER)
     _require_assignment(request, document)
     status = request.POST.get("status")
     try:
-        if status == AssignmentStatus.SUBMITTED:
+        if request.POST.get("undo") == "submit":
+            assignment_submit_undo(document=document, annotator=request.user)
+            status = AssignmentStatus.IN_PROGRESS
+        elif status == AssignmentStatus.SUBMITTED:
             assignment_submit(document=document, annotator=request.user)
         elif status == AssignmentStatus.SKIPPED:
             assignment_skip(
@@ -202,5 +253,7 @@ def document_status_view(request: HttpRequest, slug: str, document_id: int) -> H
         else:
             raise AssignmentError(f"An annotator cannot set the status {status!r}.")
     except AssignmentError as error:
+        if wants_json(request):
+            return json_refused(str(error))
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     return _after_write(request, document, {"statusChanged": {"status": status}})

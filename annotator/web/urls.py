@@ -77,6 +77,7 @@ urlpatterns = [
     path(f"{ADJUDICATE}accept-all/", adjudicate.gold_accept_all_view, name="gold-accept-all"),
     path(f"{ADJUDICATE}spans/", adjudicate.gold_span_create_view, name="gold-span-create"),
     path(f"{ADJUDICATE}status/", adjudicate.gold_status_view, name="gold-status"),
+    path(f"{ADJUDICATE}revert/", adjudicate.gold_revert_view, name="gold-revert"),
     path(
         f"{PROJECT}spans/<int:span_id>/adopt/",
         adjudicate.gold_span_adopt_view,

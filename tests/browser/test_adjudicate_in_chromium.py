@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from playwright.sync_api import expect
-from test_annotate_in_chromium import drag_over
+from test_annotate_in_chromium import axe_violations, drag_over
 
 from annotator.models import Document, GoldOrigin, GoldSpan, GoldSpanStatus, GoldStatus, Span
 
@@ -19,7 +19,10 @@ pytestmark = [pytest.mark.browser]
 KREMLIN_CLAIM = (
     "The Kremlin is seeking legally binding guarantees that NATO would halt all eastward expansion"
 )
-BIDEN = "The Biden administration"
+
+
+def wait_until_saved(page) -> None:
+    expect(page.locator("#adjudicate")).to_have_attribute("data-writes", "0")
 
 
 @pytest.fixture
@@ -32,7 +35,10 @@ def test_curator_premerges_accepts_settles_by_keyboard_and_marks_gold(page_as, d
     curator = User.objects.get(username="cleo")
     page = page_as(curator)
     page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
-    expect(page.locator("#alignment tr.differs")).to_have_count(2)
+    # Two regions of disagreement, in two paragraphs, each with the annotators' lanes.
+    expect(page.locator("#disagreement-count")).to_have_text("2")
+    expect(page.locator("#document-text .paragraph.unsettled")).to_have_count(2)
+    expect(page.locator("#document-text .paragraph.unsettled .lane")).to_have_count(4)
 
     page.locator("#premerge").click()
     expect(page.locator("#gold-list .gold-item.proposed")).to_have_count(3)
@@ -42,12 +48,14 @@ def test_curator_premerges_accepts_settles_by_keyboard_and_marks_gold(page_as, d
     drag_over(page, KREMLIN_CLAIM)
     page.keyboard.press("1")
     expect(page.locator("#gold-list .gold-item")).to_have_count(4)
-    # The boundary disagreement is settled too: marking gold with one left takes a confirmation.
-    drag_over(page, BIDEN)
-    page.keyboard.press("4")
-    expect(page.locator("#gold-list .gold-item")).to_have_count(5)
+    expect(page.locator("#disagreement-count")).to_have_text("1")
     page.locator("#mark-gold").click()
+    expect(page.locator(".notice")).to_contain_text(
+        "1 region of disagreement has no gold span yet. Mark gold anyway?"
+    )
+    page.locator("#confirm-gold").click()
     expect(page.locator("#gold-status")).to_have_text("Gold")
+    expect(page.locator("#adjudicate")).to_have_attribute("data-writes", "0")
 
     disagreement.refresh_from_db()
     assert disagreement.gold_status == GoldStatus.GOLD
@@ -63,7 +71,6 @@ def test_curator_premerges_accepts_settles_by_keyboard_and_marks_gold(page_as, d
             "negotiations between Moscow and the US and NATO are expected to begin in January",
         ),
         ("claim", KREMLIN_CLAIM),
-        ("actor", BIDEN),
     }
     assert all(g.status == GoldSpanStatus.ACCEPTED and g.curator == curator for g in gold.values())
     assert all(g.guidelines_version == 1 for g in gold.values())
@@ -97,6 +104,7 @@ def test_keyboard_relabels_and_rejects_a_gold_span(page_as, disagreement):
     expect(page.locator("#gold-list .gold-item")).to_have_count(2)
     page.keyboard.press("Control+z")
     expect(page.locator("#gold-list .gold-item")).to_have_count(3)
+    wait_until_saved(page)
 
     labels = dict(
         (disagreement.text[g.start : g.end], (g.label.name, g.status))
@@ -123,6 +131,53 @@ def test_keyboard_accepts_one_proposal_then_all(page_as, disagreement):
     expect(page.locator("#gold-list .gold-item.accepted")).to_contain_text("Sergey Lavrov")
     page.keyboard.press("Shift+A")
     expect(page.locator("#gold-list .gold-item.accepted")).to_have_count(3)
+    wait_until_saved(page)
 
     statuses = set(GoldSpan.objects.filter(document=disagreement).values_list("status", flat=True))
     assert statuses == {GoldSpanStatus.ACCEPTED}
+
+
+def test_use_accept_move_and_premerge_are_undone_exactly(page_as, disagreement):
+    page = page_as(User.objects.get(username="cleo"))
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+    page.locator("#premerge-minimum").fill("1")
+    page.locator("#premerge").click()
+    wait_until_saved(page)
+    proposed = GoldSpan.objects.filter(document=disagreement).count()
+    assert proposed > 3
+    expect(page.locator("#premerge-minimum")).to_have_value("1")
+    page.keyboard.press("Control+z")  # the pre-merge
+    wait_until_saved(page)
+    assert not GoldSpan.objects.filter(document=disagreement).exists()
+
+    page.locator("#premerge").click()
+    wait_until_saved(page)
+    page.locator("#gold-list .span-select", has_text="Sergey Lavrov").click()
+    page.keyboard.press("a")
+    page.keyboard.press("Shift+A")
+    page.keyboard.press("Control+z")  # accept all
+    page.keyboard.press("Control+z")  # accept
+    wait_until_saved(page)
+    statuses = set(GoldSpan.objects.filter(document=disagreement).values_list("status", flat=True))
+    assert statuses == {GoldSpanStatus.PROPOSED}
+
+    # An annotator's span, used from its lane with the keyboard, then undone.
+    page.keyboard.press("Escape")
+    page.keyboard.press(".")
+    page.keyboard.press("u")
+    wait_until_saved(page)
+    assert GoldSpan.objects.filter(document=disagreement, status="accepted").count() == 1
+    page.keyboard.press("Control+z")
+    wait_until_saved(page)
+    assert not GoldSpan.objects.filter(document=disagreement, status="accepted").exists()
+    assert GoldSpan.objects.filter(document=disagreement).count() == proposed
+
+
+def test_adjudicate_page_has_no_axe_violations(page_as, disagreement):
+    page = page_as(User.objects.get(username="cleo"))
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+    page.locator("#premerge").click()
+    wait_until_saved(page)
+    page.locator("#gold-list .span-select", has_text="Sergey Lavrov").click()
+
+    assert axe_violations(page) == []

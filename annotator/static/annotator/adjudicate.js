@@ -1,207 +1,880 @@
-// The adjudication page: the annotate page's keyboard habits applied to gold
-// spans. Select text and press a label key to add a gold span; click a gold
-// span, then Delete to reject it or a label key to relabel it; Ctrl+Z undoes,
-// Esc clears. Also: "a" accepts the selected proposal, "A" every proposal, "e"
-// moves the selected gold span to the selected text. Offsets are converted by
-// selection.js (loaded first).
+// The adjudication page, on the same engine as the annotate page (engine.js).
+// The gold text is shown paragraph by paragraph; under each paragraph where the
+// annotators differ, one line per annotator shows their spans over the same
+// words, so a disagreement is settled where it is. Every action is a write in
+// the engine's queue and an entry in its undo log: add, reject, relabel, move
+// (e), accept (a), accept all (A), use an annotator's span (u), pre-merge, and
+// Mark gold (undone by reopening).
 "use strict";
 
 (() => {
   const root = document.getElementById("adjudicate");
-  if (!root) {
+  const data = root && JSON.parse(document.getElementById("adjudicate-data").textContent);
+  if (!root || !data) {
     return;
   }
-  const csrfToken = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
-  const notices = document.getElementById("notices");
-  const snapToggle = document.getElementById("snap-words");
+  const E = window.AnnotatorEngine;
+  const S = window.AnnotatorSelection;
+  const { escapeHtml } = window.AnnotatorSpanList;
+  const container = document.getElementById("document-text");
+  const frame = container.parentElement;
+  const offsets = S.offsetsOf(data.text);
   const labelByHotkey = new Map();
+  const labelNames = new Map();
   for (const button of root.querySelectorAll(".label-button")) {
-    labelByHotkey.set(button.dataset.hotkey, button.dataset.label);
+    labelByHotkey.set(button.dataset.hotkey, Number(button.dataset.label));
+    labelNames.set(Number(button.dataset.label), button.dataset.name);
   }
-  const undoStack = [];
-  let selectedGold = null;
+  const annotatorNames = new Map(data.annotators);
+  let goldStatus = data.goldStatus;
 
-  const textElement = () => document.getElementById("document-text");
-  const urlFor = (template, id) => template.replace("/0/", `/${id}/`);
+  // ---- paragraphs, each with one lane per annotator ---------------------------
 
-  function notice(text) {
-    const item = document.createElement("div");
-    item.className = "notice unsaved";
-    item.setAttribute("role", "alert");
-    const message = document.createElement("span");
-    message.className = "message";
-    message.textContent = text;
-    const dismiss = document.createElement("button");
-    dismiss.type = "button";
-    dismiss.textContent = "Dismiss";
-    dismiss.addEventListener("click", () => item.remove());
-    item.append(message, dismiss);
-    notices.append(item);
+  const paragraphs = [];
+  const paragraphPattern = /[^\n]+/g;
+  for (let match; (match = paragraphPattern.exec(data.text));) {
+    paragraphs.push({ start: match.index, end: match.index + match[0].length });
+  }
+  const goldBlocks = [];
+  const laneBlocks = new Map(data.annotators.map(([id]) => [id, []]));
+  const fragment = document.createDocumentFragment();
+  for (const paragraph of paragraphs) {
+    const section = document.createElement("section");
+    section.className = "paragraph";
+    const block = document.createElement("div");
+    block.className = "text-block";
+    block.dataset.offset = String(paragraph.start);
+    block.textContent = data.text.slice(paragraph.start, paragraph.end);
+    section.append(block);
+    goldBlocks.push({ element: block, start: paragraph.start });
+    const lanes = document.createElement("div");
+    lanes.className = "lanes";
+    for (const [id, name] of data.annotators) {
+      const lane = document.createElement("div");
+      lane.className = "lane";
+      const who = document.createElement("span");
+      who.className = "lane-name";
+      who.textContent = name;
+      const text = document.createElement("div");
+      text.className = "lane-text";
+      text.textContent = block.textContent;
+      lane.append(who, text);
+      lanes.append(lane);
+      laneBlocks.get(id).push({ element: text, start: paragraph.start });
+    }
+    section.append(lanes);
+    paragraph.section = section;
+    paragraph.lanes = lanes;
+    fragment.append(section);
+  }
+  container.append(fragment);
+
+  const gold = new S.TextView(data.text, goldBlocks);
+  const laneViews = new Map(Array.from(laneBlocks, ([id, blocks]) => [id, new S.TextView(data.text, blocks)]));
+  const store = new E.SpanStore();
+  const painter = new E.Painter(gold, frame, { labelNames });
+  const lanePainters = new Map(Array.from(laneViews, ([id, view]) => [id, new E.Painter(view, frame, { labelNames })]));
+  const notices = new E.Notices(document.getElementById("notices"));
+  const queue = new E.WriteQueue({ csrfToken: E.csrfToken(), notices, status: root });
+  const undoLog = new E.UndoLog();
+  const announce = E.announcer();
+  const counters = root.querySelectorAll("[data-span-count]");
+  let selected = null;
+  let caret = null;
+  let anchor = null;
+
+  const quoteOf = (span) => gold.quote(span.start, span.end);
+  const describe = (span) => {
+    const who = span.layer === "source" ? `${annotatorNames.get(span.annotator)}'s ` : "";
+    return `${who}${labelNames.get(span.label)} ${E.quoted(quoteOf(span))}`;
+  };
+
+  // ---- regions of disagreement ----------------------------------------------------
+
+  const regions = data.regions.map(([start, end, differs]) => {
+    const [start16, end16] = [offsets.toUtf16(start), offsets.toUtf16(end)];
+    return { start: start16, end: end16, differs };
+  });
+
+  function settled(region) {
+    for (const span of store.spans.values()) {
+      if (span.layer === "gold" && span.state !== "proposed" && span.start < region.end && region.start < span.end) {
+        return true;
+      }
+    }
+    return false;
   }
 
-  function swapWorkspace(html) {
-    const current = document.getElementById("workspace");
-    const holder = document.createElement("div");
-    holder.innerHTML = html;
-    const replacement = holder.querySelector("#workspace");
-    if (current && replacement) {
-      current.replaceWith(replacement);
-      htmx.process(replacement);
-      showSelectedGold();
+  // The count drops as regions get a gold span; paragraphs with an unsettled
+  // region show their lanes (all of them with "Show every annotator").
+  function recount() {
+    const showAll = document.getElementById("all-lanes").checked;
+    let left = 0;
+    for (const paragraph of paragraphs) {
+      paragraph.open = 0;
+      paragraph.differs = false;
+    }
+    for (const region of regions) {
+      if (!region.differs) {
+        continue;
+      }
+      const open = !settled(region);
+      left += open ? 1 : 0;
+      for (const paragraph of paragraphs) {
+        if (paragraph.start < region.end && region.start < paragraph.end) {
+          paragraph.differs = true;
+          paragraph.open += open ? 1 : 0;
+        }
+      }
+    }
+    for (const paragraph of paragraphs) {
+      paragraph.section.classList.toggle("differs", paragraph.differs);
+      paragraph.section.classList.toggle("unsettled", paragraph.open > 0);
+      paragraph.lanes.hidden = !(showAll || paragraph.differs);
+      paragraph.section.dataset.unsettled = paragraph.open > 0 ? `≠ ${paragraph.open} to settle` : "✓ settled";
+    }
+    // Lanes shown or hidden move the text: the painters' windows follow.
+    [painter, ...lanePainters.values()].forEach((each) => each.updateWindow && each.updateWindow());
+    document.getElementById("disagreement-count").textContent = String(left);
+    document.getElementById("disagreement-plural").textContent = left === 1 ? "" : "s";
+    const proposed = Array.from(store.spans.values()).filter((span) => span.layer === "gold" && span.state === "proposed").length;
+    const proposedCount = document.getElementById("proposed-count");
+    if (proposedCount) {
+      proposedCount.textContent = String(proposed);
+      document.getElementById("accept-all").disabled = proposed === 0;
+    }
+    counters.forEach((counter) => {
+      counter.textContent = String(list.length);
+    });
+    return left;
+  }
+
+  // ---- the gold list ----------------------------------------------------------------
+
+  const list = new AnnotatorSpanList.SpanList(document.getElementById("gold-list"), {
+    describe: (span) => ({
+      label: labelNames.get(span.label),
+      quote: quoteOf(span),
+      className: ` gold-item ${span.state === "proposed" ? "proposed" : "accepted"}${span.pending ? " pending" : ""}`,
+      extra: ` <span class="gold-state">${span.state === "proposed" ? "Proposed" : "Accepted"}</span>` +
+        `<span class="provenance muted">${escapeHtml(span.provenance || "")}</span>`,
+    }),
+    removable: () => goldStatus !== "gold",
+    deleteLabel: "Reject",
+    rowHeight: 78,
+    emptyText: "No gold spans yet. Pre-merge, or select text and press a label key.",
+    onChoose: (key, options) => choose(store.get(key), options),
+    onDelete: (key) => rejectGold(store.get(key)),
+  });
+
+  function paintSpan(span) {
+    (span.layer === "source" ? lanePainters.get(span.annotator) : painter).paint(span);
+  }
+
+  function show(span) {
+    paintSpan(span);
+    if (span.layer === "gold") {
+      list.insert(span);
     }
   }
 
-  // One write; the server answers with the new workspace, or a refusal to show.
-  async function post(url, values, description, onSaved = () => {}) {
-    let response;
-    try {
-      response = await fetch(url, {
-        method: "POST",
-        body: new URLSearchParams(values),
-        headers: { "HX-Request": "true", "X-CSRFToken": csrfToken },
-        credentials: "same-origin",
+  function hide(span) {
+    (span.layer === "source" ? lanePainters.get(span.annotator) : painter).erase(span);
+    list.remove(span);
+    if (selected === span) {
+      choose(null);
+    }
+  }
+
+  function restyle(span) {
+    paintSpan(span);
+    list.update(span);
+  }
+
+  function pending(span, change) {
+    span.pendingWrites = (span.pendingWrites || 0) + change;
+    span.pending = span.pendingWrites > 0;
+    span.status = span.pending ? "pending" : "saved";
+    if (store.has(span)) {
+      restyle(span);
+    }
+  }
+
+  // Brings a gold span in line with the server's answer to one write. While
+  // later writes on the span wait (an undo made before this answer came), the
+  // page already shows what they will make of it: only the id is taken.
+  function settle(span, answer) {
+    span.id = answer.id;
+    span.provenance = answer.provenance;
+    if ((span.pendingWrites || 0) > 1) {
+      return;
+    }
+    const [start, end] = [offsets.toUtf16(answer.start), offsets.toUtf16(answer.end)];
+    Object.assign(span, {
+      label: answer.label, start, end, state: answer.status === "proposed" ? "proposed" : null,
+    });
+  }
+
+  function addGold(answer) {
+    const existing = store.byId("gold", answer.id);
+    const span = existing || store.add({ layer: "gold", label: answer.label, start: 0, end: 0 });
+    settle(span, answer);
+    span.incarnation = span.incarnation || { id: answer.id, refused: false };
+    span.incarnation.id = answer.id;
+    if (existing) {
+      restyle(span);
+    } else {
+      show(span);
+    }
+    return span;
+  }
+
+  function choose(span, { scroll = false } = {}) {
+    selected = span && store.has(span) ? span : null;
+    painter.select(selected && selected.layer === "gold" ? selected : null);
+    for (const lanePainter of lanePainters.values()) {
+      lanePainter.select(selected && selected.layer === "source" && lanePainters.get(selected.annotator) === lanePainter ? selected : null);
+    }
+    list.mark(selected && selected.layer === "gold" ? selected.key : null);
+    if (!selected) {
+      return;
+    }
+    const hint = selected.layer === "source" ? "u uses it as gold." : selected.state === "proposed"
+      ? "a accepts it, Delete rejects it, a label key relabels it." : "Delete rejects it, a label key relabels it.";
+    announce(`${describe(selected)}. ${hint}`);
+    if (scroll) {
+      const view = selected.layer === "source" ? laneViews.get(selected.annotator) : gold;
+      const rect = view.rectsFor(selected.start, selected.end)[0];
+      if (rect && (rect.top < 80 || rect.bottom > window.innerHeight)) {
+        window.scrollTo({ top: rect.top + window.scrollY - window.innerHeight / 3 });
+      }
+    }
+  }
+
+  function noticeNear(span, element = null) {
+    const view = span && span.layer === "source" ? laneViews.get(span.annotator) : gold;
+    const rects = span ? view.rectsFor(span.start, span.end) : [];
+    notices.placeNear(rects[rects.length - 1] || (element || container).getBoundingClientRect());
+  }
+
+  function refuse(text, span = null, element = null) {
+    noticeNear(span, element);
+    notices.show(text, "refused", [{ label: "Dismiss", run: (notice) => notice.close() }], 12000);
+    announce(text);
+  }
+
+  const closedText = "This document is gold: reopen it before changing its gold spans.";
+
+  function writable(span = null) {
+    if (goldStatus === "gold") {
+      refuse(closedText, span);
+      return false;
+    }
+    return true;
+  }
+
+  // ---- writes -------------------------------------------------------------------------
+  // `write` wraps the queue: `request` is built at send time from incarnations
+  // (a span's life on the server), `onAnswer` gets the JSON, `onRefused` puts
+  // the page back as it was.
+
+  function write({ describeText, request, onAnswer = () => {}, onRefused = () => {}, span = null }) {
+    queue.push({
+      describe: () => describeText,
+      request,
+      applied: (answer) => {
+        if (answer.goldStatus) {
+          setGoldStatus(answer.goldStatus);
+        }
+        onAnswer(answer);
+        recount();
+      },
+      refused: (message) => {
+        onRefused();
+        recount();
+        if (message) {
+          refuse(`Not saved: ${describeText}. ${message}`, span && store.has(span) ? span : null);
+        }
+      },
+    });
+  }
+
+  const idOf = (incarnation) => (incarnation.refused || incarnation.id === null ? null : incarnation.id);
+
+  // `propose`: gold spans the page already shows as proposed again; `remove`:
+  // spans it already took away. Both by span, resolved to ids when sent.
+  function revert({ propose = [], remove = [], describeText }) {
+    const incarnations = { propose: propose.map((span) => span.incarnation), remove: remove.map((span) => span.incarnation) };
+    propose.forEach((span) => pending(span, 1));
+    const done = () => propose.forEach((span) => pending(span, -1));
+    write({
+      describeText,
+      request: () => {
+        const values = new URLSearchParams();
+        incarnations.propose.map(idOf).filter((id) => id !== null).forEach((id) => values.append("propose", id));
+        incarnations.remove.map(idOf).filter((id) => id !== null).forEach((id) => values.append("delete", id));
+        return values.toString() ? { url: root.dataset.revertUrl, values } : null;
+      },
+      onAnswer: done,
+      onRefused: done,
+    });
+  }
+
+  // Proposals made accepted optimistically; the undo proposes them again.
+  function markAccepted(spans) {
+    const before = spans.map((span) => [span, span.state]);
+    spans.forEach((span) => {
+      span.state = null;
+      pending(span, 1);
+    });
+    return () => before.forEach(([span, state]) => {
+      if (store.has(span)) {
+        span.state = state;
+        restyle(span);
+      }
+    });
+  }
+
+  function createGold(label, start, end, { record = true, revive = null } = {}) {
+    const existing = store.find("gold", label, start, end);
+    if (existing && existing !== revive) {
+      if (existing.state === "proposed") {
+        acceptGold(existing);
+      } else {
+        choose(existing);
+        refuse(`Not saved. The gold version already has ${describe(existing)}.`, existing);
+      }
+      return;
+    }
+    const span = revive || store.add({ layer: "gold", label, start, end, provenance: "added by you" });
+    if (revive) {
+      store.spans.set(span.key, span);
+      span.state = null;
+    }
+    const incarnation = { id: null, refused: false };
+    span.incarnation = incarnation;
+    pending(span, 1);
+    show(span);
+    const [pointStart, pointEnd] = gold.toCodePoints(start, end);
+    const text = gold.quote(start, end);
+    let created = true;
+    write({
+      describeText: `add ${describe(span)}`,
+      span,
+      request: () => ({ url: root.dataset.createUrl, values: { label, start: pointStart, end: pointEnd, text } }),
+      onAnswer: (answer) => {
+        const [saved] = answer.gold;
+        created = answer.created;
+        incarnation.id = saved.id;
+        const twin = store.byId("gold", saved.id);
+        if (twin && twin !== span) {
+          // It accepted a proposal the page already showed: one span, not two.
+          store.remove(span);
+          hide(span);
+          addGold(saved);
+          return;
+        }
+        if (span.incarnation === incarnation) {
+          settle(span, saved);
+          pending(span, -1);
+        }
+      },
+      onRefused: () => {
+        incarnation.refused = true;
+        if (span.incarnation === incarnation && store.has(span)) {
+          store.remove(span);
+          hide(span);
+        }
+      },
+    });
+    if (record) {
+      undoLog.push({
+        valid: () => !incarnation.refused,
+        undo: () => {
+          const current = store.byId("gold", incarnation.id) || span;
+          if (!created) {
+            current.state = "proposed";
+            revert({ propose: [current], describeText: `undo accepting ${describe(current)}` });
+          } else {
+            rejectGold(current, { record: false });
+          }
+        },
       });
-    } catch (error) {
-      notice(`Not saved: ${description}. The server could not be reached.`);
-      return;
     }
-    if (!response.ok) {
-      const reason = response.status >= 500 ? `the server answered ${response.status}` : await response.text();
-      notice(`Not saved: ${description}. ${reason.slice(0, 500)}`);
-      return;
-    }
-    const trigger = JSON.parse(response.headers.get("HX-Trigger") || "{}");
-    swapWorkspace(await response.text());
-    onSaved(trigger);
   }
 
-  // ---- operations ----------------------------------------------------------
+  function rejectGold(span, { record = true } = {}) {
+    if (!span || !store.has(span) || span.layer !== "gold" || !writable(span)) {
+      return Boolean(span);
+    }
+    const incarnation = span.incarnation;
+    noticeNear(span);
+    store.remove(span);
+    hide(span);
+    write({
+      describeText: `reject ${describe(span)}`,
+      request: () => (idOf(incarnation) === null ? null : { url: E.urlFor(root.dataset.deleteUrl, incarnation.id), values: {} }),
+      onRefused: () => {
+        if (!store.has(span) && span.incarnation === incarnation) {
+          store.spans.set(span.key, span);
+          show(span);
+        }
+      },
+    });
+    if (record) {
+      undoLog.push({
+        valid: () => !store.has(span),
+        undo: () => createGold(span.label, span.start, span.end, { record: false, revive: span }),
+      });
+    }
+    return true;
+  }
 
-  function createGold(labelId, start, end, text, recordUndo = true) {
-    post(root.dataset.createUrl, { label: labelId, start, end, text }, "add gold span", (trigger) => {
-      if (recordUndo) {
-        undoStack.push({ kind: "create", id: String(trigger.goldCreated.id) });
-      }
+  function acceptGold(span, { record = true } = {}) {
+    if (!span || span.layer !== "gold" || span.state !== "proposed" || !writable(span)) {
+      return;
+    }
+    const incarnation = span.incarnation;
+    const restore = markAccepted([span]);
+    let refused = false;
+    write({
+      describeText: `accept ${describe(span)}`,
+      span,
+      request: () => (idOf(incarnation) === null ? null : { url: E.urlFor(root.dataset.acceptUrl, incarnation.id), values: {} }),
+      onAnswer: (answer) => {
+        settle(span, answer.gold[0]);
+        pending(span, -1);
+      },
+      onRefused: () => {
+        refused = true;
+        pending(span, -1);
+        restore();
+      },
+    });
+    if (record) {
+      undoLog.push({
+        valid: () => !refused && store.has(span),
+        undo: () => {
+          span.state = "proposed";
+          revert({ propose: [span], describeText: `undo accepting ${describe(span)}` });
+        },
+      });
+    }
+  }
+
+  function acceptAll() {
+    const proposals = Array.from(store.spans.values()).filter((span) => span.layer === "gold" && span.state === "proposed");
+    if (!proposals.length || !writable()) {
+      return;
+    }
+    const restore = markAccepted(proposals);
+    let refused = false;
+    write({
+      describeText: `accept ${proposals.length} proposals`,
+      request: () => ({ url: root.dataset.acceptAllUrl, values: {} }),
+      onAnswer: (answer) => {
+        for (const item of answer.gold) {
+          const span = store.byId("gold", item.id);
+          if (span) {
+            settle(span, item);
+          } else {
+            addGold(item);
+          }
+        }
+        proposals.forEach((span) => pending(span, -1));
+      },
+      onRefused: () => {
+        refused = true;
+        proposals.forEach((span) => pending(span, -1));
+        restore();
+      },
+    });
+    undoLog.push({
+      valid: () => !refused,
+      undo: () => {
+        const back = proposals.filter((span) => store.has(span));
+        back.forEach((span) => {
+          span.state = "proposed";
+        });
+        revert({ propose: back, describeText: `undo accepting ${back.length} proposals` });
+      },
     });
   }
 
-  function deleteGold(goldId, recordUndo = true) {
-    post(urlFor(root.dataset.deleteUrl, goldId), {}, "reject gold span", (trigger) => {
-      if (recordUndo) {
-        undoStack.push({ kind: "delete", ...trigger.goldDeleted });
+  // Relabel (label) or move (start/end): both accept the span on the server.
+  function changeGold(span, changes, { record = true } = {}) {
+    if (!span || span.layer !== "gold" || !writable(span)) {
+      return;
+    }
+    const before = { label: span.label, start: span.start, end: span.end, state: span.state };
+    const incarnation = span.incarnation;
+    Object.assign(span, changes, { state: null });
+    pending(span, 1);
+    const moving = "start" in changes;
+    const [pointStart, pointEnd] = gold.toCodePoints(span.start, span.end);
+    const values = moving ? { start: pointStart, end: pointEnd, text: gold.quote(span.start, span.end) } : { label: span.label };
+    let refused = false;
+    write({
+      describeText: `${moving ? "move" : "relabel"} ${describe(span)}`,
+      span,
+      request: () => (idOf(incarnation) === null ? null : {
+        url: E.urlFor(moving ? root.dataset.resizeUrl : root.dataset.relabelUrl, incarnation.id), values,
+      }),
+      onAnswer: (answer) => {
+        settle(span, answer.gold[0]);
+        pending(span, -1);
+      },
+      onRefused: () => {
+        refused = true;
+        pending(span, -1);
+        if (store.has(span)) {
+          Object.assign(span, before);
+          restyle(span);
+        }
+      },
+    });
+    if (record) {
+      undoLog.push({
+        valid: () => !refused && store.has(span),
+        undo: () => {
+          const back = moving ? { start: before.start, end: before.end } : { label: before.label };
+          changeGold(span, back, { record: false });
+          if (before.state === "proposed") {
+            span.state = "proposed";
+            revert({ propose: [span], describeText: `undo accepting ${describe(span)}` });
+          }
+        },
+      });
+    }
+  }
+
+  function useSource(span) {
+    if (!span || span.layer !== "source" || !writable()) {
+      return;
+    }
+    const existing = store.find("gold", span.label, span.start, span.end);
+    if (existing) {
+      if (existing.state === "proposed") {
+        acceptGold(existing);
+      } else {
+        refuse(`The gold version already has ${describe(existing)}.`, existing);
       }
+      return;
+    }
+    const goldSpan = store.add({
+      layer: "gold", label: span.label, start: span.start, end: span.end,
+      provenance: `from ${annotatorNames.get(span.annotator)}`,
+    });
+    const incarnation = { id: null, refused: false };
+    goldSpan.incarnation = incarnation;
+    pending(goldSpan, 1);
+    show(goldSpan);
+    write({
+      describeText: `use ${describe(span)}`,
+      span: goldSpan,
+      request: () => ({ url: E.urlFor(root.dataset.adoptUrl, span.id), values: {} }),
+      onAnswer: (answer) => {
+        incarnation.id = answer.gold[0].id;
+        settle(goldSpan, answer.gold[0]);
+        pending(goldSpan, -1);
+      },
+      onRefused: () => {
+        incarnation.refused = true;
+        if (store.has(goldSpan)) {
+          store.remove(goldSpan);
+          hide(goldSpan);
+        }
+      },
+    });
+    undoLog.push({ valid: () => !incarnation.refused, undo: () => rejectGold(goldSpan, { record: false }) });
+    announce(`Used ${describe(span)} as gold.`);
+  }
+
+  function premerge(minimum) {
+    if (!writable()) {
+      return;
+    }
+    const made = [];
+    let refused = false;
+    write({
+      describeText: `pre-merge (at least ${minimum} agree)`,
+      request: () => ({ url: root.dataset.premergeUrl, values: { minimum } }),
+      onAnswer: (answer) => {
+        answer.gold.forEach((item) => made.push(addGold(item)));
+        announce(`Pre-merge proposed ${made.length} span${made.length === 1 ? "" : "s"}.`);
+      },
+      onRefused: () => {
+        refused = true;
+      },
+    });
+    undoLog.push({
+      valid: () => !refused,
+      undo: () => {
+        const back = made.filter((span) => store.has(span));
+        back.forEach((span) => {
+          store.remove(span);
+          hide(span);
+        });
+        revert({ remove: back, describeText: `undo the pre-merge of ${back.length} spans` });
+      },
     });
   }
 
-  function relabelGold(goldId, labelId, recordUndo = true) {
-    post(urlFor(root.dataset.relabelUrl, goldId), { label: labelId }, "relabel gold span", (trigger) => {
-      const relabeled = trigger.goldRelabeled;
-      if (recordUndo && relabeled.previous !== relabeled.label) {
-        undoStack.push({ kind: "relabel", id: String(relabeled.id), previous: relabeled.previous });
-      }
+  function setGoldStatus(status) {
+    goldStatus = status;
+    const badge = document.getElementById("gold-status");
+    badge.textContent = status === "gold" ? "Gold" : status === "in_progress" ? "In progress" : "Not started";
+    badge.className = `status status-${status}`;
+    for (const button of root.querySelectorAll(".label-button")) {
+      button.disabled = status === "gold";
+    }
+    const markForm = root.querySelector('form[data-action="mark-gold"]');
+    if (markForm) {
+      markForm.querySelector("button").textContent = status === "gold" ? "Reopen" : "Mark gold";
+      markForm.querySelector("button").value = status === "gold" ? "in_progress" : "gold";
+    }
+  }
+
+  function markGold(form) {
+    const left = recount();
+    const open = data.open;
+    const doIt = () => {
+      write({
+        describeText: "mark gold",
+        request: () => ({ url: root.dataset.statusUrl, values: { status: "gold", confirm: "1" } }),
+        onAnswer: () => {
+          notices.placeNear(form.getBoundingClientRect());
+          notices.show("Marked gold: the document is read-only now.", "info", [
+            { label: "Undo", run: (notice) => { notice.close(); reopen(); } },
+          ], 15000);
+        },
+      });
+    };
+    if (!left && !open.length) {
+      doIt();
+      return;
+    }
+    const reasons = [];
+    if (left) {
+      reasons.push(`${left} region${left === 1 ? "" : "s"} of disagreement ${left === 1 ? "has" : "have"} no gold span yet`);
+    }
+    if (open.length) {
+      reasons.push(`${open.join(", ")} ${open.length === 1 ? "is" : "are"} still annotating`);
+    }
+    notices.placeNear(form.getBoundingClientRect());
+    notices.show(`${reasons.join(", and ")}. Mark gold anyway?`, "refused", [
+      { label: "Mark gold", run: (notice) => { notice.close(); doIt(); } },
+      { label: "Cancel", run: (notice) => notice.close() },
+    ]);
+    const confirm = notices.container.querySelector(".notice:last-child button");
+    if (confirm) {
+      confirm.id = "confirm-gold";
+      confirm.focus();
+    }
+  }
+
+  function reopen() {
+    write({
+      describeText: "reopen the document",
+      request: () => ({ url: root.dataset.statusUrl, values: { status: "in_progress" } }),
     });
   }
 
   function undo() {
-    const entry = undoStack.pop();
-    if (!entry) {
-      return;
-    }
-    if (entry.kind === "create") {
-      deleteGold(entry.id, false);
-    } else if (entry.kind === "delete") {
-      const text = textElement().textContent;
-      const quoted = Array.from(text).slice(entry.start, entry.end).join("");
-      createGold(entry.label, entry.start, entry.end, quoted, false);
-    } else if (entry.kind === "relabel") {
-      relabelGold(entry.id, entry.previous, false);
+    const entry = undoLog.pop();
+    if (entry) {
+      entry.undo();
+    } else {
+      announce("Nothing to undo.");
     }
   }
 
-  // ---- selection of gold spans ---------------------------------------------
+  // ---- labelling and keys ------------------------------------------------------------------
 
-  function showSelectedGold() {
-    for (const element of root.querySelectorAll(".selected[data-span]")) {
-      element.classList.remove("selected");
-    }
-    if (!selectedGold) {
+  const snapToggle = document.getElementById("snap-words");
+
+  function applyLabel(label) {
+    if (!writable()) {
       return;
     }
-    const elements = root.querySelectorAll(
-      `#document-text [data-span="${selectedGold}"], #gold-list [data-span="${selectedGold}"]`,
-    );
-    if (!elements.length) {
-      selectedGold = null;
-      return;
-    }
-    elements.forEach((element) => element.classList.add("selected"));
-  }
-
-  function selectGold(goldId) {
-    selectedGold = goldId;
-    showSelectedGold();
-  }
-
-  function applyLabel(labelId) {
-    const span = AnnotatorSelection.selectedSpan(textElement(), snapToggle.checked);
-    if (span) {
+    const range = gold.selected(snapToggle.checked);
+    if (range) {
       window.getSelection().removeAllRanges();
-      createGold(labelId, span.start, span.end, span.text);
-    } else if (selectedGold) {
-      relabelGold(selectedGold, labelId);
+      anchor = null;
+      createGold(label, range.start, range.end);
+    } else if (selected && selected.layer === "gold") {
+      changeGold(selected, { label });
+    } else if (selected && selected.layer === "source") {
+      refuse("Press u to use this annotator's span, or select gold text first.", selected);
+    } else {
+      refuse(`Select some gold text first, then press ${labelNames.get(label)}'s key.`);
     }
   }
 
-  function resizeSelected() {
-    const span = AnnotatorSelection.selectedSpan(textElement(), snapToggle.checked);
-    if (!span || !selectedGold) {
+  function moveSelected() {
+    const range = gold.selected(snapToggle.checked);
+    if (!range || !selected || selected.layer !== "gold") {
+      refuse("To move a gold span: click it, select the words it should cover, then press e.");
       return;
     }
     window.getSelection().removeAllRanges();
-    post(urlFor(root.dataset.resizeUrl, selectedGold), span, "move gold span");
+    changeGold(selected, { start: range.start, end: range.end });
   }
 
-  // ---- events --------------------------------------------------------------
+  function disputedStep(direction) {
+    const disputed = Array.from(store.spans.values())
+      .filter((span) => span.layer === "source" && span.disputed)
+      .sort(E.compareSpans);
+    if (!disputed.length) {
+      return;
+    }
+    const index = disputed.indexOf(selected);
+    const next = index === -1 ? (direction > 0 ? 0 : disputed.length - 1)
+      : (index + direction + disputed.length) % disputed.length;
+    choose(disputed[next], { scroll: true });
+  }
 
-  AnnotatorSelection.rememberSnap(snapToggle);
+  function goldStep(direction) {
+    const ordered = list.order;
+    if (!ordered.length) {
+      return;
+    }
+    const index = selected ? ordered.indexOf(selected) : -1;
+    const next = index === -1 ? (direction > 0 ? 0 : ordered.length - 1)
+      : Math.min(Math.max(index + direction, 0), ordered.length - 1);
+    choose(ordered[next], { scroll: true });
+  }
+
+  // Clicks: a gold span in the text, or an annotator's span in a lane.
+  container.addEventListener("click", (event) => {
+    if (event.shiftKey || !window.getSelection().isCollapsed) {
+      return;
+    }
+    const lane = event.target.closest(".lane");
+    if (lane) {
+      const annotator = data.annotators[Array.from(lane.parentElement.children).indexOf(lane)][0];
+      const offset = laneViews.get(annotator).offsetAtPoint(event.clientX, event.clientY);
+      const around = offset === null ? [] : store.covering("source", offset).filter((span) => span.annotator === annotator);
+      choose(around[(around.indexOf(selected) + 1) % Math.max(around.length, 1)] || null);
+      return;
+    }
+    const offset = gold.offsetAtPoint(event.clientX, event.clientY);
+    const around = offset === null ? [] : store.covering("gold", offset);
+    choose(around.length ? around[(around.indexOf(selected) + 1) % around.length] : null);
+  });
+
+  container.addEventListener("keydown", (event) => {
+    const arrows = { ArrowLeft: -1, ArrowRight: 1 };
+    if (!(event.key in arrows) || event.metaKey) {
+      return;
+    }
+    event.preventDefault();
+    if (caret === null) {
+      const selection = window.getSelection();
+      const focus = selection.rangeCount ? gold.offsetOf(selection.focusNode, selection.focusOffset) : null;
+      caret = focus === null ? 0 : focus;
+    }
+    anchor = event.shiftKey ? (anchor === null ? caret : anchor) : null;
+    caret = S.step(data.text, caret, arrows[event.key], event.ctrlKey || event.altKey);
+    if (anchor !== null && anchor !== caret) {
+      gold.select(anchor, caret);
+      announce(`Selected ${E.quoted(gold.quote(Math.min(anchor, caret), Math.max(anchor, caret)), 80)}`);
+    } else {
+      window.getSelection().removeAllRanges();
+    }
+    painter.setCaret(caret);
+  });
+  container.addEventListener("pointerdown", () => {
+    caret = null;
+    anchor = null;
+    painter.setCaret(null);
+  });
+  container.addEventListener("blur", () => painter.setCaret(null));
 
   for (const button of root.querySelectorAll(".label-button")) {
     button.addEventListener("mousedown", (event) => event.preventDefault());
-    button.addEventListener("click", () => applyLabel(button.dataset.label));
+    button.addEventListener("click", () => applyLabel(Number(button.dataset.label)));
+  }
+  document.getElementById("all-lanes").addEventListener("change", recount);
+
+  // The panel's forms go through the queue; without JavaScript they post (and
+  // Mark gold asks for its confirmation with a required checkbox, which this
+  // page replaces by asking when the button is pressed).
+  root.querySelectorAll(".confirm-gold").forEach((element) => element.remove());
+  for (const form of root.querySelectorAll("form[data-action]")) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const action = form.dataset.action;
+      if (action === "premerge") {
+        premerge(form.querySelector('input[name="minimum"]').value);
+      } else if (action === "accept-all") {
+        acceptAll();
+      } else if (action === "mark-gold") {
+        if (goldStatus === "gold") {
+          reopen();
+        } else {
+          markGold(form);
+        }
+      } else if (action === "reopen") {
+        reopen();
+      }
+    });
   }
 
-  root.addEventListener("click", (event) => {
-    const listed = event.target.closest("#gold-list .span-select");
-    if (listed) {
-      selectGold(listed.dataset.span);
-      return;
-    }
-    const mark = event.target.closest("#document-text mark[data-span]");
-    if (mark && !event.shiftKey && window.getSelection().isCollapsed) {
-      selectGold(mark.dataset.span);
+  const panel = document.getElementById("span-panel");
+  const toggle = document.getElementById("panel-toggle");
+  toggle.addEventListener("click", () => {
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    panel.classList.toggle("open", open);
+  });
+
+  window.addEventListener("beforeunload", (event) => {
+    if (queue.size) {
+      event.preventDefault();
     }
   });
 
-  // htmx submits the page's buttons; a refusal is shown, not swapped in.
-  document.body.addEventListener("htmx:responseError", (event) => {
-    notice(`Not saved. ${event.detail.xhr.responseText.slice(0, 500)}`);
-  });
-
-  AnnotatorSelection.listenToEditorKeys({
+  S.rememberSnap(snapToggle);
+  S.listenToEditorKeys({
     undo,
-    select: selectGold,
-    selected: () => selectedGold,
-    remove: deleteGold,
+    escape: () => {
+      window.getSelection().removeAllRanges();
+      anchor = null;
+      choose(null);
+    },
+    remove: () => (selected && selected.layer === "gold" ? rejectGold(selected) : false),
     labelByHotkey,
     applyLabel,
     keys: {
-      a: () => {
-        if (selectedGold) {
-          post(urlFor(root.dataset.acceptUrl, selectedGold), {}, "accept gold span");
-        }
-      },
-      A: () => post(root.dataset.acceptAllUrl, {}, "accept every proposal"),
-      e: resizeSelected,
+      a: () => acceptGold(selected),
+      A: () => acceptAll(),
+      e: () => moveSelected(),
+      u: () => useSource(selected),
+      ".": () => disputedStep(1),
+      ",": () => disputedStep(-1),
+      "]": () => goldStep(1),
+      "[": () => goldStep(-1),
     },
   });
+
+  // ---- start ----------------------------------------------------------------------------------
+
+  painter.followViewport();
+  lanePainters.forEach((lanePainter) => lanePainter.followViewport());
+  const disputed = new Set(data.disputed);
+  for (const [id, annotator, label, start, end] of data.sources) {
+    const [start16, end16] = [offsets.toUtf16(start), offsets.toUtf16(end)];
+    const span = store.add({ id, layer: "source", annotator, label, start: start16, end: end16, disputed: disputed.has(id) });
+    lanePainters.get(annotator).paint(span);
+  }
+  for (const item of data.gold) {
+    const span = store.add({ layer: "gold", label: item.label, start: 0, end: 0 });
+    settle(span, item);
+    span.incarnation = { id: item.id, refused: false };
+    painter.paint(span);
+  }
+  list.render(store.ordered("gold"));
+  recount();
+  root.dataset.ready = "true";
 })();

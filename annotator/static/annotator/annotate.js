@@ -1,6 +1,18 @@
-// The annotate page: text selection, keyboard, and saving spans through the
-// page's htmx endpoints. Offsets sent to the server are Python code points,
-// half-open [start, end); selection.js (loaded first) converts them.
+// The annotate page: the annotator's own spans, painted and written by the
+// engine (engine.js; its header describes the parts and where relations and
+// machine suggestions plug in). Offsets here are UTF-16 units over the text;
+// selection.js converts to and from the server's code points.
+//
+// Extension points (see engine.js): relations between spans (issue 14) live in
+// SpanStore.relations and are drawn in Painter.overlay; machine suggestions
+// (issue 16) are spans of layer "suggestion" painted with state "suggested",
+// accepted by a create write and rejected by removal, each an UndoLog entry.
+//
+// Mouse: select text, press a label key or button. Keyboard: Tab to the text,
+// arrows move a caret by character, Ctrl+arrows by word, Shift extends; a
+// label key labels the selection; Enter selects the span at the caret (again
+// for the one around it); [ and ] go to the previous / next span. With a span
+// selected, Delete deletes it and a label key relabels it. Ctrl+Z undoes.
 "use strict";
 
 (() => {
@@ -8,293 +20,511 @@
   if (!root) {
     return;
   }
-  const csrfToken = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
-  const notices = document.getElementById("notices");
+  const E = window.AnnotatorEngine;
+  const S = window.AnnotatorSelection;
+  const data = JSON.parse(document.getElementById("annotate-data").textContent);
+  const textElement = document.getElementById("document-text");
+  const view = new S.TextView(textElement.textContent, [{ element: textElement, start: 0 }]);
   const snapToggle = document.getElementById("snap-words");
   const labelByHotkey = new Map();
-  const labelName = new Map();
+  const labelNames = new Map();
   for (const button of root.querySelectorAll(".label-button")) {
-    labelByHotkey.set(button.dataset.hotkey, button.dataset.label);
-    labelName.set(button.dataset.label, button.textContent.replace(/^\s*\S+\s*/, "").trim());
+    labelByHotkey.set(button.dataset.hotkey, Number(button.dataset.label));
+    labelNames.set(Number(button.dataset.label), button.dataset.name);
   }
-  const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000, 30000];
+  const store = new E.SpanStore();
+  const painter = new E.Painter(view, textElement.parentElement, { labelNames });
+  const notices = new E.Notices(document.getElementById("notices"));
+  const queue = new E.WriteQueue({ csrfToken: E.csrfToken(), notices, status: root });
+  const undoLog = new E.UndoLog();
+  const announce = E.announcer();
+  const counters = root.querySelectorAll("[data-span-count]");
+  const readOnly = data.readOnly;
+  let selected = null;
+  let caret = null; // keyboard caret, UTF-16 offset, or null
+  let anchor = null; // where a Shift-extended selection started
 
-  let selectedSpan = null;
-  const undoStack = [];
-  const unsaved = new Set();
+  const describe = (span) => `${labelNames.get(span.label)} ${E.quoted(view.quote(span.start, span.end))}`;
 
-  const textElement = () => document.getElementById("document-text");
+  const list = new AnnotatorSpanList.SpanList(document.getElementById("span-list"), {
+    describe: (span) => ({
+      label: labelNames.get(span.label),
+      quote: view.quote(span.start, span.end),
+      className: span.pending ? " pending" : "",
+    }),
+    removable: () => !readOnly,
+    emptyText: "No spans yet. Select text and press a label key.",
+    onChoose: (key, options) => choose(store.get(key), options),
+    onDelete: (key) => deleteSpan(store.get(key)),
+  });
 
-  // ---- talking to the server -----------------------------------------------
-
-  function newClientId() {
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  function counted() {
+    counters.forEach((counter) => {
+      counter.textContent = String(list.length);
+    });
   }
 
-  function urlFor(template, spanId) {
-    return template.replace("/0/", `/${spanId}/`);
+  // ---- showing ---------------------------------------------------------------
+  // The text is painted at once; the list follows right after that frame, in
+  // the order of the changes, so a key press is on screen before the list of
+  // thousands of rows is touched.
+
+  const listChanges = [];
+  function later(change) {
+    listChanges.push(change);
+    if (listChanges.length === 1) {
+      requestAnimationFrame(() => setTimeout(() => {
+        listChanges.splice(0).forEach((apply) => apply());
+        counted();
+      }, 0));
+    }
   }
 
-  function swapWorkspace(html) {
-    const current = document.getElementById("workspace");
-    const holder = document.createElement("div");
-    holder.innerHTML = html;
-    const replacement = holder.querySelector("#workspace");
-    if (!current || !replacement) {
+  function show(span) {
+    painter.paint(span);
+    later(() => list.insert(span));
+  }
+
+  function hide(span) {
+    painter.erase(span);
+    later(() => list.remove(span));
+    if (selected === span) {
+      choose(null);
+    }
+  }
+
+  function restyle(span) {
+    painter.paint(span);
+    later(() => list.update(span));
+  }
+
+  function pending(span, change) {
+    span.pendingWrites = (span.pendingWrites || 0) + change;
+    span.pending = span.pendingWrites > 0;
+    span.status = span.pending ? "pending" : "saved";
+    if (store.has(span)) {
+      painter.paint(span);
+      later(() => {
+        const row = list.rows.get(span.key);
+        if (row) {
+          row.classList.toggle("pending", span.pending);
+        }
+      });
+    }
+  }
+
+  function choose(span, { scroll = false, fromList = false } = {}) {
+    selected = span && store.has(span) ? span : null;
+    painter.select(selected);
+    list.mark(selected && selected.key);
+    if (selected) {
+      announce(`Selected ${describe(selected)}. Delete deletes it, a label key relabels it.`);
+      if (scroll) {
+        const rect = view.rectsFor(selected.start, selected.end)[0];
+        if (rect && (rect.top < 80 || rect.bottom > window.innerHeight)) {
+          const top = rect.top + window.scrollY - window.innerHeight / 3;
+          window.scrollTo({ top, behavior: fromList ? "auto" : "smooth" });
+        }
+      }
+    }
+  }
+
+  function noticeNear(span) {
+    const rects = span ? view.rectsFor(span.start, span.end) : [];
+    const rect = rects[rects.length - 1];
+    notices.placeNear(rect || textElement.getBoundingClientRect());
+  }
+
+  function refuse(text, span = null) {
+    noticeNear(span);
+    const handle = notices.show(text, "refused", [{ label: "Dismiss", run: (notice) => notice.close() }], 12000);
+    announce(text);
+    return handle;
+  }
+
+  // ---- writes ----------------------------------------------------------------
+  // A span's `incarnation` is one life of it on the server: a delete names the
+  // incarnation it deletes, so undoing the delete (a new incarnation) can never
+  // be confused with it, whatever order the answers arrive in.
+
+  function createSpan(label, start, end, { record = true, revive = null } = {}) {
+    const existing = store.find("own", label, start, end);
+    if (existing && existing !== revive) {
+      choose(existing);
+      refuse(`Not saved. You already have ${labelNames.get(label)} ${E.quoted(view.quote(start, end))}: ` +
+        "choose another label or other words.", existing);
+      return null;
+    }
+    const span = revive || store.add({ layer: "own", label, start, end });
+    if (revive) {
+      store.spans.set(span.key, span);
+    }
+    const incarnation = { id: null, refused: false };
+    span.incarnation = incarnation;
+    span.id = null;
+    pending(span, 1);
+    show(span);
+    const [pointStart, pointEnd] = view.toCodePoints(start, end);
+    const quote = view.quote(start, end);
+    const clientId = E.newClientId();
+    queue.push({
+      describe: () => describe(span),
+      request: () => ({
+        url: root.dataset.createUrl,
+        values: { label, start: pointStart, end: pointEnd, text: quote, client_id: clientId },
+      }),
+      applied: (answer) => {
+        incarnation.id = answer.span.id;
+        if (span.incarnation === incarnation) {
+          span.id = answer.span.id;
+          const [savedStart, savedEnd] = view.toUtf16(answer.span.start, answer.span.end);
+          if (savedStart !== span.start || savedEnd !== span.end) {
+            span.start = savedStart;
+            span.end = savedEnd;
+            restyle(span);
+          }
+          pending(span, -1);
+        }
+      },
+      refused: (message) => {
+        incarnation.refused = true;
+        if (span.incarnation === incarnation) {
+          pending(span, -1);
+          if (store.has(span)) {
+            store.remove(span);
+            hide(span);
+          }
+        }
+        if (message) {
+          refuse(`Not saved: ${describe(span)}. ${message}`);
+        }
+      },
+    });
+    if (record) {
+      undoLog.push({ valid: () => !incarnation.refused, undo: () => deleteSpan(span, { record: false }) });
+    }
+    return span;
+  }
+
+  function deleteSpan(span, { record = true } = {}) {
+    if (!span || !store.has(span)) {
+      return false;
+    }
+    if (readOnly) {
+      refuse(readOnlyText, span);
+      return true;
+    }
+    const incarnation = span.incarnation;
+    noticeNear(span);
+    store.remove(span);
+    hide(span);
+    queue.push({
+      describe: () => `the deletion of ${describe(span)}`,
+      request: () => (incarnation.refused || incarnation.id === null ? null : {
+        url: E.urlFor(root.dataset.deleteUrl, incarnation.id), values: {},
+      }),
+      applied: () => {},
+      refused: (message) => {
+        // The server kept the span: show it again, unless it lives again already.
+        if (!store.has(span) && span.incarnation === incarnation) {
+          store.spans.set(span.key, span);
+          show(span);
+        }
+        if (message) {
+          refuse(`Not deleted: ${describe(span)}. ${message}`, span);
+        }
+      },
+    });
+    if (record) {
+      undoLog.push({
+        valid: () => !store.has(span),
+        undo: () => createSpan(span.label, span.start, span.end, { record: false, revive: span }),
+      });
+    }
+    return true;
+  }
+
+  function relabelSpan(span, label, { record = true } = {}) {
+    const previous = span.label;
+    if (previous === label || !store.has(span)) {
       return;
     }
-    current.replaceWith(replacement);
-    htmx.process(replacement);
-    showSelectedSpan();
-  }
-
-  function notice(text, kind) {
-    const item = document.createElement("div");
-    item.className = `notice ${kind}`;
-    item.setAttribute("role", kind === "unsaved" ? "alert" : "status");
-    const message = document.createElement("span");
-    message.className = "message";
-    message.textContent = text;
-    item.append(message);
-    notices.append(item);
-    return item;
-  }
-
-  function addButton(item, text, onClick) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = text;
-    button.addEventListener("click", onClick);
-    item.append(button);
-    return button;
-  }
-
-  // Sends one write; keeps it on screen as "not saved" until the server takes
-  // it. Server and network failures are retried with the same values (so a
-  // create keeps its client_id and cannot be stored twice); a refusal (4xx) is
-  // shown with the server's reason.
-  function submit(operation) {
-    const item = notice(`Saving: ${operation.description}`, "saving");
-    unsaved.add(item);
-    let attempt = 0;
-    let timer = null;
-
-    const finish = () => {
-      clearTimeout(timer);
-      unsaved.delete(item);
-      item.remove();
-    };
-
-    const send = async () => {
-      clearTimeout(timer);
-      item.className = "notice saving";
-      item.querySelector(".message").textContent = `Saving: ${operation.description}`;
-      item.querySelectorAll("button").forEach((button) => button.remove());
-      let response;
-      try {
-        response = await fetch(operation.url, {
-          method: "POST",
-          body: new URLSearchParams(operation.values),
-          headers: { "HX-Request": "true", "X-CSRFToken": csrfToken },
-          credentials: "same-origin",
-        });
-      } catch (error) {
-        return failed("the server could not be reached", true);
-      }
-      if (response.ok) {
-        const trigger = JSON.parse(response.headers.get("HX-Trigger") || "{}");
-        swapWorkspace(await response.text());
-        finish();
-        operation.onSaved(trigger);
-        return;
-      }
-      const reason = response.status >= 500 || response.status === 429
-        ? `the server answered ${response.status}`
-        : (await response.text()).slice(0, 500) || `refused (${response.status})`;
-      failed(reason, response.status >= 500 || response.status === 429);
-    };
-
-    const failed = (reason, retryable) => {
-      item.className = "notice unsaved";
-      item.querySelector(".message").textContent =
-        `Not saved: ${operation.description}. ${reason}.`;
-      if (retryable) {
-        addButton(item, "Retry now", send);
-        const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)];
-        attempt += 1;
-        timer = setTimeout(send, delay);
-      }
-      addButton(item, "Discard", finish);
-    };
-
-    send();
-  }
-
-  // ---- operations ----------------------------------------------------------
-
-  function describe(labelId, text) {
-    const quote = text.length > 60 ? `${text.slice(0, 57)}…` : text;
-    return `${labelName.get(String(labelId)) || "span"} “${quote}”`;
-  }
-
-  // Undo entries name spans by id; recreating a deleted span gives it a new id.
-  function renameInUndo(oldId, newId) {
-    for (const entry of undoStack) {
-      if (entry.id === oldId) {
-        entry.id = newId;
-      }
+    const clash = store.find("own", label, span.start, span.end);
+    if (clash) {
+      refuse(`Not relabelled. You already have ${labelNames.get(label)} ` +
+        `${E.quoted(view.quote(span.start, span.end))}.`, span);
+      return;
     }
-  }
-
-  function createSpan(labelId, start, end, text, { recordUndo = true, replaces = null } = {}) {
-    submit({
-      url: root.dataset.createUrl,
-      values: { label: labelId, start, end, text, client_id: newClientId() },
-      description: describe(labelId, text),
-      onSaved: (trigger) => {
-        const id = String(trigger.spanCreated.id);
-        if (replaces) {
-          renameInUndo(replaces, id);
+    const incarnation = span.incarnation;
+    span.label = label;
+    restyle(span);
+    pending(span, 1);
+    queue.push({
+      describe: () => `${describe(span)} (was ${labelNames.get(previous)})`,
+      request: () => (incarnation.refused || incarnation.id === null ? null : {
+        url: E.urlFor(root.dataset.relabelUrl, incarnation.id), values: { label },
+      }),
+      applied: () => pending(span, -1),
+      refused: (message) => {
+        pending(span, -1);
+        if (store.has(span) && span.label === label) {
+          span.label = previous;
+          restyle(span);
         }
-        if (recordUndo) {
-          undoStack.push({ kind: "create", id });
-        }
-      },
-    });
-  }
-
-  function deleteSpan(spanId, { recordUndo = true } = {}) {
-    const mark = textElement().querySelector(`mark[data-span="${spanId}"]`);
-    submit({
-      url: urlFor(root.dataset.deleteUrl, spanId),
-      values: {},
-      description: `delete ${mark ? describe(mark.className.match(/label-(\d+)/)[1], spanText(spanId)) : "span"}`,
-      onSaved: (trigger) => {
-        const deleted = trigger.spanDeleted;
-        if (recordUndo) {
-          undoStack.push({ kind: "delete", id: String(deleted.id), ...deleted });
+        if (message) {
+          refuse(`Not relabelled: ${describe(span)}. ${message}`, span);
         }
       },
     });
-  }
-
-  function relabelSpan(spanId, labelId, { recordUndo = true } = {}) {
-    submit({
-      url: urlFor(root.dataset.relabelUrl, spanId),
-      values: { label: labelId },
-      description: `relabel as ${labelName.get(String(labelId))}`,
-      onSaved: (trigger) => {
-        const relabeled = trigger.spanRelabeled;
-        if (recordUndo && relabeled.previous !== relabeled.label) {
-          undoStack.push({ kind: "relabel", id: String(relabeled.id), previous: relabeled.previous });
-        }
-      },
-    });
+    if (record) {
+      undoLog.push({
+        valid: () => store.has(span) && span.label === label,
+        undo: () => relabelSpan(span, previous, { record: false }),
+      });
+    }
   }
 
   function undo() {
-    const entry = undoStack.pop();
-    if (!entry) {
+    const entry = undoLog.pop();
+    if (entry) {
+      entry.undo();
+    } else {
+      announce("Nothing to undo.");
+    }
+  }
+
+  // ---- labelling ---------------------------------------------------------------
+
+  const readOnlyText = "This document is read-only: you have handed it in. " +
+    "Undo the submission (for a short while) or ask a curator to reopen it.";
+
+  function applyLabel(label) {
+    if (readOnly) {
+      refuse(readOnlyText);
       return;
     }
-    if (entry.kind === "create") {
-      deleteSpan(entry.id, { recordUndo: false });
-    } else if (entry.kind === "delete") {
-      createSpan(entry.label, entry.start, entry.end, entry.text, {
-        recordUndo: false,
-        replaces: entry.id,
-      });
-    } else if (entry.kind === "relabel") {
-      relabelSpan(entry.id, entry.previous, { recordUndo: false });
-    }
-  }
-
-  function spanText(spanId) {
-    return Array.from(textElement().querySelectorAll(`mark[data-span="${spanId}"]`))
-      .map((mark) => mark.textContent)
-      .join("");
-  }
-
-  // ---- selection of spans --------------------------------------------------
-
-  function showSelectedSpan() {
-    for (const element of document.querySelectorAll(".selected[data-span]")) {
-      element.classList.remove("selected");
-    }
-    if (!selectedSpan) {
-      return;
-    }
-    const elements = document.querySelectorAll(`[data-span="${selectedSpan}"]`);
-    if (!elements.length) {
-      selectedSpan = null;
-      return;
-    }
-    elements.forEach((element) => element.classList.add("selected"));
-  }
-
-  function selectSpan(spanId) {
-    selectedSpan = spanId;
-    showSelectedSpan();
-  }
-
-  function applyLabel(labelId) {
-    const span = AnnotatorSelection.selectedSpan(textElement(), snapToggle.checked);
-    if (span) {
+    const range = view.selected(snapToggle.checked);
+    if (range) {
       window.getSelection().removeAllRanges();
-      createSpan(labelId, span.start, span.end, span.text);
-    } else if (selectedSpan) {
-      relabelSpan(selectedSpan, labelId);
+      anchor = null;
+      if (caret !== null) {
+        caret = range.end;
+        painter.setCaret(caret);
+      }
+      const span = createSpan(label, range.start, range.end);
+      if (span) {
+        announce(`Added ${describe(span)}.`);
+      }
+    } else if (selected) {
+      relabelSpan(selected, label);
+      announce(`Relabelled as ${labelNames.get(label)}.`);
+    } else {
+      refuse(`Select some text first, then press ${labelNames.get(label)}'s key. ` +
+        "With the keyboard: Tab to the text, Shift+arrows select.");
     }
   }
 
-  // ---- events --------------------------------------------------------------
+  // ---- keyboard caret over the text --------------------------------------------
 
-  AnnotatorSelection.rememberSnap(snapToggle);
+  function firstVisibleOffset() {
+    const rect = textElement.getBoundingClientRect();
+    const offset = view.offsetAtPoint(rect.left + 2, Math.max(rect.top, 0) + 12);
+    return offset === null ? 0 : offset;
+  }
+
+  function caretFromSelection() {
+    const selection = window.getSelection();
+    if (selection.rangeCount && view.contains(selection.focusNode)) {
+      const focus = view.offsetOf(selection.focusNode, selection.focusOffset);
+      const start = view.offsetOf(selection.anchorNode, selection.anchorOffset);
+      if (focus !== null) {
+        caret = focus;
+        anchor = start !== null && start !== focus ? start : null;
+        return;
+      }
+    }
+    caret = firstVisibleOffset();
+    anchor = null;
+  }
+
+  function showCaret() {
+    if (anchor !== null && anchor !== caret) {
+      view.select(anchor, caret);
+      const [start, end] = anchor < caret ? [anchor, caret] : [caret, anchor];
+      announce(`Selected ${E.quoted(view.quote(start, end), 80)}`);
+    } else {
+      window.getSelection().removeAllRanges();
+      const around = store.covering("own", caret);
+      const next = view.text.slice(caret, caret + 40).split(/\s/)[0];
+      announce(around.length ? `In ${around.map(describe).join(", in ")}` : `Before ${E.quoted(next || "end", 40)}`);
+    }
+    painter.setCaret(caret);
+    const rect = view.caretRect(caret);
+    if (rect && (rect.top < 80 || rect.top + rect.height > window.innerHeight - 20)) {
+      window.scrollBy({ top: rect.top - window.innerHeight / 2 });
+    }
+  }
+
+  textElement.addEventListener("keydown", (event) => {
+    const arrows = { ArrowLeft: -1, ArrowRight: 1 };
+    if (event.key in arrows && !event.metaKey) {
+      event.preventDefault();
+      if (caret === null) {
+        caretFromSelection();
+      }
+      if (event.shiftKey) {
+        anchor = anchor === null ? caret : anchor;
+      } else {
+        anchor = null;
+      }
+      caret = S.step(view.text, caret, arrows[event.key], event.ctrlKey || event.altKey);
+      showCaret();
+    } else if (event.key === "Enter" && caret !== null) {
+      event.preventDefault();
+      const around = store.covering("own", caret);
+      if (around.length) {
+        const index = around.indexOf(selected);
+        choose(around[(index + 1) % around.length]);
+      }
+    }
+  });
+
+  textElement.addEventListener("focus", () => {
+    if (textElement.matches(":focus-visible") && caret === null) {
+      caretFromSelection();
+      showCaret();
+    }
+  });
+  textElement.addEventListener("blur", () => painter.setCaret(null));
+  textElement.addEventListener("pointerdown", () => {
+    caret = null;
+    anchor = null;
+    painter.setCaret(null);
+  });
+
+  // ---- pointer -----------------------------------------------------------------
+
+  textElement.addEventListener("click", (event) => {
+    if (event.shiftKey || !window.getSelection().isCollapsed) {
+      return;
+    }
+    const offset = view.offsetAtPoint(event.clientX, event.clientY);
+    const around = offset === null ? [] : store.covering("own", offset);
+    if (!around.length) {
+      choose(null);
+      return;
+    }
+    // Clicking again on nested spans walks outwards.
+    const index = around.indexOf(selected);
+    choose(around[(index + 1) % around.length]);
+  });
+
+  let hoverFrame = 0;
+  textElement.addEventListener("pointermove", (event) => {
+    cancelAnimationFrame(hoverFrame);
+    hoverFrame = requestAnimationFrame(() => {
+      const offset = view.offsetAtPoint(event.clientX, event.clientY);
+      const around = offset === null ? [] : store.covering("own", offset).reverse();
+      painter.hover(around, { left: event.clientX + 12, top: event.clientY + 16 });
+    });
+  });
+  textElement.addEventListener("pointerleave", () => painter.hover([], null));
 
   for (const button of root.querySelectorAll(".label-button")) {
     // Keep the text selection: pressing a button would otherwise move focus first.
     button.addEventListener("mousedown", (event) => event.preventDefault());
-    button.addEventListener("click", () => applyLabel(button.dataset.label));
+    button.addEventListener("click", () => applyLabel(Number(button.dataset.label)));
   }
 
-  root.addEventListener("click", (event) => {
-    const listed = event.target.closest(".span-select");
-    if (listed) {
-      selectSpan(listed.dataset.span);
-      const mark = textElement().querySelector(`mark[data-span="${listed.dataset.span}"]`);
-      if (mark) {
-        mark.scrollIntoView({ block: "nearest" });
+  // ---- panel, submit, leaving ----------------------------------------------------
+
+  const panel = document.getElementById("span-panel");
+  const toggle = document.getElementById("panel-toggle");
+  toggle.addEventListener("click", () => {
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    panel.classList.toggle("open", open);
+    if (open) {
+      const focused = panel.querySelector('.span-select[tabindex="0"]');
+      (focused || panel).focus({ preventScroll: true });
+    }
+  });
+
+  // Status forms post as plain forms, after every span write has landed.
+  for (const form of root.querySelectorAll("form.after-writes")) {
+    form.addEventListener("submit", (event) => {
+      if (!queue.size) {
+        return;
       }
+      event.preventDefault();
+      const submitter = event.submitter;
+      notices.placeNear(form.getBoundingClientRect());
+      const notice = notices.show("Saving your last changes first…", "saving");
+      queue.whenIdle().then(() => {
+        notice.close();
+        form.requestSubmit(submitter);
+      });
+    });
+  }
+
+  function leave(url) {
+    if (!url) {
       return;
     }
-    const mark = event.target.closest("#document-text mark[data-span]");
-    if (mark && !event.shiftKey && window.getSelection().isCollapsed) {
-      selectSpan(mark.dataset.span);
-    } else if (!mark && event.target.closest("#document-text") && !event.shiftKey) {
-      selectSpan(null);
+    if (queue.size) {
+      notices.show("Saving your last changes before leaving…", "saving");
     }
-  });
-
-  AnnotatorSelection.listenToEditorKeys({
-    undo,
-    select: selectSpan,
-    selected: () => selectedSpan,
-    remove: deleteSpan,
-    labelByHotkey,
-    applyLabel,
-    keys: {
-      n: () => root.dataset.nextUrl && window.location.assign(root.dataset.nextUrl),
-      p: () => root.dataset.previousUrl && window.location.assign(root.dataset.previousUrl),
-    },
-  });
+    queue.whenIdle().then(() => window.location.assign(url));
+  }
 
   window.addEventListener("beforeunload", (event) => {
-    if (unsaved.size) {
+    if (queue.size) {
       event.preventDefault();
     }
   });
+
+  function neighbour(direction) {
+    const ordered = list.order;
+    if (!ordered.length) {
+      return;
+    }
+    const from = selected ? selected.start : caret !== null ? caret : -1;
+    const index = direction > 0
+      ? ordered.findIndex((span) => span.start > from || (selected && span.start === from && E.compareSpans(span, selected) > 0))
+      : ordered.findLastIndex((span) => span.start < from || (selected && span.start === from && E.compareSpans(span, selected) < 0));
+    const span = ordered[index === -1 ? (direction > 0 ? 0 : ordered.length - 1) : index];
+    choose(span, { scroll: true });
+  }
+
+  S.rememberSnap(snapToggle);
+  S.listenToEditorKeys({
+    undo,
+    escape: () => {
+      window.getSelection().removeAllRanges();
+      anchor = null;
+      choose(null);
+    },
+    remove: () => (selected ? deleteSpan(selected) : false),
+    labelByHotkey,
+    applyLabel,
+    keys: {
+      n: () => leave(root.dataset.nextUrl),
+      p: () => leave(root.dataset.previousUrl),
+      "]": () => neighbour(1),
+      "[": () => neighbour(-1),
+    },
+  });
+
+  // ---- start -----------------------------------------------------------------------
+
+  painter.followViewport();
+  for (const [id, label, start, end] of data.spans) {
+    const [start16, end16] = view.toUtf16(start, end);
+    const span = store.add({ id, layer: "own", label, start: start16, end: end16 });
+    span.incarnation = { id, refused: false };
+    painter.paint(span);
+  }
+  list.render(store.ordered("own"));
+  counted();
+  root.dataset.ready = "true";
 })();
