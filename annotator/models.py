@@ -125,6 +125,8 @@ RESERVED_KEYS = {
     "a": "accepts the selected gold proposal",
     "A": "accepts every gold proposal",
     "e": "moves the selected gold span to the selected text",
+    "u": "uses the selected annotator span as gold",
+    "Enter": "selects the span at the caret",
     "z": "undoes with Ctrl (a label on z would fire when Ctrl is let go too early)",
     "Escape": "clears the selection",
     "Delete": "deletes the selected span",

@@ -149,7 +149,7 @@ def test_revert_proposes_again_and_removes_and_is_audited(client, document, subm
 
 
 def test_revert_of_a_span_that_is_gone_changes_nothing(client, document, submitted, curator):
-    (proposal, _) = gold_premerge(document=document, minimum=1)
+    (proposal, _) = gold_premerge(document=document, minimum=1, curator=curator)
     client.force_login(curator)
 
     response = client.post(
