@@ -70,11 +70,13 @@ RTL = doc(
 )
 CJK = doc(
     4,
-    "习近平 表示 经济 将 增长。东京都知事",
+    "习近平 表示 经济 将 增长。东京都知事 Tokyo2020",
     ("习近平", "actor", 0),
     ("经济 将 增长", "claim", 0),
-    # A boundary inside the ideograph run: token formats must count, not shift, it.
+    # Ideographs are a token each, so a name inside a run of them lines up.
     ("东京", "actor", 0),
+    # A boundary inside a word: token formats must count, not shift, it.
+    ("Tokyo", "actor", 0),
 )
 NEWLINE = doc(
     5,

@@ -185,8 +185,10 @@ DEMO_SPANS = [
     ("demo: right-to-left", "תסגור את המעבר", "threat", True),
     ("demo: CJK", "東海連合", "actor", True),
     ("demo: CJK", "Kanto Forum", "actor", True),
-    # Ends inside a run of ideographs: token formats must leave it out and count it.
-    ("demo: CJK", "協議は一月に始まる", "claim", False),
+    # Ideographs and kana are a token each, so a claim inside a run of them lines up.
+    ("demo: CJK", "協議は一月に始まる", "claim", True),
+    # Ends inside a word: token formats must leave it out and count it.
+    ("demo: CJK", "Osak", "actor", False),
 ]
 
 

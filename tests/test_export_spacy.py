@@ -52,7 +52,7 @@ def words_and_spaces(text: str, tokens: Sequence[tuple[int, int]]) -> tuple[list
     """spaCy ``words``/``spaces`` that rebuild ``text`` exactly from its tokens.
 
     How the writer built spaCy Docs before it wrote DocBins itself: the oracle's
-    words, independent of the writer's ``WORD_PATTERN``.
+    words, independent of the writer's word patterns.
     """
     words: list[str] = []
     spaces: list[bool] = []

@@ -32,9 +32,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate, chain, compress, count, islice
 from pathlib import Path
 
+import regex
 from srsly.msgpack import Packer
 
-from annotator.annotation.tokenization import TOKEN_PATTERN
+from annotator.annotation.tokenization import (
+    SIMPLE_PATTERN,
+    UAX29_FLAGS,
+    UAX29_PATTERN,
+    WHITESPACE_CLASS,
+    is_simple,
+)
 from annotator.exports.records import (
     ExportCounts,
     ExportDocument,
@@ -111,8 +118,10 @@ NORM_EXCEPTIONS = {
 
 #: One spaCy word: a token with the one space that may follow it (its SPACY
 #: flag), or a run of other whitespace, which is a word of its own. The words
-#: of a text, joined, are the text.
-WORD_PATTERN = re.compile(rf"(?:{TOKEN_PATTERN.pattern}) ?|\s+")
+#: of a text, joined, are the text. The tokens are those of
+#: ``annotation.tokenization``, through the same two patterns it chooses between.
+SIMPLE_WORDS = re.compile(rf"(?:{SIMPLE_PATTERN}) ?|\s+")
+UAX29_WORDS = regex.compile(rf"(?:{UAX29_PATTERN}) ?|[{WHITESPACE_CLASS}]+", UAX29_FLAGS)
 
 #: ``SpanGroup.to_bytes``: id, kb_id, label, start, end, start_char, end_char.
 SPAN_STRUCT = struct.Struct(">QQQllll")
@@ -164,7 +173,7 @@ def string_id(string: str) -> int:
 class _Vocabulary(dict[str, bytes]):
     """What a DocBin needs of each word, worked out on first sight and kept.
 
-    Keys are words as ``WORD_PATTERN`` matches them, with their trailing space,
+    Keys are words as ``SIMPLE_WORDS`` and ``UAX29_WORDS`` match them, with their trailing space,
     so that one look-up per word gives its token row (ORTH, ENT_IOB outside, no
     ENT_TYPE) and another its SPACY flag: a corpus has many words, few distinct.
     """
@@ -207,7 +216,8 @@ class _Shard:
         self.user_data: list[bytes] = []
 
     def add(self, document: ExportDocument, labels: Sequence[str]) -> ExportCounts:
-        words = WORD_PATTERN.findall(document.text)
+        text = document.text
+        words = (SIMPLE_WORDS if is_simple(text) else UAX29_WORDS).findall(text)
         rows = bytearray(b"".join(map(self.vocabulary.__getitem__, words)))
         self.spaces.append(bytes(map(self.vocabulary.spaces.__getitem__, words)))
         self.words.update(words)
