@@ -6,7 +6,7 @@ Only managers and curators (and superusers) export: annotation is blind, so an
 annotator must not download the others' spans. An outsider gets 404.
 
 A download is a zip sent while it is written (:func:`~annotator.exports.formats.stream_export`).
-Its first piece is made before the response starts, so an error in the first
+Its first 64 KiB are made before the response starts, so an error in the first
 documents (or anywhere in a Hugging Face export, built whole before its first
 piece) is an ordinary error response. An error after that cannot change the
 status any more: it is logged and the stream is broken off, so the client gets
@@ -51,6 +51,8 @@ EXPORT_ROLES = frozenset({Role.MANAGER, Role.CURATOR})
 #: Documents a summary reads to count the spans a format leaves out; past this many,
 #: it counts the first ones and says so (the download's export.json has every one).
 LEFT_OUT_DOCUMENTS = 5000
+#: Made before the response starts: the first documents' data, not just a zip header.
+FIRST_PIECE_BYTES = 64 * 1024
 
 
 def project_for_exporter(user: User, slug: str) -> Project:
@@ -162,12 +164,17 @@ def download_response(request: ExportRequest) -> HttpResponse:
     pieces = stream_export(
         export_format, documents, labels, stem=stem, seed=request.seed, ratios=request.ratios
     )
+    head, size = [], 0
     try:
-        first = next(pieces)
+        for piece in pieces:
+            head.append(piece)
+            size += len(piece)
+            if size >= FIRST_PIECE_BYTES:
+                break
     except ValueError as error:
         raise ExportError(f"{error}.") from None
     response = StreamingHttpResponse(
-        _broken_off_on_error(chain([first], pieces), filename), content_type=ZIP
+        _broken_off_on_error(chain(head, pieces), filename), content_type=ZIP
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
