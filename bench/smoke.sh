@@ -17,6 +17,7 @@ run bench/corpus.py --documents 20 --spans 3
 run bench/annotate_page.py --sizes 10 100 --repeat 3 --warmup 1
 run bench/lists.py --documents 120 --repeat 3 --warmup 1
 run bench/export.py 30
+run bench/zip_writers.py 200
 run bench/load.py --users 3 --duration 5 --documents 6
 run bench/load.py --users 3 --duration 8 --documents 6 --faults
 echo "== smoke: every benchmark ran"

@@ -80,11 +80,14 @@ class Tally:
             total += counts
         return total
 
+    def read(self, split: str, document: ExportDocument) -> None:
+        self.document_ids[split].append(document.id)
+
     def recording(
         self, documents: Iterable[ExportDocument], seed: str | int, ratios: SplitRatios
     ) -> Iterator[ExportDocument]:
         for document in documents:
-            self.document_ids[assign_split(document.id, seed, ratios)].append(document.id)
+            self.read(assign_split(document.id, seed, ratios), document)
             yield document
 
 
@@ -328,8 +331,8 @@ def export_entries(
     docstring); ``tally`` adds up what they hold as they are taken."""
     if export_format.file_writer is None:
         raise ValueError(f"{export_format.name} is not written front to back")
-    documents = tally.recording(documents, seed, ratios)
-    for split, split_documents in by_split(documents, seed=seed, ratios=ratios, scratch=scratch):
+    splits = by_split(documents, seed=seed, ratios=ratios, scratch=scratch, on_read=tally.read)
+    for split, split_documents in splits:
         yield from export_format.file_writer(split_documents, labels, split, tally, scratch)
 
 

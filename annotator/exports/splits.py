@@ -20,7 +20,7 @@ spool files on disk, so memory does not grow with the corpus.
 import hashlib
 import math
 import pickle
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -121,13 +121,14 @@ def by_split(
     seed: str | int,
     ratios: SplitRatios,
     scratch: Path,
+    on_read: Callable[[str, ExportDocument], None] | None = None,
 ) -> Iterator[tuple[str, Iterator[ExportDocument]]]:
     """Yield ``(split, its documents)`` for each split that has documents, in
     :data:`SPLIT_NAMES` order, reading ``documents`` once.
 
     The first split's documents come as they are read (the others are spooled
     into ``scratch`` meanwhile); take each split's documents before asking for
-    the next split.
+    the next split. ``on_read`` is told each document's split as it is read.
     """
     source = iter(documents)
     first_split = SPLIT_NAMES[0]
@@ -136,6 +137,8 @@ def by_split(
     def first_split_documents() -> Iterator[ExportDocument]:
         for document in source:
             split = assign_split(document.id, seed, ratios)
+            if on_read is not None:
+                on_read(split, document)
             if split == first_split:
                 yield document
             else:
