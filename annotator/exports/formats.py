@@ -371,9 +371,13 @@ def write_export(
             scratch=Path(scratch),
             tally=tally,
         )
+        folders = {path}
         for entry in entries:
             target = path / entry.name
-            target.parent.mkdir(parents=True, exist_ok=True)
+            # brat writes a file per document: one mkdir per folder, not per file.
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
             with target.open("xb") as stream:
                 for piece in entry.pieces():
                     stream.write(piece)
