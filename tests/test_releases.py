@@ -624,3 +624,29 @@ def test_export_page_ids_are_unique_with_the_release_form(client, manager, gold_
     assert "id_release_train" in ids and "id_train" in ids
     assert len(ids) == len(set(ids))
     assert 'action="/projects/talks/releases/"' in content and "Create release" in content
+
+
+def test_card_and_manifest_say_which_spans_each_format_left_out(
+    project, manager, curator, labels, gold_documents
+):
+    odd = gold_documents[1]
+    gold_status_set(document=odd, status=GoldStatus.IN_PROGRESS)
+    start = odd.text.index("envoy")
+    gold_span_create(
+        document=odd, label=labels["threat"], start=start, end=start + 3, curator=curator
+    )
+    gold_status_set(document=odd, status=GoldStatus.GOLD)
+
+    release = release_create(project=project, author=manager, formats=["conll", "jsonl"])
+
+    archive = archive_of(release)
+    manifest = json.loads(archive.read("talks-v1/release.json"))
+    assert manifest["formats"]["conll"]["left_out"] == {
+        "misaligned": {"claim": 0, "threat": 1, "proposal": 0, "actor": 0}
+    }
+    assert manifest["formats"]["jsonl"]["left_out"] == {}
+    card = archive.read("talks-v1/README.md").decode("utf-8")
+    assert (
+        "- CoNLL, IOB2 tags left out 1 spans (1 threat): a boundary is not on a token edge "
+        "(inside a word or on whitespace)." in card
+    )

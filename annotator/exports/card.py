@@ -306,7 +306,7 @@ def _left_out_lines(formats: Mapping[str, Mapping[str, Any]], labels: Sequence[s
                     else ""
                 )
             )
-    return (["What the formats left out:", "", *lines, ""]) if lines else []
+    return ["What the formats left out:", "", *lines, ""] if lines else []
 
 
 def dataset_card(manifest: Mapping[str, Any], *, description: str = "") -> str:
@@ -398,7 +398,6 @@ def dataset_card(manifest: Mapping[str, Any], *, description: str = "") -> str:
         'labels, and `doc.spans["sc"]` holds every token-aligned span.',
         "",
         *_left_out_lines(manifest["formats"], labels),
-        "",
         "## Distribution",
         "",
         f"Licence: `{manifest['license']}`. The archive holds the formats below, this card "

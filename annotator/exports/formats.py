@@ -273,7 +273,7 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat(
             "w3c",
             "W3C Web Annotation (JSON Lines)",
-            "<split>/annotations.jsonl and <split>/documents.jsonl",
+            "train/, validation/, test/ folders of annotations.jsonl and documents.jsonl",
             _nothing_left_out,
             TEXT,
             file_writer=_w3c,
