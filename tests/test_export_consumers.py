@@ -189,8 +189,8 @@ def test_datasets_parses_the_card_without_a_warning(release_folder, datasets_log
     assert all(splits[name].num_bytes > 0 for name in splits)
 
 
-def conll_tags(path: Path) -> list[list[str]]:
-    """The content-layer tag sequences of a CoNLL file, read by ``datasets``' CoNLL builder."""
+def conll_columns(path: Path) -> dict[str, list[list[str]]]:
+    """The tag sequences of each layer of a CoNLL file, read by ``datasets``' CoNLL builder."""
     import datasets
 
     loaded = datasets.load_dataset(
@@ -199,8 +199,11 @@ def conll_tags(path: Path) -> list[list[str]]:
         column_names=["tokens", "actor_tags", "ner_tags"],
         delimiter="\t",
         cache_dir=str(path.parent / ".cache"),
-    )
-    return loaded["split"]["ner_tags"]
+    )["split"]
+    return {"actor": loaded["actor_tags"], "content": loaded["ner_tags"]}
+
+
+LAYER_LABELS = {"actor": ("actor",), "content": ("claim", "threat", "proposal")}
 
 
 def test_seqeval_reads_every_conll_split_file(release_folder, offline_hf):
@@ -209,14 +212,18 @@ def test_seqeval_reads_every_conll_split_file(release_folder, offline_hf):
 
     manifest = json.loads((release_folder / "release.json").read_text())
     for split in SPLIT_NAMES:
-        tags = conll_tags(release_folder / "data/conll" / f"{split}.conll")
-        entities = [entity for sentence in Entities(tags, IOB2).entities for entity in sentence]
-        expected = sum(
-            manifest["counts"]["spans"][split][label] for label in ("claim", "threat", "proposal")
-        )
-        # Every content span of the split lines up with the tokens; none overlap here.
-        assert len(entities) == expected
-        report = classification_report(tags, tags, mode="strict", scheme=IOB2, output_dict=True)
+        columns = conll_columns(release_folder / "data/conll" / f"{split}.conll")
+        for layer, tags in columns.items():
+            entities = [e for sentence in Entities(tags, IOB2).entities for e in sentence]
+            expected = sum(
+                manifest["counts"]["spans"][split][label] for label in LAYER_LABELS[layer]
+            )
+            # Every span of the split lines up with the tokens; none overlap in a layer here.
+            assert len(entities) == expected, (split, layer)
+        # Every document has an actor, so every split's actor column has entities to score.
+        actor = columns["actor"]
+        report = classification_report(actor, actor, mode="strict", scheme=IOB2, output_dict=True)
+        assert report["actor"]["support"] == manifest["counts"]["spans"][split]["actor"] > 0
         assert report["micro avg"]["f1-score"] == 1.0
 
 
