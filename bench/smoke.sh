@@ -25,6 +25,7 @@ run bench/span_import.py 20
 run bench/suggestions.py --phrases 200 --characters 3000 --repeat 3
 run bench/suggestions.py --phrases 200 --characters 3000 --repeat 3 --dense
 run bench/training.py 12 --epochs 1
+run bench/zip_writers.py 200
 run bench/load.py --users 3 --duration 5 --documents 6
 run bench/load.py --users 3 --duration 8 --documents 6 --faults
 echo "== smoke: every benchmark ran"

@@ -28,27 +28,64 @@ def export(out: Path, *extra: str, project: str = "talks", export_format: str = 
     return stdout.getvalue()
 
 
+def records(out: Path) -> list[dict]:
+    """The records of every split file of a JSON Lines export."""
+    return [
+        json.loads(line)
+        for path in sorted(out.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+
+
 def test_jsonl_of_all_annotators_loads(tmp_path, document, alice_span, bob, labels):
-    out = tmp_path / "talks.jsonl"
+    out = tmp_path / "talks"
 
     printed = export(out, "--source", "annotators")
 
-    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(records) == 1
-    assert records[0]["text"] == document.text
-    [[start, end, label]] = records[0]["label"]
+    split = assign_split(document.pk)
+    assert [p.name for p in out.iterdir()] == [f"{split}.jsonl"]
+    [record] = records(out)
+    assert record["text"] == document.text and record["split"] == split
+    [[start, end, label]] = record["label"]
     assert (document.text[start:end], label) == ("Sergey Lavrov", "actor")
-    assert records[0]["meta"]["span_annotators"] == ["alice"]
-    assert "1 documents, 1 spans; skipped 0 misaligned and 0 overlapping spans" in printed
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["talks.jsonl"]
+    assert record["span_annotators"] == ["alice"]
+    assert "1 documents, 1 spans; 0 spans left out." in printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["talks"]
 
 
 def test_one_annotator(tmp_path, document, alice_span, bob):
-    out = tmp_path / "bob.jsonl"
+    out = tmp_path / "bob"
 
     export(out, "--source", "annotator", "--annotator", "bob")
 
-    assert json.loads(out.read_text(encoding="utf-8"))["label"] == []
+    assert [record["label"] for record in records(out)] == [[]]
+
+
+def test_meta_with_our_field_names_is_exported_whole(tmp_path, project, alice_span):
+    """Issue 11: a meta "source" once made the JSONL export refuse the project."""
+    meta = {"source": "Reuters", "split": "mine"}
+    wire = Document.objects.create(
+        project=project, title="Wire", text="Wire story about NATO.", metadata=meta
+    )
+
+    export(tmp_path / "out", "--source", "annotators")
+
+    record = next(r for r in records(tmp_path / "out") if r["id"] == wire.pk)
+    assert record["meta"] == meta and record["split"] == assign_split(wire.pk)
+
+
+def test_spans_left_out_are_counted_by_label_and_reason(tmp_path, document, alice, labels):
+    from annotator.annotation.spans import span_create
+
+    start = document.text.index("Sergey")
+    span_create(
+        document=document, annotator=alice, label=labels["actor"], start=start, end=start + 3
+    )
+
+    printed = export(tmp_path / "out", "--source", "annotators", export_format="conll")
+
+    assert "1 documents, 1 spans; 1 spans left out." in printed
+    assert "  1 actor left out: a boundary is not on a token edge" in printed
 
 
 def test_huggingface_directory_loads_with_its_splits(tmp_path, project, alice_span, monkeypatch):
@@ -106,7 +143,7 @@ def test_bad_arguments_write_nothing(tmp_path, alice_span, arguments, message):
 
 def test_unknown_project_writes_nothing(tmp_path, alice_span):
     with pytest.raises(CommandError, match="No project with slug 'nope'"):
-        export(tmp_path / "out.jsonl", "--source", "annotators", project="nope")
+        export(tmp_path / "out", "--source", "annotators", project="nope")
 
     assert list(tmp_path.iterdir()) == []
 
@@ -115,13 +152,13 @@ def test_empty_project_writes_nothing(tmp_path, db):
     Project.objects.create(name="Empty", slug="empty")
 
     with pytest.raises(CommandError, match="no documents"):
-        export(tmp_path / "out.jsonl", "--source", "annotators", project="empty")
+        export(tmp_path / "out", "--source", "annotators", project="empty")
 
     assert list(tmp_path.iterdir()) == []
 
 
 def test_existing_output_is_left_alone(tmp_path, alice_span):
-    out = tmp_path / "out.jsonl"
+    out = tmp_path / "out"
     out.write_text("keep me")
 
     with pytest.raises(CommandError, match="exists"):
@@ -131,12 +168,32 @@ def test_existing_output_is_left_alone(tmp_path, alice_span):
     assert list(tmp_path.iterdir()) == [out]
 
 
-def test_failure_while_writing_leaves_nothing(tmp_path, project, alice_span):
-    # The doccano writer refuses a document whose meta already has "source":
-    # the failure comes after the first document was written.
-    Document.objects.create(project=project, title="Bad", text="Bad.", metadata={"source": "x"})
+def test_failure_while_writing_leaves_nothing(tmp_path, project, alice_span, monkeypatch):
+    from annotator.exports import formats, jsonl
 
-    with pytest.raises(CommandError, match="meta already has"):
-        export(tmp_path / "out.jsonl", "--source", "annotators")
+    bad = Document.objects.create(project=project, title="Bad", text="Bad.")
+    checked = jsonl.checked_spans
+
+    def refusing(document, labels):
+        if document.id == bad.pk:
+            raise ValueError(f"document {bad.pk}: refused")
+        return checked(document, labels)
+
+    # One document per batch: the failure comes after the first document was written.
+    monkeypatch.setattr(formats, "STREAM_BATCH_DOCUMENTS", 1)
+    monkeypatch.setattr(jsonl, "checked_spans", refusing)
+
+    with pytest.raises(CommandError, match=f"document {bad.pk}: refused"):
+        export(
+            tmp_path / "out",
+            "--source",
+            "annotators",
+            "--train",
+            "1",
+            "--validation",
+            "0",
+            "--test",
+            "0",
+        )
 
     assert list(tmp_path.iterdir()) == []

@@ -1,9 +1,8 @@
 """Gold export: only accepted gold spans of gold documents, without provenance, through every
 format exactly, on the demo articles (emoji, NFD accents, right-to-left)."""
 
-import io
 import json
-import zipfile
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from annotator.exports.reader import (
     export_labels,
     read_documents,
 )
+from annotator.exports.splits import assign_split
 from annotator.models import (
     GoldOrigin,
     GoldSpan,
@@ -100,6 +100,15 @@ def gold(db) -> tuple[Selection, dict[int, str], set]:
     return Selection(project, "gold"), texts, expected
 
 
+def lines(folder: Path, pattern: str) -> list[str]:
+    """Every line of the files of an export folder matching ``pattern``."""
+    return [
+        line
+        for path in sorted(folder.glob(pattern))
+        for line in path.read_text(encoding="utf-8").split("\n")[:-1]
+    ]
+
+
 def export(selection: Selection, name: str, path: Path):
     documents = read_documents(selection, chunk_size=2)
     return write_export(get_format(name), documents, export_labels(selection.project), path)
@@ -148,7 +157,9 @@ def test_no_provenance_in_line_formats(gold, tmp_path, name):
     selection, _, _ = gold
     export(selection, name, tmp_path / "out")
 
-    content = (tmp_path / "out").read_text(encoding="utf-8")
+    content = "".join(
+        path.read_text(encoding="utf-8") for path in (tmp_path / "out").rglob("*") if path.is_file()
+    )
     assert "cora-curator" not in content and "alice-annotator" not in content
     assert "span_annotators" not in content and "creator" not in content
     assert "merge" not in content
@@ -156,20 +167,19 @@ def test_no_provenance_in_line_formats(gold, tmp_path, name):
 
 def test_no_provenance_in_brat(gold, tmp_path):
     selection, _, _ = gold
-    export(selection, "brat", tmp_path / "brat.zip")
+    export(selection, "brat", tmp_path / "brat")
 
-    with zipfile.ZipFile(tmp_path / "brat.zip") as archive:
-        notes = [archive.read(name).decode() for name in archive.namelist()]
-    assert not any("AnnotatorNotes" in note or "cora-curator" in note for note in notes)
+    notes = [path.read_text() for path in (tmp_path / "brat").rglob("*") if path.is_file()]
+    assert notes and not any("AnnotatorNotes" in note or "cora-curator" in note for note in notes)
 
 
 @pytest.mark.parametrize("name", ["jsonl", "doccano-entities"])
 def test_gold_through_doccano_jsonl(gold, tmp_path, name):
     selection, texts, expected = gold
-    export(selection, name, tmp_path / "out.jsonl")
+    export(selection, name, tmp_path / "out")
 
     found = set()
-    for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").split("\n")[:-1]:
+    for line in lines(tmp_path / "out", "*.jsonl"):
         record = json.loads(line)
         text = record["text"]
         assert text == texts[record["id"]]
@@ -184,10 +194,10 @@ def test_gold_through_doccano_jsonl(gold, tmp_path, name):
 
 def test_gold_through_w3c(gold, tmp_path):
     selection, texts, expected = gold
-    export(selection, "w3c", tmp_path / "out.jsonl")
+    export(selection, "w3c", tmp_path / "out")
 
     found = set()
-    for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").split("\n")[:-1]:
+    for line in lines(tmp_path / "out", "*/annotations.jsonl"):
         annotation = json.loads(line)
         document_id = int(annotation["target"]["source"].rsplit(":", 1)[1])
         position, quote = annotation["target"]["selector"]
@@ -200,12 +210,14 @@ def test_gold_through_conll_read_by_seqeval(gold, tmp_path):
     from seqeval.scheme import IOB2, Entities
 
     selection, texts, expected = gold
-    counts = export(selection, "conll", tmp_path / "out.conll")
+    counts = export(selection, "conll", tmp_path / "out")
 
-    assert counts.misaligned_spans == 0 and counts.overlapping_spans == 0
-    blocks = (tmp_path / "out.conll").read_text(encoding="utf-8").split("-DOCSTART-\tO\tO\n\n")[1:]
+    assert counts.left_out == {}
+    data = "".join(path.read_text(encoding="utf-8") for path in (tmp_path / "out").glob("*.conll"))
+    parts = re.split(r"^-DOCSTART- (\d+)\tO\tO\n\n", data, flags=re.MULTILINE)
     found = set()
-    for document_id, block in zip(sorted(texts), blocks, strict=True):
+    for ident, block in zip(parts[1::2], parts[2::2], strict=True):
+        document_id = int(ident)
         text = texts[document_id]
         sentences = [s.split("\n") for s in block.split("\n\n") if s.strip()]
         rows = [line.split("\t") for sentence in sentences for line in sentence if line]
@@ -235,7 +247,7 @@ def test_gold_through_spacy_docbin(gold, tmp_path):
 
     nlp = spacy.blank("en")
     found = set()
-    for shard in sorted((tmp_path / "spacy").iterdir()):
+    for shard in sorted((tmp_path / "spacy").glob("*/*.spacy")):
         for doc in DocBin().from_disk(shard).get_docs(nlp.vocab):
             document_id = doc.user_data["id"]
             assert doc.text == texts[document_id]
@@ -273,21 +285,21 @@ def test_gold_through_huggingface_offline(gold, tmp_path, monkeypatch):
 
 def test_gold_through_brat(gold, tmp_path):
     selection, texts, expected = gold
-    export(selection, "brat", tmp_path / "brat.zip")
+    export(selection, "brat", tmp_path / "brat")
 
     found = set()
-    with zipfile.ZipFile(io.BytesIO((tmp_path / "brat.zip").read_bytes())) as archive:
-        for document_id, text in texts.items():
-            assert archive.read(f"{document_id}.txt").decode("utf-8") == text
-            for line in archive.read(f"{document_id}.ann").decode("utf-8").split("\n"):
-                if not line.startswith("T"):
-                    continue
-                _, type_and_offsets, quote = line.split("\t")
-                label, offsets = type_and_offsets.split(" ", 1)
-                pieces = [tuple(map(int, piece.split())) for piece in offsets.split(";")]
-                assert quote == " ".join(text[start:end] for start, end in pieces)
-                assert not any(char in LINE_BREAKS for s, e in pieces for char in text[s:e])
-                found.add((document_id, pieces[0][0], pieces[-1][1], label))
+    for document_id, text in texts.items():
+        folder = tmp_path / "brat" / assign_split(document_id)
+        assert (folder / f"{document_id}.txt").read_text(encoding="utf-8") == text
+        for line in (folder / f"{document_id}.ann").read_text(encoding="utf-8").split("\n"):
+            if not line.startswith("T"):
+                continue
+            _, type_and_offsets, quote = line.split("\t")
+            label, offsets = type_and_offsets.split(" ", 1)
+            pieces = [tuple(map(int, piece.split())) for piece in offsets.split(";")]
+            assert quote == " ".join(text[start:end] for start, end in pieces)
+            assert not any(char in LINE_BREAKS for s, e in pieces for char in text[s:e])
+            found.add((document_id, pieces[0][0], pieces[-1][1], label))
     assert found == expected
 
 

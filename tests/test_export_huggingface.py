@@ -31,6 +31,7 @@ from annotator.exports.records import (
     iob2_tags,
     layers,
     span_sort_key,
+    token_layer_counts,
     tokenize_document,
 )
 from annotator.exports.splits import SPLIT_NAMES, SplitRatios, assign_split
@@ -105,7 +106,7 @@ def test_fixtures_exercise_what_they_claim() -> None:
     assert any(len(c.encode("utf-16-le")) == 4 for c in DOCUMENTS[0].text)  # astral
     assert not tokenize(DOCUMENTS[5].text) and not tokenize(DOCUMENTS[7].text)
     overlapping = tokenize_document(DOCUMENTS[8], LABELS).aligned
-    assert iob2_tags(len(tokenize(DOCUMENTS[8].text)), overlapping, LABELS[:3])[1] == 1
+    assert len(iob2_tags(len(tokenize(DOCUMENTS[8].text)), overlapping, LABELS[:3])[1]) == 1
     # Every split gets documents, so rows interleave between the three buffers.
     assert {assign_split(d.id, SEED) for d in DOCUMENTS} == set(SPLIT_NAMES)
 
@@ -141,11 +142,17 @@ def expected_counts(documents: list[ExportDocument]) -> ExportCounts:
     for document in documents:
         tokenized = tokenize_document(document, LABELS)
         token_count = len(tokenize(document.text))
-        dropped = sum(
-            iob2_tags(token_count, tokenized.aligned, layer)[1]
+        dropped = [
+            span
             for layer in (actor_labels, content_labels)
+            for span in iob2_tags(token_count, tokenized.aligned, layer)[1]
+        ]
+        written = ExportCounts.of(
+            1, len(document.spans), misaligned=tokenized.misaligned, overlapping=dropped
         )
-        counts += ExportCounts(1, len(document.spans), tokenized.misaligned, dropped)
+        # What a summary says before writing is what the writer reports.
+        assert token_layer_counts(document, LABELS) == written
+        counts += written
     return counts
 
 

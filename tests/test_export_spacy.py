@@ -37,8 +37,9 @@ from annotator.exports.spacy_docbin import (
     COMPRESSION_LEVEL,
     NORM_EXCEPTIONS,
     SYMBOLS,
+    spacy_left_out,
+    spacy_shards,
     string_id,
-    write_spacy,
 )
 
 # Symbol names as labels: spaCy stores them by symbol ID, not by hash.
@@ -46,13 +47,14 @@ ORACLE_LABELS = [*LABELS, "PERSON", "LOC"]
 APOSTROPHE = "\N{RIGHT SINGLE QUOTATION MARK}"  # spaCy's norm is "'"
 # One pipeline for every test: a Doc's bytes do not depend on what its vocab saw before.
 NLP = spacy.blank("en")
+SPLIT = "validation"
 
 
 def words_and_spaces(text: str, tokens: Sequence[tuple[int, int]]) -> tuple[list[str], list[bool]]:
     """spaCy ``words``/``spaces`` that rebuild ``text`` exactly from its tokens.
 
     How the writer built spaCy Docs before it wrote DocBins itself: the oracle's
-    words, independent of the writer's ``WORD_PATTERN``.
+    words, independent of the writer's word patterns.
     """
     words: list[str] = []
     spaces: list[bool] = []
@@ -100,7 +102,7 @@ EDGES = [
     quoted_document(
         105,
         unicodedata.normalize("NFD", f"Café Genève: Zoë a dit «non» — 50 € … l{APOSTROPHE}État."),
-        (unicodedata.normalize("NFD", "Café"), "actor", 0),  # a combining accent is \w
+        (unicodedata.normalize("NFD", "Café"), "actor", 0),  # the combining accent is in the token
         ("af", "claim", 0),  # inside a token: misaligned
         ("«non»", "LOC", 0),
     ),
@@ -149,7 +151,10 @@ def spacy_docbin(documents: Sequence[ExportDocument], labels: Sequence[str]) -> 
         doc = Doc(NLP.vocab, words=words, spaces=spaces)
         assert doc.text == export_document.text
         doc.user_data.update(
-            id=export_document.id, title=export_document.title, source=export_document.source
+            id=export_document.id,
+            title=export_document.title,
+            source=export_document.source,
+            split=SPLIT,
         )
 
         def char_span(aligned: tuple[int, int, ExportSpan], doc: Doc = doc) -> spacy.tokens.Span:
@@ -170,7 +175,23 @@ def expected_counts(documents: Sequence[ExportDocument], labels: Sequence[str]) 
     for export_document in documents:
         tokenized = tokenize_document(export_document, labels)
         dropped = resolve_overlaps(tokenized.aligned)[1]
-        counts += ExportCounts(1, len(export_document.spans), tokenized.misaligned, dropped)
+        counts += ExportCounts.of(
+            1, len(export_document.spans), misaligned=tokenized.misaligned, overlapping=dropped
+        )
+    return counts
+
+
+def write_spacy(
+    documents: Sequence[ExportDocument], labels: Sequence[str], directory: Path, shard_size: int
+) -> ExportCounts:
+    """The writer's shards of one split, as files in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    counts = ExportCounts()
+    for name, data, shard_counts in spacy_shards(
+        documents, labels, shard_size=shard_size, split=SPLIT
+    ):
+        (directory / name).write_bytes(data)
+        counts += shard_counts
     return counts
 
 
@@ -180,6 +201,11 @@ def assert_written_like_spacy(
     counts = write_spacy(documents, labels, directory, shard_size=shard_size)
 
     assert counts == expected_counts(documents, labels)
+    # What a summary says before writing is what the writer reports.
+    summary = ExportCounts()
+    for export_document in documents:
+        summary += spacy_left_out(export_document, labels)
+    assert summary == counts
     shards = sorted(directory.iterdir())
     batches = [documents[i : i + shard_size] for i in range(0, len(documents), shard_size)]
     assert [shard.name for shard in shards] == [f"{n:05d}.spacy" for n in range(len(batches))]
@@ -199,7 +225,12 @@ def assert_written_like_spacy(
                 "id": export_document.id,
                 "title": export_document.title,
                 "source": export_document.source,
+                "split": SPLIT,
             }
+            # The DocBin's tokens are ours: every word that is not whitespace is a token.
+            assert [t.text for t in doc if not t.is_space] == [
+                text[start:end] for start, end in tokenize(text)
+            ]
             assert all(s.text == text[s.start_char : s.end_char] for s in doc.spans["sc"])
             found = [(s.start_char, s.end_char, s.label_) for s in doc.spans["sc"]]
             assert sorted(found) == sorted(
@@ -223,6 +254,7 @@ PIECES = [
     "the", "Minister", "said", "NATO", "number", "Number", "PERSON", "X", "_", "a_b", "42",
     "3.5", "e\u0301t\u00e9", "Zoë", "İ", "ǅ", "ß", "שלום", "قال", "经济增长", "東京", "🎉",
     "👍🏽", ".", ",", "'", APOSTROPHE, "€", "—", "…", "«", "$", "US", "(",
+    "नरेन्द्र", "मोदी", "مُحَمَّد", "Ọ̀yọ́", "🇳🇴", "👨\u200d👩\u200d👧", "ภาษา", "\u0301", "\u200d",
     " ", " ", " ", "  ", "\n", "\n\n", "\t", " \n ", "\r\n", "\xa0", "\u3000", "\u2028",
 ]  # fmt: skip
 

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from annotator.exports.splits import assign_split
 from annotator.models import (
     Document,
     GoldOrigin,
@@ -135,6 +136,20 @@ def test_superuser_may_export(client, alice_span):
     assert client.get(download_url(), PAGE_QUERY).status_code == 200
 
 
+def unzipped(response) -> zipfile.ZipFile:
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def jsonl_records(archive: zipfile.ZipFile) -> list[dict]:
+    """The records of every ``.jsonl`` file of a download, each split's file in turn."""
+    return [
+        json.loads(line)
+        for name in archive.namelist()
+        if name.endswith(".jsonl")
+        for line in archive.read(name).splitlines()
+    ]
+
+
 def test_jsonl_download_streams(client, manager, document, alice_span, bob, labels):
     second = Document.objects.create(project=document.project, title="Second", text="NATO met.")
     client.force_login(manager)
@@ -143,13 +158,17 @@ def test_jsonl_download_streams(client, manager, document, alice_span, bob, labe
 
     assert response.status_code == 200
     assert response.streaming
-    assert response["Content-Type"] == "application/jsonl; charset=utf-8"
-    assert response["Content-Disposition"] == 'attachment; filename="talks-annotators-jsonl.jsonl"'
-    records = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
-    assert [r["id"] for r in records] == [document.pk, second.pk]
-    [[start, end, label]] = records[0]["label"]
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"] == 'attachment; filename="talks-annotators-jsonl.zip"'
+    archive = unzipped(response)
+    records = {record["id"]: record for record in jsonl_records(archive)}
+    assert set(records) == {document.pk, second.pk}
+    for pk, record in records.items():
+        assert record["split"] == assign_split(pk)
+        assert f"talks-annotators-jsonl/{record['split']}.jsonl" in archive.namelist()
+    [[start, end, label]] = records[document.pk]["label"]
     assert (document.text[start:end], label) == ("Sergey Lavrov", "actor")
-    assert records[1]["label"] == []
+    assert records[second.pk]["label"] == []
 
 
 def test_entity_ids_run_across_streamed_batches(client, manager, project, alice, labels):
@@ -159,11 +178,16 @@ def test_entity_ids_run_across_streamed_batches(client, manager, project, alice,
         document = Document.objects.create(project=project, title=f"D{n}", text=f"NATO {n}.")
         span_create(document=document, annotator=alice, label=labels["actor"], start=0, end=4)
     client.force_login(manager)
+    ratios = {"train": "1", "validation": "0", "test": "0"}
 
-    response = client.get(download_url(), PAGE_QUERY | {"format": "doccano-entities"})
+    response = client.get(download_url(), PAGE_QUERY | {"format": "doccano-entities"} | ratios)
 
-    lines = b"".join(response.streaming_content).splitlines()
-    ids = [entity["id"] for line in lines for entity in json.loads(line)["entities"]]
+    archive = unzipped(response)
+    assert archive.namelist() == [
+        "talks-annotators-doccano-entities/train.jsonl",
+        "talks-annotators-doccano-entities/export.json",
+    ]
+    ids = [entity["id"] for record in jsonl_records(archive) for entity in record["entities"]]
     assert ids == list(range(1, 151))
 
 
@@ -177,13 +201,17 @@ def test_huggingface_download_is_a_zip_of_parquet_files(client, manager, project
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     assert "talks-annotators-huggingface.zip" in response["Content-Disposition"]
-    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+    with unzipped(response) as archive:
         names = archive.namelist()
+        report = json.loads(archive.read("talks-annotators-huggingface/export.json"))
     assert set(names) == {
         "talks-annotators-huggingface/train-00000-of-00001.parquet",
         "talks-annotators-huggingface/validation-00000-of-00001.parquet",
         "talks-annotators-huggingface/test-00000-of-00001.parquet",
+        "talks-annotators-huggingface/export.json",
     }
+    assert report["documents"] == 31
+    assert sum(len(ids) for ids in report["splits"]["documents"].values()) == 31
 
 
 def test_spacy_download_streams_a_zip_of_shards_spacy_reads(client, manager, project, alice_span):
@@ -197,11 +225,37 @@ def test_spacy_download_streams_a_zip_of_shards_spacy_reads(client, manager, pro
     assert response.status_code == 200
     assert response.streaming
     assert "talks-annotators-spacy.zip" in response["Content-Disposition"]
-    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
-        assert archive.namelist() == ["talks-annotators-spacy/00000.spacy"]
-        shard = archive.read("talks-annotators-spacy/00000.spacy")
+    split = assign_split(alice_span.document_id)
+    folder = "dev" if split == "validation" else split
+    with unzipped(response) as archive:
+        assert archive.namelist() == [
+            f"talks-annotators-spacy/{folder}/00000.spacy",
+            "talks-annotators-spacy/export.json",
+        ]
+        shard = archive.read(f"talks-annotators-spacy/{folder}/00000.spacy")
     [doc] = DocBin().from_bytes(shard).get_docs(spacy.blank("en").vocab)
     assert [(span.text, span.label_) for span in doc.spans["sc"]] == [("Sergey Lavrov", "actor")]
+
+
+def test_page_shows_the_spans_a_format_leaves_out_and_why(client, manager, document, alice, labels):
+    from annotator.annotation.spans import span_create
+
+    start = document.text.index("Sergey")
+    span_create(
+        document=document, annotator=alice, label=labels["actor"], start=start, end=start + 5
+    )
+    client.force_login(manager)
+
+    response = client.get(page_url(), PAGE_QUERY | {"format": "conll"})
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert '<h2 id="left-out">Spans left out: 1</h2>' in content
+    assert "a boundary is not on a token edge (inside a word or on whitespace)" in content
+    assert "train.conll, validation.conll, test.conll" in content
+    jsonl = client.get(page_url(), PAGE_QUERY).content.decode()
+    assert '<h2 id="left-out">Spans left out: 0</h2>' in jsonl
+    assert "doccano JSONL carries every span of this selection." in jsonl
 
 
 @pytest.mark.parametrize(
@@ -244,9 +298,9 @@ def test_one_annotators_spans(client, manager, alice_span, bob, document, labels
 
     response = client.get(download_url(), PAGE_QUERY | {"source": "annotator", "annotator": "bob"})
 
-    [record] = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    [record] = jsonl_records(unzipped(response))
     assert record["label"] == [[0, 5, "claim"]]
-    assert record["meta"]["span_annotators"] == ["bob"]
+    assert record["span_annotators"] == ["bob"]
 
 
 def test_user_text_is_escaped(client, manager, project, alice):

@@ -171,6 +171,15 @@ def test_command_imports_txt_and_jsonl(project, tmp_path, capsys):
     assert "Imported 2 documents into talks; skipped 0 duplicates." in capsys.readouterr().out
 
 
+def test_command_stores_a_txt_files_name_as_its_source_not_the_path_typed(project, tmp_path):
+    (tmp_path / "wire").mkdir()
+    (tmp_path / "wire" / "story.txt").write_text("Wire story\n\nBody.\n", encoding="utf-8")
+
+    call_command("import_documents", str(tmp_path / "wire" / "story.txt"), "--project", "talks")
+
+    assert Document.objects.get(project=project).source == "story.txt"
+
+
 def test_command_reports_skipped_duplicates(project, document, tmp_path, capsys):
     path = tmp_path / "again.txt"
     path.write_text(document.text, encoding="utf-8")

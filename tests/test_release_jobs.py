@@ -28,10 +28,10 @@ from annotator.curation.gold import gold_span_create, gold_status_set
 from annotator.exports import release_jobs, releases
 from annotator.exports.reader import ExportError
 from annotator.exports.release_jobs import (
-    INTERNAL_ERROR,
     MAX_ATTEMPTS,
     WORKER_LOST,
     claim_next_job,
+    internal_error,
     request_release,
     run_job,
 )
@@ -181,7 +181,7 @@ def test_a_refusal_at_run_time_fails_the_job_with_its_message(
     assert stored_files(media_root) == []
 
 
-def test_an_unexpected_error_fails_the_job_generically_and_logs_it(
+def test_an_unexpected_error_fails_the_job_with_its_reason_and_logs_it(
     project, curator, gold_documents, media_root, monkeypatch, caplog
 ):
     def broken_writer(*args, **kwargs):
@@ -194,7 +194,8 @@ def test_an_unexpected_error_fails_the_job_generically_and_logs_it(
         job = run_job(claim_next_job())
 
     assert job.status == ReleaseJobStatus.FAILED
-    assert job.message == INTERNAL_ERROR
+    assert job.message == internal_error(RuntimeError("disk on fire at /srv/secret"))
+    assert "(RuntimeError: disk on fire at /srv/secret)" in job.message
     assert "disk on fire" in caplog.text and "Traceback" in caplog.text
     assert not Release.objects.exists()
     assert stored_files(media_root) == []
@@ -741,7 +742,8 @@ def test_worker_once_reports_a_failed_job(project, curator, gold_documents, monk
 
     call_command("release_worker", "--once", stdout=out)
 
-    assert f"Release job {job.pk} of talks: failed: {INTERNAL_ERROR}" in out.getvalue()
+    reason = internal_error(ZeroDivisionError("division by zero"))
+    assert f"Release job {job.pk} of talks: failed: {reason}" in out.getvalue()
     assert not Release.objects.exists()
 
 

@@ -21,8 +21,8 @@ from annotator.curation.gold import gold_span_create, gold_span_resize, gold_sta
 from annotator.exports.formats import FORMATS
 from annotator.exports.reader import ExportError
 from annotator.exports.release_jobs import claim_next_job, run_job
-from annotator.exports.releases import release_create
-from annotator.exports.splits import SplitRatios
+from annotator.exports.releases import SPLIT_RULE, release_create
+from annotator.exports.splits import SPLIT_NAMES, SplitRatios, assign_split
 from annotator.models import (
     Document,
     GoldStatus,
@@ -41,15 +41,36 @@ DATASHEET_SECTIONS = [
     "## Distribution",
     "## Maintenance",
 ]
-DATA_FILES = {
-    "jsonl": "data/jsonl.jsonl",
-    "doccano-entities": "data/doccano-entities.jsonl",
-    "conll": "data/conll.conll",
-    "w3c": "data/w3c.jsonl",
-    "brat": "data/brat.zip",
-    "spacy": "data/spacy/00000.spacy",
-    "huggingface": "data/huggingface/",
-}
+
+
+def split_files(name: str, split: str, document_ids: list[int]) -> set[str]:
+    """The data files a release holds for one split of one format with these documents."""
+    if name in ("jsonl", "doccano-entities"):
+        return {f"data/{name}/{split}.jsonl"}
+    if name == "conll":
+        return {f"data/conll/{split}.conll"}
+    if name == "w3c":
+        return {f"data/w3c/{split}/annotations.jsonl", f"data/w3c/{split}/documents.jsonl"}
+    if name == "brat":
+        files = {f"data/brat/{split}/annotation.conf"}
+        return files | {
+            f"data/brat/{split}/{i}.{ext}" for i in document_ids for ext in ("txt", "ann")
+        }
+    if name == "spacy":
+        return {f"data/spacy/{'dev' if split == 'validation' else split}/00000.spacy"}
+    return {f"data/huggingface/{split}-00000-of-00001.parquet"}
+
+
+def expected_data_files(formats, documents, seed: str = "0", ratios=None) -> set[str]:
+    by_split: dict[str, list[int]] = {}
+    for document in documents:
+        by_split.setdefault(assign_split(document.pk, seed, ratios), []).append(document.pk)
+    return {
+        path
+        for name in formats
+        for split, ids in by_split.items()
+        for path in split_files(name, split, ids)
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -121,9 +142,15 @@ def test_release_zip_holds_every_format_card_and_manifest(project, manager, gold
     assert all(name.startswith("talks-v1/") for name in names)
     assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
     relative = [name.removeprefix("talks-v1/") for name in names]
-    for path in DATA_FILES.values():
-        assert any(name.startswith(path) for name in relative), path
+    # Every format a folder of files per split, brat's too: no zip inside the zip.
+    assert {path for path in relative if path.startswith("data/")} == expected_data_files(
+        FORMATS, gold_documents, seed="7"
+    )
     manifest = json.loads(archive.read("talks-v1/release.json"))
+    assert manifest["splits"]["documents"] == {
+        split: sorted(d.pk for d in gold_documents if assign_split(d.pk, "7") == split)
+        for split in SPLIT_NAMES
+    }
     assert manifest["version"] == 1 and manifest["author"] == "mona"
     assert manifest["documents"] == sorted(d.pk for d in gold_documents)
     assert manifest["counts"]["labels"] == {"claim": 4, "threat": 0, "proposal": 0, "actor": 4}
@@ -230,9 +257,17 @@ def test_changing_one_gold_span_changes_the_checksums(project, manager, curator,
     second = release_create(project=project, author=manager)
 
     before, after = data_checksums(first), data_checksums(second)
-    for path in ("data/jsonl.jsonl", "data/conll.conll", "data/w3c.jsonl", "data/brat.zip"):
-        assert before[path] != after[path], path
-    assert before["data/spacy/00000.spacy"] != after["data/spacy/00000.spacy"]
+    split = assign_split(changed.pk, "0")
+    changed_files = {
+        f"data/jsonl/{split}.jsonl",
+        f"data/doccano-entities/{split}.jsonl",
+        f"data/conll/{split}.conll",
+        f"data/w3c/{split}/annotations.jsonl",
+        f"data/brat/{split}/{changed.pk}.ann",
+        f"data/spacy/{'dev' if split == 'validation' else split}/00000.spacy",
+        f"data/huggingface/{split}-00000-of-00001.parquet",
+    }
+    assert {path for path in before if before[path] != after.get(path)} == changed_files
 
 
 def test_release_row_refuses_updates(project, manager, gold_documents):
@@ -294,6 +329,7 @@ def test_splits_follow_seed_and_ratios(project, manager, gold_documents):
     assert release.splits == {
         "seed": "0",
         "ratios": {"train": 1.0, "validation": 0.0, "test": 0.0},
+        "rule": SPLIT_RULE,
     }
     # Only the train split has files (however the writer names or shards them).
     data_files = set(release.files) - {"README.md"}
@@ -441,7 +477,9 @@ def test_api_creates_lists_shows_and_downloads(client, project, curator, gold_do
     body = shown.json()
     assert body["version"] == 1 and body["author"] == "cora"
     assert body["formats"] == ["jsonl", "w3c"]
-    assert set(body["files"]) == {"README.md", "data/jsonl.jsonl", "data/w3c.jsonl"}
+    assert set(body["files"]) == {"README.md"} | expected_data_files(
+        ["jsonl", "w3c"], gold_documents
+    )
     listed = client.get(api_list_url()).json()
     assert [r["version"] for r in listed["results"]] == [1]
     detail = client.get(reverse("api-release", args=["talks", 1]))
@@ -586,3 +624,29 @@ def test_export_page_ids_are_unique_with_the_release_form(client, manager, gold_
     assert "id_release_train" in ids and "id_train" in ids
     assert len(ids) == len(set(ids))
     assert 'action="/projects/talks/releases/"' in content and "Create release" in content
+
+
+def test_card_and_manifest_say_which_spans_each_format_left_out(
+    project, manager, curator, labels, gold_documents
+):
+    odd = gold_documents[1]
+    gold_status_set(document=odd, status=GoldStatus.IN_PROGRESS)
+    start = odd.text.index("envoy")
+    gold_span_create(
+        document=odd, label=labels["threat"], start=start, end=start + 3, curator=curator
+    )
+    gold_status_set(document=odd, status=GoldStatus.GOLD)
+
+    release = release_create(project=project, author=manager, formats=["conll", "jsonl"])
+
+    archive = archive_of(release)
+    manifest = json.loads(archive.read("talks-v1/release.json"))
+    assert manifest["formats"]["conll"]["left_out"] == {
+        "misaligned": {"claim": 0, "threat": 1, "proposal": 0, "actor": 0}
+    }
+    assert manifest["formats"]["jsonl"]["left_out"] == {}
+    card = archive.read("talks-v1/README.md").decode("utf-8")
+    assert (
+        "- CoNLL, IOB2 tags left out 1 spans (1 threat): a boundary is not on a token edge "
+        "(inside a word or on whitespace)." in card
+    )

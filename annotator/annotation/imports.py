@@ -96,7 +96,10 @@ def _from_txt(
     text = _decode(raw, upload.name)
     if not text.strip():
         raise DocumentImportError(f"{upload.name}: the file is empty.")
-    yield upload.name, _document(project, title="", text=text, source=upload.name, meta={})
+    # The file's name, not the path it was given by: a path typed on the command line
+    # would travel into every export as the document's source.
+    source = PurePath(upload.name).name
+    yield upload.name, _document(project, title="", text=text, source=source, meta={})
 
 
 def _from_jsonl(

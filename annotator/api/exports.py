@@ -12,7 +12,7 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
@@ -25,6 +25,7 @@ from ..exports.downloads import (
     ExportRequest,
     download_response,
     export_request,
+    left_out_summary,
     preview_text,
     project_for_exporter,
     release_download_response,
@@ -52,6 +53,23 @@ class ExportQueryInput(serializers.Serializer):
     seed = serializers.CharField(default="0", max_length=100, help_text="of the split")
 
 
+class LeftOutReasonOutput(serializers.Serializer):
+    reason = serializers.CharField(help_text="misaligned, overlapping or line_breaks_only")
+    why = serializers.CharField()
+    labels = serializers.DictField(child=serializers.IntegerField(), help_text="label -> spans")
+
+
+class LeftOutOutput(serializers.Serializer):
+    spans = serializers.IntegerField(help_text="spans the format leaves out")
+    documents_counted = serializers.IntegerField()
+    complete = serializers.BooleanField(
+        help_text="false when only the first documents were counted; the download's "
+        "export.json counts them all"
+    )
+    reasons = LeftOutReasonOutput(many=True)
+    still_in = serializers.CharField(help_text="where the spans left out can still be found")
+
+
 class ExportSummaryOutput(serializers.Serializer):
     format = serializers.CharField(source="export_format.name")
     source = serializers.CharField(source="selection.source")
@@ -60,7 +78,13 @@ class ExportSummaryOutput(serializers.Serializer):
     spans_per_label = serializers.DictField(
         child=serializers.IntegerField(), source="counts.spans_per_label"
     )
+    files = serializers.CharField(source="export_format.layout", help_text="per split")
+    left_out = serializers.SerializerMethodField()
     preview = serializers.SerializerMethodField()
+
+    @extend_schema_field(LeftOutOutput)
+    def get_left_out(self, request: ExportRequest) -> dict:
+        return left_out_summary(request).as_dict()
 
     def get_preview(self, request: ExportRequest) -> str:
         return preview_text(request)
@@ -105,28 +129,35 @@ def _member(project: Project, username: str | None) -> User | None:
 
 
 class ExportSummary(ExportView):
-    """Counts per label and a preview of the first records, in the chosen format."""
+    """Counts per label, the spans the format leaves out and why, and a preview of the
+    first records, in the chosen format."""
 
     @extend_schema(parameters=[ExportQueryInput], responses=ExportSummaryOutput)
     def get(self, request: Request, slug: str) -> Response:
-        return Response(ExportSummaryOutput(self.checked_request(request, slug)).data)
+        try:
+            return Response(ExportSummaryOutput(self.checked_request(request, slug)).data)
+        except ExportError as error:
+            raise ValidationError({"detail": str(error)}) from None
 
 
 class ExportDownload(ExportView):
-    """The export file: streamed for line formats, a zip for the others."""
+    """The export as a zip of the format's files by split, ending with export.json (the
+    counts, the spans left out and why, and every document's split)."""
 
     @extend_schema(
         parameters=[ExportQueryInput],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
+            (200, "application/zip"): OpenApiResponse(
                 OpenApiTypes.BINARY,
-                description="JSON Lines or CoNLL text (streamed), or a zip for spacy, "
-                "huggingface and brat; named in Content-Disposition",
+                description="a zip, streamed while it is written; named in Content-Disposition",
             )
         },
     )
     def get(self, request: Request, slug: str) -> HttpResponse:
-        return download_response(self.checked_request(request, slug))
+        try:
+            return download_response(self.checked_request(request, slug))
+        except ExportError as error:
+            raise ValidationError({"detail": str(error)}) from None
 
 
 class ReleaseCreateInput(serializers.Serializer):

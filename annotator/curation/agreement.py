@@ -26,6 +26,9 @@ Rules chosen where the metrics leave room
   each span matches at most once. The key is symmetric in the two annotators, so
   swapping them gives the same matching, and identical spans always match each
   other.
+* Tokens are those of :mod:`annotator.annotation.tokenization` (grapheme clusters
+  and UAX #29 word boundaries), the tokens of the token-based exports; the rule's
+  name is stored with the statistics, which are recomputed when it changes.
 * Token tagging: a span covers a token when they share at least one code point.
   Each layer (by default ``actor`` and ``content``) is tagged separately; a token
   covered by several spans of one annotator in the same layer takes the label of
@@ -63,7 +66,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from ..annotation.tokenization import tokenize
+from ..annotation.tokenization import TOKENIZATION_RULE, tokenize
 
 LABELS: tuple[str, ...] = ("claim", "threat", "proposal", "actor")
 DEFAULT_LAYERS: dict[str, tuple[str, ...]] = {
@@ -72,6 +75,8 @@ DEFAULT_LAYERS: dict[str, tuple[str, ...]] = {
 }
 OUTSIDE = "O"
 STATISTICS_FORMAT = 1
+#: The ``tokenization`` of statistics computed over tokens the caller gave.
+GIVEN_TOKENS = "given"
 
 Statistics = dict[str, Any]
 Figure = dict[str, Any]
@@ -404,7 +409,8 @@ def document_statistics(
 
     Shape (pairs are keyed ``[first][second]`` with ``first < second``)::
 
-        {"format": 1, "documents": 1, "labels": [...], "layers": {...},
+        {"format": 1, "tokenization": TOKENIZATION_RULE (or "given"),
+         "documents": 1, "labels": [...], "layers": {...},
          "annotators": [...],
          "span_f1": {first: {second: {label: {"exact": {"tp", "fp", "fn"},
                                               "overlap": {...}}}}},
@@ -418,10 +424,12 @@ def document_statistics(
     span by an annotator missing from ``annotators``.
     """
     names, cleaned = _normalise_spans(spans, len(text), annotators, labels)
+    tokenization = TOKENIZATION_RULE if tokens is None else GIVEN_TOKENS
     if tokens is None:
         tokens = tokenize(text)
     return {
         "format": STATISTICS_FORMAT,
+        "tokenization": tokenization,
         "documents": 1,
         "labels": list(labels),
         "layers": {name: list(layer) for name, layer in layers.items()},
@@ -454,6 +462,7 @@ def merge_statistics(statistics: Iterable[Statistics]) -> Statistics:
         if merged is None:
             merged = {
                 "format": STATISTICS_FORMAT,
+                "tokenization": part.get("tokenization"),
                 "documents": 0,
                 "labels": list(part["labels"]),
                 "layers": {name: list(layer) for name, layer in part["layers"].items()},
@@ -464,6 +473,8 @@ def merge_statistics(statistics: Iterable[Statistics]) -> Statistics:
             }
         elif part["labels"] != merged["labels"] or part["layers"] != merged["layers"]:
             raise ValueError("statistics computed with different labels or layers")
+        elif part.get("tokenization") != merged["tokenization"]:
+            raise ValueError("statistics computed with different tokenisation rules")
         if part["format"] != STATISTICS_FORMAT:
             raise ValueError(f"unsupported statistics format {part['format']!r}")
         merged["documents"] += part["documents"]

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models import Count, Q
 
+from ..annotation.tokenization import TOKENIZATION_RULE
 from ..models import (
     AssignmentStatus,
     Document,
@@ -106,7 +107,11 @@ def project_agreement_refresh(*, project: Project) -> ProjectAgreement:
             "document_id", "statistics"
         )
         for document_id, statistics in rows.iterator(chunk_size=500):
-            if statistics["labels"] == labels and statistics["layers"] == layers:
+            if (
+                statistics["labels"] == labels
+                and statistics["layers"] == layers
+                and statistics.get("tokenization") == TOKENIZATION_RULE
+            ):
                 current.append(statistics)
             else:
                 stale.append(document_id)

@@ -21,8 +21,8 @@ from typing import Any
 
 import yaml
 
-from annotator.exports.records import iob2_names, layers
-from annotator.exports.splits import SPLIT_NAMES
+from annotator.exports.records import LEFT_OUT_REASONS, iob2_names, layers
+from annotator.exports.splits import SPLIT_NAMES, SplitRatios, rule_in_words
 
 #: Frequent function words of the languages told apart by their words.
 STOPWORDS: dict[str, frozenset[str]] = {
@@ -208,17 +208,19 @@ def card_header(manifest: Mapping[str, Any]) -> dict:
         "source_datasets": ["original"],
         "tags": ["span-annotation", "gold-standard"],
         "labels": list(manifest["labels"]),
-        "dataset_info": {
-            "features": dataset_features(manifest["labels"]),
-            "splits": [
-                {"name": split, "num_examples": counts["documents"][split]}
-                for split in SPLIT_NAMES
-                if counts["documents"][split]
-            ],
-        },
+        "dataset_info": {"features": dataset_features(manifest["labels"])},
     }
     huggingface = manifest["formats"].get("huggingface")
     if huggingface is not None:
+        # What ``datasets`` reads of the Parquet files: rows, and the data's size.
+        header["dataset_info"]["splits"] = [
+            {
+                "name": split,
+                "num_bytes": figures["num_bytes"],
+                "num_examples": figures["num_examples"],
+            }
+            for split, figures in huggingface["splits"].items()
+        ]
         header["configs"] = [
             {
                 "config_name": "default",
@@ -283,6 +285,30 @@ def _table(rows: Iterable[Sequence[object]], header: Sequence[str]) -> list[str]
     return lines
 
 
+def _left_out(entry: Mapping[str, Any], reason: str) -> int:
+    return sum(entry["left_out"].get(reason, {}).values())
+
+
+def _left_out_lines(formats: Mapping[str, Mapping[str, Any]], labels: Sequence[str]) -> list[str]:
+    """Per format that left spans out: how many, of which label, and why."""
+    lines = []
+    for entry in formats.values():
+        for reason, per_label in entry["left_out"].items():
+            listed = ", ".join(
+                f"{per_label[label]} {label}" for label in labels if per_label[label]
+            )
+            lines.append(
+                f"- {entry['title']} left out {sum(per_label.values())} spans ({listed}): "
+                f"{LEFT_OUT_REASONS[reason]}."
+                + (
+                    f" They are still there: {entry['left_out_still_in']}."
+                    if entry["left_out_still_in"]
+                    else ""
+                )
+            )
+    return ["What the formats left out:", "", *lines, ""] if lines else []
+
+
 def dataset_card(manifest: Mapping[str, Any], *, description: str = "") -> str:
     """The ``README.md`` of a release: YAML header, then the datasheet sections."""
     header = yaml.safe_dump(card_header(manifest), allow_unicode=True, sort_keys=False)
@@ -296,15 +322,16 @@ def dataset_card(manifest: Mapping[str, Any], *, description: str = "") -> str:
     ]
     format_rows = [
         (
-            f"`{entry['path']}`",
+            f"`{entry['path']}/`",
             entry["title"],
+            entry["layout"],
             entry["spans"],
-            entry["misaligned_spans"],
-            entry["overlapping_spans"],
+            *(_left_out(entry, reason) for reason in LEFT_OUT_REASONS),
         )
         for entry in manifest["formats"].values()
     ]
-    ratios = manifest["splits"]["ratios"]
+    splits = manifest["splits"]
+    ratios = SplitRatios(**splits["ratios"])
     lines = [
         "---",
         header.rstrip("\n"),
@@ -330,9 +357,12 @@ def dataset_card(manifest: Mapping[str, Any], *, description: str = "") -> str:
         "",
         *_table(split_rows, ["Split", "Documents", *labels]),
         "",
-        f"Splits are by document, never dividing one: a document's split is fixed by the "
-        f"SHA-256 of the seed `{manifest['splits']['seed']}` and its id, with ratios train "
-        f"{ratios['train']}, validation {ratios['validation']}, test {ratios['test']}.",
+        "Splits are by document, never dividing one; `release.json` lists the documents of "
+        "each split (`splits.documents`), and every format has a file or folder per split: "
+        "train, validation (spaCy calls it `dev`) and test. A split with no document has "
+        "none.",
+        "",
+        rule_in_words(splits["seed"], ratios),
         "",
         "## Collection process",
         "",
@@ -359,13 +389,25 @@ def dataset_card(manifest: Mapping[str, Any], *, description: str = "") -> str:
         "token; what each format left out is counted below. Use the raw character spans "
         "(JSONL, W3C, brat, or the `spans` column) to see every span.",
         "",
+        "Tokens are grapheme clusters joined into words at Unicode (UAX #29) word "
+        "boundaries, with punctuation inside words (apostrophes, full stops, commas) a "
+        "token of its own; Chinese, Japanese kana and Thai are a token per character. "
+        "Where a layer's spans overlap, the tags keep the most spans that do not overlap "
+        "(the span that ends first, then the next that starts after it; an actor first "
+        "between spans ending together); spaCy's `doc.ents` follows the same rule over all "
+        'labels, and `doc.spans["sc"]` holds every token-aligned span.',
+        "",
+        *_left_out_lines(manifest["formats"], labels),
         "## Distribution",
         "",
         f"Licence: `{manifest['license']}`. The archive holds the formats below, this card "
         "and `release.json` (the manifest: version, author, time, documents, counts, "
         "agreement, guidelines version and the SHA-256 of every other file).",
         "",
-        *_table(format_rows, ["File", "Format", "Spans", "Misaligned, left out", "Overlapping"]),
+        *_table(
+            format_rows,
+            ["Folder", "Format", "Files", "Spans", *(f"Left out: {r}" for r in LEFT_OUT_REASONS)],
+        ),
         "",
         "Reproducibility: the data files (everything but `README.md` and `release.json`, "
         "which carry the release time and version) depend only on the gold data, the "

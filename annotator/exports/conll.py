@@ -4,16 +4,22 @@ Each line is ``token<TAB>actor_tag<TAB>content_tag``: the actor layer holds the
 labels in ``ACTOR_LABELS``, the content layer every other label (claim,
 threat, proposal). Actors nest inside claims, so one column could not hold both.
 
+One file per split (``train.conll``, ``validation.conll``, ``test.conll``).
 Tokens come from ``annotator.annotation.tokenization.tokenize``; whitespace is never a token.
-Each document starts with the line ``-DOCSTART-<TAB>O<TAB>O`` and a blank line
-(CoNLL-2003 style), in input order. Within a document a blank line ends a
-sentence where the text between two tokens holds a line break, or after a token
-``.``, ``!`` or ``?`` - except where a span continues across that point, so
-that no entity is cut in two.
+Each document starts with the line ``-DOCSTART- <id><TAB>O<TAB>O`` and a blank line
+(CoNLL-2003 style, the document id after the marker), in input order. Readers
+that skip CoNLL-2003 document markers skip any line starting ``-DOCSTART-``
+(``datasets``' ``conll`` builder, for one); the id is in the first column, not a
+tag column, so the tags stay valid IOB2 for a reader that does not.
+
+Within a document a blank line ends a sentence where the text between two
+tokens holds a line break, or after a token ``.``, ``!`` or ``?`` - except
+where a span continues across that point, so that no entity is cut in two.
 
 A span whose start is not a token start or whose end is not a token end is left
-out and counted in ``misaligned_spans``; a span overlapping a kept span of the
-same layer is left out and counted in ``overlapping_spans``.
+out and counted as ``misaligned``; a span overlapping a kept span of the same
+layer is left out (see ``records.resolve_overlaps``: the most spans that do not
+overlap are kept) and counted as ``overlapping``, both per label.
 """
 
 import re
@@ -25,14 +31,15 @@ from annotator.exports.records import (
     LINE_BREAKS,
     ExportCounts,
     ExportDocument,
+    ExportSpan,
     iob2_tags,
     layers,
     tokenize_document,
 )
 
-DOCSTART = "-DOCSTART-\tO\tO\n\n"
+DOCSTART = "-DOCSTART- {id}\tO\tO\n\n"
 UNTAGGED = "\tO\tO\n"
-# Each of these characters is always a token of its own (annotator.annotation.tokenization), so
+# Each of these characters always starts a token (annotator.annotation.tokenization), so
 # finding them in the text finds the sentence-ending tokens.
 SENTENCE_END = re.compile(r"[.!?]")
 LINE_BREAK = re.compile("[" + re.escape("".join(sorted(LINE_BREAKS))) + "]")
@@ -67,7 +74,9 @@ def write_conll(
 ) -> ExportCounts:
     """Write every document as UTF-8 CoNLL to ``stream``; see the module docstring."""
     actor_labels, content_labels = layers(labels)
-    counts = ExportCounts()
+    written = spans = 0
+    misaligned: list[ExportSpan] = []
+    overlapping: list[ExportSpan] = []
     for document in documents:
         tokenized = tokenize_document(document, labels)
         words = tokenized.words
@@ -83,14 +92,12 @@ def write_conll(
             endings[index] += "\n"
         # Interleaved by slice assignment and joined once: concatenating each
         # token to its ending made a string per token and took seven times longer.
-        lines = [DOCSTART] * (2 * len(words) + 1)
+        lines = [DOCSTART.format(id=document.id)] * (2 * len(words) + 1)
         lines[1::2] = words
         lines[2::2] = endings
         stream.write("".join(lines).encode("utf-8"))
-        counts += ExportCounts(
-            documents=1,
-            spans=len(document.spans),
-            misaligned_spans=tokenized.misaligned,
-            overlapping_spans=actor_dropped + content_dropped,
-        )
-    return counts
+        written += 1
+        spans += len(document.spans)
+        misaligned += tokenized.misaligned
+        overlapping += actor_dropped + content_dropped
+    return ExportCounts.of(written, spans, misaligned=misaligned, overlapping=overlapping)

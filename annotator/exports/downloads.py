@@ -4,19 +4,37 @@ release: shared by the Export page (:mod:`annotator.web.exports`) and the export
 
 Only managers and curators (and superusers) export: annotation is blind, so an
 annotator must not download the others' spans. An outsider gets 404.
+
+A download is a zip sent while it is written (:func:`~annotator.exports.formats.stream_export`).
+Its first 64 KiB are made before the response starts, so an error in the first
+documents (or anywhere in a Hugging Face export, built whole before its first
+piece) is an ordinary error response. An error after that cannot change the
+status any more: it is logged and the stream is broken off, so the client gets
+a transfer that fails, and in any case a zip without its directory and without
+``export.json``, which no unzip tool takes for whole.
 """
 
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 
 from ..deployment.storage import stored_file_response
 from ..models import Project, Release, Role
-from .formats import FORMATS, ExportFormat, build_download, preview, stream_export
+from .formats import (
+    FORMATS,
+    ZIP,
+    ExportFormat,
+    count_left_out,
+    preview,
+    stream_export,
+)
 from .reader import (
     ExportError,
     Selection,
@@ -25,9 +43,17 @@ from .reader import (
     export_labels,
     read_documents,
 )
+from .records import LEFT_OUT_REASONS, ExportCounts
 from .splits import SplitRatios
 
+logger = logging.getLogger(__name__)
+
 EXPORT_ROLES = frozenset({Role.MANAGER, Role.CURATOR})
+#: Documents a summary reads to count the spans a format leaves out; past this many,
+#: it counts the first ones and says so (the download's export.json has every one).
+LEFT_OUT_DOCUMENTS = 5000
+#: Made before the response starts: the first documents' data, not just a zip header.
+FIRST_PIECE_BYTES = 64 * 1024
 
 
 def project_for_exporter(user: User, slug: str) -> Project:
@@ -70,38 +96,104 @@ def export_request(
     return ExportRequest(selection, export_format, seed, split_ratios, checked_counts(selection))
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """The spans a format leaves out of a selection, counted over ``documents`` of them."""
+
+    counts: ExportCounts
+    documents: int
+    complete: bool
+    where_kept: str
+
+    @property
+    def spans(self) -> int:
+        return self.counts.left_out_spans()
+
+    def reasons(self) -> list[dict]:
+        """One entry per reason: its key, why in words, and the spans per label."""
+        return [
+            {"reason": reason, "why": why, "labels": dict(self.counts.left_out[reason])}
+            for reason, why in LEFT_OUT_REASONS.items()
+            if reason in self.counts.left_out
+        ]
+
+    def as_dict(self) -> dict:
+        return {
+            "spans": self.spans,
+            "documents_counted": self.documents,
+            "complete": self.complete,
+            "reasons": self.reasons(),
+            "still_in": self.where_kept,
+        }
+
+
+def left_out_summary(request: ExportRequest) -> LeftOut:
+    """What the chosen format leaves out of the selection (the first
+    :data:`LEFT_OUT_DOCUMENTS` documents of a larger one)."""
+    selection, export_format = request.selection, request.export_format
+    documents = read_documents(selection, limit=LEFT_OUT_DOCUMENTS)
+    try:
+        counts = count_left_out(export_format, documents, export_labels(selection.project))
+    except ValueError as error:
+        raise ExportError(f"{error}.") from None
+    return LeftOut(
+        counts,
+        counts.documents,
+        counts.documents == request.counts.documents,
+        export_format.where_kept,
+    )
+
+
+def _broken_off_on_error(pieces: Iterator[bytes], filename: str) -> Iterator[bytes]:
+    try:
+        yield from pieces
+    except Exception:
+        logger.exception("Export download %s failed after it started; the stream is cut.", filename)
+        raise
+
+
 def download_response(request: ExportRequest) -> HttpResponse:
-    """Stream a format written front to back; build any other in a temporary file first."""
+    """The export as a zip, streamed (see the module docstring).
+
+    Raises :class:`ExportError` for data a writer refuses in the first piece.
+    """
     selection, export_format = request.selection, request.export_format
     labels = export_labels(selection.project)
     documents = read_documents(selection)
     filename = export_format.download_name(f"{selection.project.slug}-{selection.source}")
-    stem = filename.removesuffix(export_format.extension)
-    if export_format.streams:
-        response = StreamingHttpResponse(
-            stream_export(export_format, documents, labels, stem=stem),
-            content_type=export_format.content_type,
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-    download, _ = build_download(
-        export_format,
-        documents,
-        labels,
-        stem=stem,
-        seed=request.seed,
-        ratios=request.ratios,
+    stem = filename.removesuffix(".zip")
+    pieces = stream_export(
+        export_format, documents, labels, stem=stem, seed=request.seed, ratios=request.ratios
     )
-    # FileResponse closes the temporary file when sent, which deletes it.
-    return FileResponse(
-        download, as_attachment=True, filename=filename, content_type=export_format.content_type
+    head, size = [], 0
+    try:
+        for piece in pieces:
+            head.append(piece)
+            size += len(piece)
+            if size >= FIRST_PIECE_BYTES:
+                break
+    except ValueError as error:
+        raise ExportError(f"{error}.") from None
+    response = StreamingHttpResponse(
+        _broken_off_on_error(chain(head, pieces), filename), content_type=ZIP
     )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def preview_text(request: ExportRequest) -> str:
     selection = request.selection
     documents = list(read_documents(selection, limit=3))
-    return preview(request.export_format, documents, export_labels(selection.project))
+    try:
+        return preview(
+            request.export_format,
+            documents,
+            export_labels(selection.project),
+            seed=request.seed,
+            ratios=request.ratios,
+        )
+    except ValueError as error:
+        raise ExportError(f"{error}.") from None
 
 
 def releases_of(project: Project) -> QuerySet:

@@ -1,36 +1,49 @@
-"""Export formats by name: how each is written, named, served and previewed.
+"""Export formats by name: how each is written by split, served, previewed and counted.
 
-Line formats (the two doccano JSON Lines shapes, CoNLL, W3C) are UTF-8 text
-written document by document, brat is one zip written entry by entry and spaCy
-a directory of shards written one after the other, so a download streams them
-(spaCy zipped, a shard at a time). Hugging Face writes its split files side by
-side, so its directory is built on disk first and served zipped.
+Every format honours the train/validation/test split (:mod:`annotator.exports.splits`)
+and is a folder, the same in a download (zipped, under a folder named after the
+download) and in a release (under ``data/<format>/``):
 
-Only the Hugging Face format has train/validation/test files; ``seed`` and
-``ratios`` are ignored by the others.
+=================  ==============================================================
+format             files
+=================  ==============================================================
+jsonl              ``train.jsonl``, ``validation.jsonl``, ``test.jsonl`` (a ``split`` field too)
+doccano-entities   ``train.jsonl``, ``validation.jsonl``, ``test.jsonl`` (a ``split`` field too)
+conll              ``train.conll``, ``validation.conll``, ``test.conll``
+w3c                ``<split>/annotations.jsonl`` and ``<split>/documents.jsonl``
+brat               ``<split>/annotation.conf``, ``<split>/<id>.txt``, ``<split>/<id>.ann``
+spacy              ``train/NNNNN.spacy``, ``dev/NNNNN.spacy``, ``test/NNNNN.spacy``
+huggingface        ``train-NNNNN-of-NNNNN.parquet``, ``validation-…``, ``test-…``
+=================  ==============================================================
+
+A split that receives no document has no file. Every format but Hugging Face
+is written front to back, split after split (:func:`~annotator.exports.splits.by_split`
+reads the documents once, spooling the later splits to disk), so a download is
+sent while it is written; Hugging Face writes its splits side by side, so its
+folder is built on disk first. A download ends with ``export.json``
+(:data:`TRAILER_NAME`): the counts, the spans each split left out and why, and
+every document's split; a download cut short has no such file and no zip
+directory, so no unzip tool takes it for whole.
 """
 
 import io
-import shutil
+import json
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from functools import reduce
-from itertools import islice
-from operator import add
+from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
-from typing import BinaryIO
 
 from annotator.exports.reader import ExportError
 from annotator.exports.records import (
-    ZIP_DATE_TIME,
+    LEFT_OUT_REASONS,
     ExportCounts,
     ExportDocument,
+    token_layer_counts,
     tokenize_document,
 )
-from annotator.exports.splits import SplitRatios
-from annotator.exports.zipstream import Pieces, streaming_zip
+from annotator.exports.splits import SPLIT_NAMES, SplitRatios, assign_split, by_split
+from annotator.exports.zipstream import ZipEntry, file_entry, zip_stream
 
 PREVIEW_RECORDS = 3
 PREVIEW_CHARACTERS = 6000
@@ -41,75 +54,140 @@ STREAM_BATCH_DOCUMENTS = 100
 # and Hugging Face row groups 171 MB (100: 30 MB).
 SPACY_SHARD_DOCUMENTS = 250
 HUGGINGFACE_ROWS_PER_GROUP = 100
+TRAILER_NAME = "export.json"
+ZIP = "application/zip"
 
-StreamWriter = Callable[[Iterable[ExportDocument], Sequence[str], BinaryIO, int], ExportCounts]
-#: (documents, labels, documents per piece, the folder inside a zip) -> the bytes in pieces.
-ChunkWriter = Callable[[Iterable[ExportDocument], Sequence[str], int, str], Iterator[bytes]]
+
+@dataclass
+class Tally:
+    """What an export wrote, added up while it writes: counts per split and the ids
+    of each split's documents."""
+
+    per_split: dict[str, ExportCounts] = field(
+        default_factory=lambda: {split: ExportCounts() for split in SPLIT_NAMES}
+    )
+    document_ids: dict[str, list[int]] = field(
+        default_factory=lambda: {split: [] for split in SPLIT_NAMES}
+    )
+
+    def add(self, split: str, counts: ExportCounts) -> None:
+        self.per_split[split] += counts
+
+    @property
+    def total(self) -> ExportCounts:
+        total = ExportCounts()
+        for counts in self.per_split.values():
+            total += counts
+        return total
+
+    def read(self, split: str, document: ExportDocument) -> None:
+        self.document_ids[split].append(document.id)
+
+    def recording(
+        self, documents: Iterable[ExportDocument], seed: str | int, ratios: SplitRatios
+    ) -> Iterator[ExportDocument]:
+        for document in documents:
+            self.read(assign_split(document.id, seed, ratios), document)
+            yield document
+
+
+#: (documents of one split, labels, the split, the tally, a scratch directory) ->
+#: the split's files, named inside the format's folder.
+FileWriter = Callable[
+    [Iterator[ExportDocument], Sequence[str], str, Tally, Path], Iterator[ZipEntry]
+]
+#: (documents, labels, directory to create, seed, ratios) -> counts per split.
 DirectoryWriter = Callable[
-    [Iterable[ExportDocument], Sequence[str], Path, str | int, SplitRatios | None], ExportCounts
+    [Iterable[ExportDocument], Sequence[str], Path, str | int, SplitRatios],
+    dict[str, ExportCounts],
 ]
 
 
-def _doccano(documents, labels, stream, spans_before) -> ExportCounts:
+def _batches(documents: Iterable[ExportDocument], size: int) -> Iterator[list[ExportDocument]]:
+    iterator = iter(documents)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _line_file(extension: str, write: Callable) -> FileWriter:
+    """A writer of one text file per split, ``<split><extension>``, written a batch of
+    documents at a time by ``write(batch, labels, stream, split=, spans_before=)``."""
+
+    def split_files(documents, labels, split, tally, scratch) -> Iterator[ZipEntry]:
+        def pieces() -> Iterator[bytes]:
+            spans_before = 0
+            for batch in _batches(documents, STREAM_BATCH_DOCUMENTS):
+                buffer = io.BytesIO()
+                counts = write(batch, labels, buffer, split=split, spans_before=spans_before)
+                tally.add(split, counts)
+                spans_before += counts.spans
+                yield buffer.getvalue()
+
+        yield ZipEntry(f"{split}{extension}", pieces())
+
+    return split_files
+
+
+def _doccano(documents, labels, stream, *, split, spans_before) -> ExportCounts:
     from annotator.exports.jsonl import write_doccano_jsonl
 
-    return write_doccano_jsonl(documents, labels, stream)
+    return write_doccano_jsonl(documents, labels, stream, split=split)
 
 
-def _doccano_entities(documents, labels, stream, spans_before) -> ExportCounts:
+def _doccano_entities(documents, labels, stream, *, split, spans_before) -> ExportCounts:
     from annotator.exports.jsonl import write_doccano_entities_jsonl
 
-    return write_doccano_entities_jsonl(documents, labels, stream, first_entity_id=spans_before + 1)
+    return write_doccano_entities_jsonl(
+        documents, labels, stream, split=split, first_entity_id=spans_before + 1
+    )
 
 
-def _conll(documents, labels, stream, spans_before) -> ExportCounts:
+def _conll(documents, labels, stream, *, split, spans_before) -> ExportCounts:
     from annotator.exports.conll import write_conll
 
     return write_conll(documents, labels, stream)
 
 
-def _w3c(documents, labels, stream, spans_before) -> ExportCounts:
+def _w3c(documents, labels, split, tally, scratch) -> Iterator[ZipEntry]:
+    """``documents.jsonl`` as the documents come; the annotations meanwhile to a spool
+    file, sent after it."""
     from annotator.exports.w3c import write_w3c
 
-    return write_w3c(documents, labels, stream)
+    spool = scratch / f"w3c-{split}.jsonl"
+
+    def texts() -> Iterator[bytes]:
+        with spool.open("xb") as annotations:
+            for batch in _batches(documents, STREAM_BATCH_DOCUMENTS):
+                buffer = io.BytesIO()
+                tally.add(split, write_w3c(batch, labels, annotations, texts=buffer, split=split))
+                yield buffer.getvalue()
+
+    yield ZipEntry(f"{split}/documents.jsonl", texts())
+    yield file_entry(f"{split}/annotations.jsonl", spool, compress=True)
 
 
-def _brat(documents, labels, stream, spans_before) -> ExportCounts:
-    from annotator.exports.brat import write_brat
+def _brat(documents, labels, split, tally, scratch) -> Iterator[ZipEntry]:
+    from annotator.exports.brat import brat_files
 
-    return write_brat(documents, labels, stream)
-
-
-def _brat_chunks(documents, labels, batch_documents, stem) -> Iterator[bytes]:
-    from annotator.exports.brat import brat_chunks
-
-    return (data for data, _ in brat_chunks(documents, labels, batch_documents=batch_documents))
+    for name, data, counts in brat_files(documents, labels):
+        tally.add(split, counts)
+        yield ZipEntry(f"{split}/{name}", data)
 
 
-def _spacy_chunks(documents, labels, batch_documents, stem) -> Iterator[bytes]:
-    """The zip a download of the spaCy directory is, sent a shard at a time."""
-    from annotator.exports.spacy_docbin import spacy_shards
+def _spacy(documents, labels, split, tally, scratch) -> Iterator[ZipEntry]:
+    from annotator.exports.spacy_docbin import SPLIT_FOLDERS, spacy_shards
 
-    pieces = Pieces()
-    with streaming_zip(pieces) as archive:
-        shards = spacy_shards(documents, labels, shard_size=SPACY_SHARD_DOCUMENTS)
-        for name, data, _ in shards:
-            # Stored: DocBin is compressed already.
-            archive.add(f"{stem}/{name}", data, compress=False)
-            yield pieces.drain()
-        yield from archive.closing_pieces()
+    shards = spacy_shards(documents, labels, shard_size=SPACY_SHARD_DOCUMENTS, split=split)
+    for name, data, counts in shards:
+        tally.add(split, counts)
+        # Stored: DocBin is compressed already.
+        yield ZipEntry(f"{SPLIT_FOLDERS[split]}/{name}", data, compress=False)
 
 
-def _spacy(documents, labels, directory, seed, ratios) -> ExportCounts:
-    from annotator.exports.spacy_docbin import write_spacy
-
-    return write_spacy(documents, labels, directory, shard_size=SPACY_SHARD_DOCUMENTS)
-
-
-def _huggingface(documents, labels, directory, seed, ratios) -> ExportCounts:
+def _huggingface(documents, labels, directory, seed, ratios) -> dict[str, ExportCounts]:
     from annotator.exports.huggingface import write_huggingface
 
-    per_split = write_huggingface(
+    return write_huggingface(
         documents,
         labels,
         directory,
@@ -117,73 +195,115 @@ def _huggingface(documents, labels, directory, seed, ratios) -> ExportCounts:
         ratios=ratios,
         rows_per_group=HUGGINGFACE_ROWS_PER_GROUP,
     )
-    return reduce(add, per_split.values(), ExportCounts())
+
+
+def _nothing_left_out(document: ExportDocument, labels: Sequence[str]) -> ExportCounts:
+    return ExportCounts(1, len(document.spans))
+
+
+def _spacy_left_out(document: ExportDocument, labels: Sequence[str]) -> ExportCounts:
+    from annotator.exports.spacy_docbin import spacy_left_out
+
+    return spacy_left_out(document, labels)
+
+
+def _brat_left_out(document: ExportDocument, labels: Sequence[str]) -> ExportCounts:
+    from annotator.exports.brat import brat_left_out
+
+    return brat_left_out(document, labels)
 
 
 @dataclass(frozen=True)
 class ExportFormat:
-    """One format. Exactly one of ``stream_writer`` / ``directory_writer`` is set.
+    """One format. Exactly one of ``file_writer`` / ``directory_writer`` is set.
 
-    ``streams`` formats are written front to back, so a download is sent while
-    it is written: the text line formats a batch of documents per call of their
-    ``stream_writer``; brat (a zip) and spaCy (its directory, zipped) through
-    their ``chunk_writer``, in pieces of a batch of documents or a shard.
+    ``left_out`` tells, for one document, what the format leaves out of it (the
+    same counts its writer reports), so that a summary can say so before writing.
+    ``where_kept`` says where the spans left out can still be found, if anywhere.
+    ``preview`` is how :func:`preview` shows it: its text, brat's ``.ann``
+    files, or the token-aligned spans of a binary format.
     """
 
     name: str
     title: str
-    extension: str
-    content_type: str
-    streams: bool
-    stream_writer: StreamWriter | None = None
+    layout: str
+    left_out: Callable[[ExportDocument, Sequence[str]], ExportCounts]
+    preview: str
+    file_writer: FileWriter | None = None
     directory_writer: DirectoryWriter | None = None
-    chunk_writer: ChunkWriter | None = None
+    where_kept: str = ""
 
     @property
-    def is_text(self) -> bool:
-        return self.content_type != ZIP
+    def streams(self) -> bool:
+        return self.file_writer is not None
 
     def download_name(self, stem: str) -> str:
-        return f"{stem}-{self.name}{self.extension}"
+        return f"{stem}-{self.name}.zip"
 
 
-JSON_LINES = "application/jsonl; charset=utf-8"
-ZIP = "application/zip"
+TEXT, ANN, ALIGNED = "text", "ann", "aligned"
 
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in [
-        ExportFormat("jsonl", "doccano JSONL", ".jsonl", JSON_LINES, True, _doccano),
+        ExportFormat(
+            "jsonl",
+            "doccano JSONL",
+            "train.jsonl, validation.jsonl, test.jsonl",
+            _nothing_left_out,
+            TEXT,
+            file_writer=_line_file(".jsonl", _doccano),
+        ),
         ExportFormat(
             "doccano-entities",
             "doccano JSONL, entities and relations",
-            ".jsonl",
-            JSON_LINES,
-            True,
-            _doccano_entities,
+            "train.jsonl, validation.jsonl, test.jsonl",
+            _nothing_left_out,
+            TEXT,
+            file_writer=_line_file(".jsonl", _doccano_entities),
         ),
         ExportFormat(
-            "conll", "CoNLL, IOB2 tags", ".conll", "text/plain; charset=utf-8", True, _conll
+            "conll",
+            "CoNLL, IOB2 tags",
+            "train.conll, validation.conll, test.conll",
+            token_layer_counts,
+            TEXT,
+            file_writer=_line_file(".conll", _conll),
         ),
-        ExportFormat("w3c", "W3C Web Annotation (JSON Lines)", ".jsonl", JSON_LINES, True, _w3c),
+        ExportFormat(
+            "w3c",
+            "W3C Web Annotation (JSON Lines)",
+            "train/, validation/, test/ folders of annotations.jsonl and documents.jsonl",
+            _nothing_left_out,
+            TEXT,
+            file_writer=_w3c,
+        ),
         ExportFormat(
             "spacy",
             "spaCy DocBin",
-            ".zip",
-            ZIP,
-            True,
-            directory_writer=_spacy,
-            chunk_writer=_spacy_chunks,
+            "train/, dev/, test/ folders of .spacy files",
+            _spacy_left_out,
+            ALIGNED,
+            file_writer=_spacy,
+            where_kept="overlapping spans are in doc.spans['sc'], only doc.ents leaves them out",
         ),
         ExportFormat(
             "huggingface",
             "Hugging Face datasets (Parquet)",
-            ".zip",
-            ZIP,
-            False,
+            "train-*.parquet, validation-*.parquet, test-*.parquet",
+            token_layer_counts,
+            ALIGNED,
             directory_writer=_huggingface,
+            where_kept="every span is in the spans column; only the tag columns leave them out",
         ),
-        ExportFormat("brat", "brat standoff", ".zip", ZIP, True, _brat, chunk_writer=_brat_chunks),
+        ExportFormat(
+            "brat",
+            "brat standoff",
+            "train/, validation/, test/ folders of .txt and .ann files",
+            _brat_left_out,
+            ANN,
+            file_writer=_brat,
+        ),
     ]
 }
 
@@ -197,6 +317,25 @@ def get_format(name: str) -> ExportFormat:
         ) from None
 
 
+def export_entries(
+    export_format: ExportFormat,
+    documents: Iterable[ExportDocument],
+    labels: Sequence[str],
+    *,
+    seed: str | int,
+    ratios: SplitRatios,
+    scratch: Path,
+    tally: Tally,
+) -> Iterator[ZipEntry]:
+    """The files of a format written front to back, split after split (see the module
+    docstring); ``tally`` adds up what they hold as they are taken."""
+    if export_format.file_writer is None:
+        raise ValueError(f"{export_format.name} is not written front to back")
+    splits = by_split(documents, seed=seed, ratios=ratios, scratch=scratch, on_read=tally.read)
+    for split, split_documents in splits:
+        yield from export_format.file_writer(split_documents, labels, split, tally, scratch)
+
+
 def write_export(
     export_format: ExportFormat,
     documents: Iterable[ExportDocument],
@@ -205,15 +344,92 @@ def write_export(
     *,
     seed: str | int = 0,
     ratios: SplitRatios | None = None,
+    tally: Tally | None = None,
 ) -> ExportCounts:
-    """Write the export at ``path``, which must not exist: a directory for spaCy and
-    Hugging Face, a file for the others."""
+    """Write the format's folder at ``path``, which must not exist; return its counts.
+
+    ``tally``, if given, receives the counts per split and each split's documents.
+    """
+    ratios = ratios or SplitRatios()
+    tally = tally if tally is not None else Tally()
+    if path.exists():
+        raise FileExistsError(f"{path} exists")
     if export_format.directory_writer is not None:
-        if path.exists():
-            raise FileExistsError(f"{path} exists")
-        return export_format.directory_writer(documents, labels, path, seed, ratios)
-    with open(path, "xb") as stream:
-        return export_format.stream_writer(documents, labels, stream, 0)
+        documents = tally.recording(documents, seed, ratios)
+        per_split = export_format.directory_writer(documents, labels, path, seed, ratios)
+        for split, counts in per_split.items():
+            tally.add(split, counts)
+        return tally.total
+    path.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(prefix="export-") as scratch:
+        entries = export_entries(
+            export_format,
+            documents,
+            labels,
+            seed=seed,
+            ratios=ratios,
+            scratch=Path(scratch),
+            tally=tally,
+        )
+        folders = {path}
+        for entry in entries:
+            target = path / entry.name
+            # brat writes a file per document: one mkdir per folder, not per file.
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
+            with target.open("xb") as stream:
+                for piece in entry.pieces():
+                    stream.write(piece)
+    return tally.total
+
+
+def export_report(
+    export_format: ExportFormat,
+    tally: Tally,
+    labels: Sequence[str],
+    *,
+    seed: str | int,
+    ratios: SplitRatios,
+) -> dict:
+    """What ``export.json`` says about an export: counts, spans left out and why, splits."""
+    total = tally.total
+    return {
+        "format": export_format.name,
+        "title": export_format.title,
+        **total.as_dict(labels),
+        "left_out_reasons": {
+            reason: why for reason, why in LEFT_OUT_REASONS.items() if reason in total.left_out
+        },
+        "left_out_still_in": export_format.where_kept,
+        "splits": {
+            "seed": str(seed),
+            "ratios": ratios.as_dict(),
+            "counts": {
+                split: tally.per_split[split].as_dict(labels)
+                for split in SPLIT_NAMES
+                if tally.document_ids[split]
+            },
+            "documents": {
+                split: tally.document_ids[split]
+                for split in SPLIT_NAMES
+                if tally.document_ids[split]
+            },
+        },
+    }
+
+
+def _trailer(
+    export_format: ExportFormat,
+    tally: Tally,
+    labels: Sequence[str],
+    name: str,
+    seed: str | int,
+    ratios: SplitRatios,
+) -> Iterator[ZipEntry]:
+    # A generator, so that the report is made when the zip reaches it, after the data.
+    report = export_report(export_format, tally, labels, seed=seed, ratios=ratios)
+    yield ZipEntry(name, (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode())
 
 
 def stream_export(
@@ -221,107 +437,115 @@ def stream_export(
     documents: Iterable[ExportDocument],
     labels: Sequence[str],
     *,
-    batch_documents: int = STREAM_BATCH_DOCUMENTS,
-    stem: str = "export",
-) -> Iterator[bytes]:
-    """Yield a streaming format's bytes a batch of documents at a time.
-
-    ``stem`` names the folder that a zipped directory format's files are in.
-    """
-    if not export_format.streams:
-        raise ValueError(f"{export_format.name} does not stream")
-    if export_format.chunk_writer is not None:
-        yield from export_format.chunk_writer(documents, labels, batch_documents, stem)
-        return
-    documents = iter(documents)
-    spans_before = 0
-    while batch := list(islice(documents, batch_documents)):
-        buffer = io.BytesIO()
-        spans_before += export_format.stream_writer(batch, labels, buffer, spans_before).spans
-        yield buffer.getvalue()
-
-
-def build_download(
-    export_format: ExportFormat,
-    documents: Iterable[ExportDocument],
-    labels: Sequence[str],
-    *,
     stem: str,
     seed: str | int = 0,
     ratios: SplitRatios | None = None,
-) -> tuple[BinaryIO, ExportCounts]:
-    """The download as an anonymous temporary file (gone once closed), at offset 0.
+) -> Iterator[bytes]:
+    """The zip of a download: the format's folder under ``stem/``, then ``export.json``.
 
-    A directory format is zipped with its files under a folder named ``stem``.
+    Written while it is sent for every format but Hugging Face, whose folder is
+    built in a temporary directory before the first byte (an error then comes
+    before any byte is sent).
     """
-    download = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
-    try:
-        if export_format.directory_writer is None:
-            counts = export_format.stream_writer(documents, labels, download, 0)
-        else:
-            with tempfile.TemporaryDirectory() as scratch:
-                directory = Path(scratch) / "export"
-                counts = export_format.directory_writer(documents, labels, directory, seed, ratios)
-                zip_directory(directory, download, folder=stem)
-    except BaseException:
-        download.close()
-        raise
-    download.seek(0)
-    return download, counts
-
-
-def zip_directory(directory: Path, stream: BinaryIO, *, folder: str) -> None:
-    """Zip the files of ``directory`` into ``stream``, file by file, never whole in memory.
-
-    Entries are stored, not deflated: DocBin and Parquet are compressed already.
-    Fixed timestamps keep the same files giving the same zip.
-    """
-    with zipfile.ZipFile(stream, "w") as archive:
-        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-            info = zipfile.ZipInfo(
-                f"{folder}/{path.relative_to(directory).as_posix()}", date_time=ZIP_DATE_TIME
+    ratios = ratios or SplitRatios()
+    tally = Tally()
+    with tempfile.TemporaryDirectory(prefix="download-") as scratch:
+        if export_format.streams:
+            entries: Iterable[ZipEntry] = export_entries(
+                export_format,
+                documents,
+                labels,
+                seed=seed,
+                ratios=ratios,
+                scratch=Path(scratch),
+                tally=tally,
             )
-            info.external_attr = 0o644 << 16
-            with path.open("rb") as source, archive.open(info, "w", force_zip64=True) as target:
-                shutil.copyfileobj(source, target)
+        else:
+            folder = Path(scratch) / "export"
+            write_export(
+                export_format, documents, labels, folder, seed=seed, ratios=ratios, tally=tally
+            )
+            entries = (
+                # Stored: Parquet is compressed already.
+                file_entry(path.relative_to(folder).as_posix(), path, compress=False)
+                for path in sorted(p for p in folder.rglob("*") if p.is_file())
+            )
+        named = (
+            ZipEntry(f"{stem}/{entry.name}", entry.content, entry.compress, entry.size, entry.crc32)
+            for entry in entries
+        )
+        trailer = _trailer(export_format, tally, labels, f"{stem}/{TRAILER_NAME}", seed, ratios)
+        yield from zip_stream(chain(named, trailer))
+
+
+def count_left_out(
+    export_format: ExportFormat, documents: Iterable[ExportDocument], labels: Sequence[str]
+) -> ExportCounts:
+    """What the format would leave out of ``documents``, without writing them."""
+    total = ExportCounts()
+    for document in documents:
+        total += export_format.left_out(document, labels)
+    return total
 
 
 def preview(
-    export_format: ExportFormat, documents: Sequence[ExportDocument], labels: Sequence[str]
+    export_format: ExportFormat,
+    documents: Sequence[ExportDocument],
+    labels: Sequence[str],
+    *,
+    seed: str | int = 0,
+    ratios: SplitRatios | None = None,
 ) -> str:
-    """The first records of ``documents`` as the format writes them, as text.
+    """The first documents as the format writes them, as text, each file under its name.
 
-    Line formats show their first ``PREVIEW_RECORDS`` lines (CoNLL: documents).
-    Binary formats cannot be shown, so brat shows its ``.ann`` files and spaCy
-    and Hugging Face the token-aligned spans they carry. Cut at
+    Text formats show their files (line formats their first ``PREVIEW_RECORDS``
+    lines); brat shows its ``.ann`` files; spaCy and Hugging Face, which are
+    binary, the token-aligned spans they carry and what they leave out. Cut at
     ``PREVIEW_CHARACTERS`` characters.
     """
     documents = list(documents[:PREVIEW_RECORDS])
-    if export_format.streams and export_format.is_text:
-        text = b"".join(stream_export(export_format, documents, labels)).decode("utf-8")
-        if export_format.name != "conll":
-            # "\n" only: JSON strings may hold U+2028, which splitlines() would break on.
-            text = "".join(f"{line}\n" for line in text.split("\n")[:PREVIEW_RECORDS] if line)
-    elif export_format.name == "brat":
-        from annotator.exports.brat import ann_text
-
-        text = "".join(
-            f"{document.id}.ann\n{ann_text(document, labels)[0]}\n" for document in documents
-        )
+    ratios = ratios or SplitRatios()
+    if export_format.preview == ALIGNED:
+        text = "".join(_aligned_spans(export_format, document, labels) for document in documents)
     else:
-        text = "".join(_aligned_spans(document, labels) for document in documents)
+        parts = []
+        with tempfile.TemporaryDirectory(prefix="preview-") as scratch:
+            entries = export_entries(
+                export_format,
+                documents,
+                labels,
+                seed=seed,
+                ratios=ratios,
+                scratch=Path(scratch),
+                tally=Tally(),
+            )
+            for entry in entries:
+                if export_format.preview == ANN and not entry.name.endswith(".ann"):
+                    continue
+                content = b"".join(entry.pieces()).decode("utf-8")
+                if entry.name.endswith(".jsonl"):
+                    # "\n" only: JSON strings may hold U+2028, which splitlines() would break on.
+                    content = "".join(
+                        f"{line}\n" for line in content.split("\n")[:PREVIEW_RECORDS] if line
+                    )
+                parts.append(f"== {entry.name} ==\n{content}\n")
+        text = "".join(parts)
     if len(text) > PREVIEW_CHARACTERS:
         text = text[:PREVIEW_CHARACTERS] + "\n[… preview cut here]\n"
     return text
 
 
-def _aligned_spans(document: ExportDocument, labels: Sequence[str]) -> str:
+def _aligned_spans(
+    export_format: ExportFormat, document: ExportDocument, labels: Sequence[str]
+) -> str:
     tokenized = tokenize_document(document, labels)
     lines = [f"document {document.id}: {document.title}\n"]
     lines += [
         f"{span.start}\t{span.end}\t{span.label}\t{document.text[span.start : span.end]}\n"
         for _, _, span in tokenized.aligned
     ]
-    if tokenized.misaligned:
-        lines.append(f"({tokenized.misaligned} spans off token boundaries left out)\n")
+    left_out = export_format.left_out(document, labels)
+    for reason, per_label in left_out.left_out.items():
+        listed = ", ".join(f"{label} {number}" for label, number in per_label.items())
+        lines.append(f"(left out, {LEFT_OUT_REASONS[reason]}: {listed})\n")
     return "".join(lines) + "\n"

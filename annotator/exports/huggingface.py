@@ -22,7 +22,9 @@ One row per document, documents assigned by :func:`assign_split`:
   ``actor_tags``: IOB2 ClassLabel of the actor layer. Names are ``O``, then
   ``B-x``, ``I-x`` per label in the order given;
 - ``spans``: every span as ``{start, end, label}``, code points, half-open,
-  including spans the tag columns could not carry (see ExportCounts).
+  including spans the tag columns could not carry (counted per label as
+  ``misaligned`` or ``overlapping``, see ExportCounts; within a layer the tags
+  keep the most spans that do not overlap, see ``records.resolve_overlaps``).
 
 Rows are buffered ``rows_per_group`` at a time per split, compactly (UTF-8
 bytes and numpy arrays, no Python object per token), so memory holds three row
@@ -181,10 +183,12 @@ class _Layer:
         self.ends: list[int] = []
         self.begins: list[int] = []
 
-    def add(self, aligned: Iterable[tuple[int, int, ExportSpan]], first_token: int) -> int:
+    def add(
+        self, aligned: Iterable[tuple[int, int, ExportSpan]], first_token: int
+    ) -> list[ExportSpan]:
         """Tag one document's ranges, its tokens numbered from ``first_token``.
 
-        Returns how many ranges were dropped as overlapping (see :func:`resolve_overlaps`).
+        Returns the spans left out as overlapping (see :func:`resolve_overlaps`).
         """
         mine = (r for r in aligned if r[2].label in self.begin_tags)
         kept, dropped = resolve_overlaps(mine)
@@ -261,7 +265,9 @@ class _SplitColumns:
         self.token_total += token_count
         self.span_counts.append(len(tokenized.spans))
         self.spans += tokenized.spans
-        return ExportCounts(1, len(document.spans), tokenized.misaligned, dropped)
+        return ExportCounts.of(
+            1, len(document.spans), misaligned=tokenized.misaligned, overlapping=dropped
+        )
 
     def table(self, schema: pa.Schema) -> pa.Table:
         token_counts = np.fromiter(map(len, self.token_starts), np.int64, self.rows)

@@ -1,19 +1,24 @@
 """JSON Lines in the two shapes doccano imports and exports for sequence labelling.
 
-One UTF-8 line per document, keys sorted, non-ASCII written as is. Offsets are
-code points, half-open, as Python (and doccano, which is Python) index text.
+One UTF-8 line per document, keys sorted, non-ASCII written as is, one file per
+split (``train.jsonl``, ``validation.jsonl``, ``test.jsonl``). Offsets are code
+points, half-open, as Python (and doccano, which is Python) index text.
 
 ``write_doccano_jsonl``::
 
-    {"id": 1, "label": [[0, 5, "claim"]], "meta": {...}, "text": "...", "title": "..."}
+    {"id": 1, "label": [[0, 5, "claim"]], "meta": {...}, "source": "...",
+     "split": "train", "text": "...", "title": "..."}
 
-``meta`` is the document's meta plus ``"source"`` and, when any span carries an
-annotator, ``"span_annotators"`` (one entry per ``label`` entry, in order).
+``meta`` is the document's meta exactly as imported, whatever its keys; our own
+fields (``source``, ``split`` and, when any span carries an annotator,
+``span_annotators``, one entry per ``label`` entry in order) sit beside it at
+the top level, so no key of a user's meta can clash with them. doccano keeps
+top-level keys it does not know as metadata.
 
 ``write_doccano_entities_jsonl``::
 
     {"entities": [{"end_offset": 5, "id": 1, "label": "claim", "start_offset": 0}],
-     "id": 1, "relations": [], "text": "..."}
+     "id": 1, "relations": [], "split": "train", "text": "..."}
 
 Entity ids run from 1 across the whole file; an entity has an ``"annotator"``
 key when its span has one.
@@ -25,7 +30,6 @@ from typing import BinaryIO
 
 from annotator.exports.records import ExportCounts, ExportDocument, checked_spans
 
-RESERVED_META_KEYS = ("source", "span_annotators")
 # One encoder for every line: json.dumps builds a new one per call when given options.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
@@ -35,25 +39,28 @@ def _line(record: dict) -> bytes:
 
 
 def write_doccano_jsonl(
-    documents: Iterable[ExportDocument], labels: Sequence[str], stream: BinaryIO
+    documents: Iterable[ExportDocument],
+    labels: Sequence[str],
+    stream: BinaryIO,
+    *,
+    split: str,
 ) -> ExportCounts:
-    """Write one ``{"id", "title", "text", "label", "meta"}`` line per document."""
+    """Write one ``{"id", "title", "text", "label", "meta", "source", "split"}`` line per
+    document of ``split``."""
     written = spans_written = 0
     for document in documents:
         spans = checked_spans(document, labels)
-        clash = [key for key in RESERVED_META_KEYS if key in document.meta]
-        if clash:
-            raise ValueError(f"document {document.id}: meta already has {clash}")
-        meta = {**document.meta, "source": document.source}
-        if any(span.annotator is not None for span in spans):
-            meta["span_annotators"] = [span.annotator for span in spans]
         record = {
             "id": document.id,
             "title": document.title,
             "text": document.text,
             "label": [[span.start, span.end, span.label] for span in spans],
-            "meta": meta,
+            "meta": document.meta,
+            "source": document.source,
+            "split": split,
         }
+        if any(span.annotator is not None for span in spans):
+            record["span_annotators"] = [span.annotator for span in spans]
         stream.write(_line(record))
         written += 1
         spans_written += len(spans)
@@ -65,19 +72,21 @@ def write_doccano_entities_jsonl(
     labels: Sequence[str],
     stream: BinaryIO,
     *,
+    split: str,
     first_entity_id: int = 1,
 ) -> ExportCounts:
-    """Write one ``{"id", "text", "entities", "relations"}`` line per document.
+    """Write one ``{"id", "text", "entities", "relations", "split"}`` line per document of
+    ``split``.
 
     ``first_entity_id`` lets a file written in several calls keep its entity
     ids running (a streamed download writes a batch of documents per call).
     """
-    counts = ExportCounts()
+    written = spans_written = 0
     for document in documents:
         entities = []
         for span in checked_spans(document, labels):
             entity = {
-                "id": first_entity_id + counts.spans + len(entities),
+                "id": first_entity_id + spans_written + len(entities),
                 "label": span.label,
                 "start_offset": span.start,
                 "end_offset": span.end,
@@ -85,7 +94,14 @@ def write_doccano_entities_jsonl(
             if span.annotator is not None:
                 entity["annotator"] = span.annotator
             entities.append(entity)
-        record = {"id": document.id, "text": document.text, "entities": entities, "relations": []}
+        record = {
+            "id": document.id,
+            "text": document.text,
+            "entities": entities,
+            "relations": [],
+            "split": split,
+        }
         stream.write(_line(record))
-        counts += ExportCounts(documents=1, spans=len(entities))
-    return counts
+        written += 1
+        spans_written += len(entities)
+    return ExportCounts(documents=written, spans=spans_written)

@@ -4,9 +4,9 @@ Every offset in this package is a Python code point index into
 ``ExportDocument.text``, and every range is half-open ``[start, end)``.
 """
 
-import zipfile
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from operator import itemgetter
@@ -49,31 +49,85 @@ class ExportDocument:
     spans: tuple[ExportSpan, ...]
 
 
+#: Why a format left a span out (keys of ``ExportCounts.left_out``), in words for the user.
+MISALIGNED = "misaligned"
+OVERLAPPING = "overlapping"
+LINE_BREAKS_ONLY = "line_breaks_only"
+LEFT_OUT_REASONS = {
+    MISALIGNED: "a boundary is not on a token edge (inside a word or on whitespace)",
+    OVERLAPPING: "it overlaps a kept span and the encoding holds one label per token",
+    LINE_BREAKS_ONLY: "it holds only line breaks, which a .ann line cannot carry",
+}
+
+
 @dataclass(frozen=True)
 class ExportCounts:
-    """What a writer wrote.
+    """What a writer wrote, and what it left out.
 
-    ``spans`` counts the spans of the documents written. ``misaligned_spans``
-    counts spans a format could not carry: for token formats, a boundary not on
-    a token edge (inside a token, or on whitespace). They are left out, never
-    moved. ``overlapping_spans`` counts spans left out of a one-label-per-token
-    encoding because they overlap a kept span of the same layer (see
-    :func:`resolve_overlaps`). A format carries ``spans - misaligned_spans -
-    overlapping_spans`` spans unless its writer says otherwise.
+    ``spans`` counts the spans of the documents written. ``left_out`` counts the
+    spans a format could not carry, by reason (a key of :data:`LEFT_OUT_REASONS`)
+    and label: for token formats, a boundary not on a token edge
+    (``misaligned``), or a span overlapping a kept span where one label per
+    token is all the encoding holds (``overlapping``, see :func:`resolve_overlaps`);
+    for brat, a span of line breaks only. They are left out, never moved; where
+    a format keeps them elsewhere (spaCy's ``doc.spans``, the Hugging Face
+    ``spans`` column) its module says so.
     """
 
     documents: int = 0
     spans: int = 0
-    misaligned_spans: int = 0
-    overlapping_spans: int = 0
+    left_out: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        documents: int,
+        spans: int,
+        **left_out: Sequence[ExportSpan],
+    ) -> "ExportCounts":
+        """Counts of ``documents`` and ``spans``, with the spans left out per reason."""
+        if not any(left_out.values()):
+            return cls(documents, spans)
+        counted = {
+            reason: dict(Counter(span.label for span in left)) for reason, left in left_out.items()
+        }
+        return cls(
+            documents, spans, {reason: labels for reason, labels in counted.items() if labels}
+        )
 
     def __add__(self, other: "ExportCounts") -> "ExportCounts":
-        return ExportCounts(
-            self.documents + other.documents,
-            self.spans + other.spans,
-            self.misaligned_spans + other.misaligned_spans,
-            self.overlapping_spans + other.overlapping_spans,
-        )
+        left_out = {reason: dict(labels) for reason, labels in self.left_out.items()}
+        for reason, labels in other.left_out.items():
+            mine = left_out.setdefault(reason, {})
+            for label, number in labels.items():
+                mine[label] = mine.get(label, 0) + number
+        return ExportCounts(self.documents + other.documents, self.spans + other.spans, left_out)
+
+    def left_out_spans(self, reason: str | None = None) -> int:
+        """Spans left out for ``reason``, or for any reason."""
+        reasons = self.left_out.values() if reason is None else [self.left_out.get(reason, {})]
+        return sum(sum(labels.values()) for labels in reasons)
+
+    @property
+    def misaligned_spans(self) -> int:
+        return self.left_out_spans(MISALIGNED)
+
+    @property
+    def overlapping_spans(self) -> int:
+        return self.left_out_spans(OVERLAPPING)
+
+    def as_dict(self, labels: Sequence[str]) -> dict:
+        """``documents``, ``spans`` and ``left_out`` as reason -> label -> count, every
+        label listed (in ``labels`` order) under every reason that left a span out."""
+        return {
+            "documents": self.documents,
+            "spans": self.spans,
+            "left_out": {
+                reason: {label: self.left_out[reason].get(label, 0) for label in labels}
+                for reason in LEFT_OUT_REASONS
+                if reason in self.left_out
+            },
+        }
 
 
 def span_sort_key(span: ExportSpan) -> tuple[int, int, str, str]:
@@ -122,7 +176,7 @@ class TokenizedDocument:
     spans in stable order (see :func:`checked_spans`); ``aligned`` holds
     ``(first_token, end_token, span)`` with ``end_token`` exclusive, for each
     span whose start is a token start and whose end is a token end; the others
-    are counted in ``misaligned``.
+    are in ``misaligned``.
     """
 
     document: ExportDocument
@@ -131,7 +185,7 @@ class TokenizedDocument:
     ends: list[int]
     spans: list[ExportSpan]
     aligned: list[tuple[int, int, ExportSpan]] = field(default_factory=list)
-    misaligned: int = 0
+    misaligned: list[ExportSpan] = field(default_factory=list)
 
 
 def tokenize_document(document: ExportDocument, labels: Sequence[str]) -> TokenizedDocument:
@@ -151,38 +205,53 @@ def tokenize_document(document: ExportDocument, labels: Sequence[str]) -> Tokeni
         ):
             result.aligned.append((first, last + 1, span))
         else:
-            result.misaligned += 1
+            result.misaligned.append(span)
     return result
+
+
+def overlap_priority(span: ExportSpan) -> int:
+    """Actors first: they nest inside claims, threats and proposals."""
+    return 0 if span.label in ACTOR_LABELS else 1
 
 
 def resolve_overlaps(
     ranges: Iterable[tuple[int, int, ExportSpan]],
-) -> tuple[list[tuple[int, int, ExportSpan]], int]:
-    """Keep a non-overlapping subset of token ranges; return it and how many were dropped.
+) -> tuple[list[tuple[int, int, ExportSpan]], list[ExportSpan]]:
+    """Keep the largest subset of token ranges that do not overlap; return it and the
+    spans left out.
 
-    Longer ranges win, then earlier ones, then the span sort order, so the
-    choice does not depend on input order.
+    The rule (interval scheduling, which keeps as many ranges as any choice
+    can): take the range that ends first, then the next that starts at or after
+    its end, and so on. Between ranges ending at the same token: an actor
+    first, then the shorter, then by the span sort order, so the choice does
+    not depend on input order. Ranges are ``(first, end)`` token indices, end
+    exclusive.
     """
     by_first = sorted(ranges, key=itemgetter(0))
     # Most documents have no overlap in a layer: then every range is kept.
     if all(before[1] <= after[0] for before, after in pairwise(by_first)):
-        return by_first, 0
-    ordered = sorted(by_first, key=lambda r: (r[0] - r[1], r[0], span_sort_key(r[2])))
-    taken = [False] * (max((end for _, end, _ in ordered), default=0))
+        return by_first, []
+    ordered = sorted(
+        by_first,
+        key=lambda r: (r[1], overlap_priority(r[2]), -r[0], span_sort_key(r[2])),
+    )
     kept: list[tuple[int, int, ExportSpan]] = []
+    dropped: list[ExportSpan] = []
+    free_from = 0
     for first, end, span in ordered:
-        if any(taken[first:end]):
-            continue
-        taken[first:end] = [True] * (end - first)
-        kept.append((first, end, span))
-    kept.sort(key=lambda r: r[0])
-    return kept, len(ordered) - len(kept)
+        if first >= free_from:
+            kept.append((first, end, span))
+            free_from = end
+        else:
+            dropped.append(span)
+    kept.sort(key=itemgetter(0))
+    return kept, dropped
 
 
 def iob2_tags(
     token_count: int, ranges: Iterable[tuple[int, int, ExportSpan]], layer_labels: Sequence[str]
-) -> tuple[list[str], int]:
-    """IOB2 tags of one layer for ``token_count`` tokens, and the number of overlaps dropped."""
+) -> tuple[list[str], list[ExportSpan]]:
+    """IOB2 tags of one layer for ``token_count`` tokens, and the spans left out as overlapping."""
     wanted = set(layer_labels)
     kept, dropped = resolve_overlaps(r for r in ranges if r[2].label in wanted)
     tags = ["O"] * token_count
@@ -193,10 +262,15 @@ def iob2_tags(
     return tags, dropped
 
 
-def write_zip_entry(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
-    """Add ``data`` as ``name`` with fixed metadata, so archives are byte-identical."""
-    info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.create_system = 3
-    info.external_attr = 0o644 << 16
-    archive.writestr(info, data)
+def token_layer_counts(document: "ExportDocument", labels: Sequence[str]) -> "ExportCounts":
+    """What a format with one IOB2 tag column per layer (CoNLL, Hugging Face) leaves out
+    of ``document``: spans off token edges, and per layer the spans :func:`resolve_overlaps`
+    drops."""
+    tokenized = tokenize_document(document, labels)
+    overlapping: list[ExportSpan] = []
+    for layer in layers(labels):
+        wanted = set(layer)
+        overlapping += resolve_overlaps(r for r in tokenized.aligned if r[2].label in wanted)[1]
+    return ExportCounts.of(
+        1, len(document.spans), misaligned=tokenized.misaligned, overlapping=overlapping
+    )

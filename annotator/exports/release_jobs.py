@@ -66,10 +66,22 @@ MAX_ATTEMPTS = 3
 FAILED_JOBS_SHOWN_FOR = timedelta(days=1)
 LANGUAGE_CODE = re.compile(r"[a-z]{2}")
 
-INTERNAL_ERROR = (
-    "The release could not be built because of an internal error, which has been logged. "
-    "Nothing was stored. Try again later, or tell an administrator."
-)
+#: How much of an unexpected error's own message a failed job keeps.
+ERROR_DETAIL_CHARACTERS = 300
+
+
+def internal_error(error: Exception) -> str:
+    """The message of a job failed by an unexpected error: what the error said, so that
+    the user and an administrator see why without the log."""
+    detail = f"{type(error).__name__}: {error}".strip()
+    if len(detail) > ERROR_DETAIL_CHARACTERS:
+        detail = detail[:ERROR_DETAIL_CHARACTERS] + "…"
+    return (
+        f"The release could not be built because of an internal error ({detail}), which "
+        "has been logged. Nothing was stored. Tell an administrator."
+    )
+
+
 WORKER_LOST = (
     f"The release worker stopped {MAX_ATTEMPTS} times while building this release. "
     "Nothing was stored. Request it again, or tell an administrator."
@@ -185,8 +197,8 @@ def claim_next_job() -> ReleaseJob | None:
 def run_job(job: ReleaseJob, *, should_stop: Callable[[], bool] | None = None) -> ReleaseJob:
     """Build the release of a job this worker claimed; return the job as it ended.
 
-    Done with its release; failed with the :class:`ExportError`'s message, or with
-    a generic one for any other error (whose traceback is logged); queued again if
+    Done with its release; failed with the :class:`ExportError`'s message, or for
+    any other error with its type and message (and its traceback logged); queued again if
     ``should_stop`` said so while the formats were written. Nothing is stored
     unless the job is done.
     """
@@ -215,9 +227,14 @@ def run_job(job: ReleaseJob, *, should_stop: Callable[[], bool] | None = None) -
         logger.warning("Release job %d was taken from this worker; it stored nothing.", job.pk)
     except ExportError as error:
         _write(job, status=ReleaseJobStatus.FAILED, message=str(error), finished=timezone.now())
-    except Exception:
+    except Exception as error:
         logger.exception("Release job %d of %s failed.", job.pk, job.project.slug)
-        _write(job, status=ReleaseJobStatus.FAILED, message=INTERNAL_ERROR, finished=timezone.now())
+        _write(
+            job,
+            status=ReleaseJobStatus.FAILED,
+            message=internal_error(error),
+            finished=timezone.now(),
+        )
     job.refresh_from_db()
     return job
 

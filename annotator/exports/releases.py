@@ -16,11 +16,19 @@
    (through Django's default storage) and the
    :class:`~annotator.models.Release` row, which the database refuses to update.
 
-Layout of the zip, every entry under ``<slug>-v<version>/``::
+Layout of the zip, every entry under ``<slug>-v<version>/``, each format a
+folder of its files by split (see :mod:`annotator.exports.formats`)::
 
-    README.md  release.json  data/jsonl.jsonl  data/doccano-entities.jsonl
-    data/conll.conll  data/w3c.jsonl  data/brat.zip  data/spacy/00000.spacy ...
+    README.md  release.json
+    data/jsonl/train.jsonl  data/jsonl/validation.jsonl  data/jsonl/test.jsonl
+    data/doccano-entities/train.jsonl ...  data/conll/train.conll ...
+    data/w3c/train/annotations.jsonl  data/w3c/train/documents.jsonl ...
+    data/brat/train/annotation.conf  data/brat/train/<id>.txt  data/brat/train/<id>.ann ...
+    data/spacy/train/00000.spacy ...  data/spacy/dev/00000.spacy ...  data/spacy/test/...
     data/huggingface/train-00000-of-00001.parquet ...
+
+``release.json`` lists every document's split (``splits.documents``), and the
+card states the rule that assigned them (:func:`~annotator.exports.splits.rule_in_words`).
 
 Reproducible to the byte: entries are sorted by name and carry a fixed time,
 and the data files depend only on the gold data, labels, seed and ratios, never
@@ -50,7 +58,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from annotator.exports.card import dataset_card, detect_languages
-from annotator.exports.formats import FORMATS, ExportFormat, get_format, write_export
+from annotator.exports.formats import FORMATS, ExportFormat, Tally, get_format, write_export
 from annotator.exports.reader import (
     ExportError,
     Selection,
@@ -72,7 +80,9 @@ LANGUAGE_SAMPLE_CHARACTERS = 3000
 #: Attempts at the next version number where the database cannot lock the project (SQLite).
 VERSION_ATTEMPTS = 3
 # Already compressed: stored as they are rather than deflated again.
-STORED_SUFFIXES = frozenset({".zip", ".parquet", ".spacy"})
+STORED_SUFFIXES = frozenset({".parquet", ".spacy"})
+#: Names the split rule in ``release.json``; the card states it in full.
+SPLIT_RULE = "sha256(seed:id)[:8] / 2**64 against cumulative ratios (see README.md)"
 
 #: Wraps each format's stream of documents, e.g. in a progress bar:
 #: (format name, documents in the release, the documents).
@@ -89,6 +99,7 @@ class GoldTally:
     seed: str
     ratios: SplitRatios
     document_ids: list[int] = field(default_factory=list)
+    split_ids: dict[str, list[int]] = field(default_factory=lambda: {s: [] for s in SPLIT_NAMES})
     documents: Counter = field(default_factory=Counter)
     spans: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in SPLIT_NAMES})
 
@@ -96,6 +107,7 @@ class GoldTally:
         for document in documents:
             split = assign_split(document.id, self.seed, self.ratios)
             self.document_ids.append(document.id)
+            self.split_ids[split].append(document.id)
             self.documents[split] += 1
             self.spans[split].update(span.label for span in document.spans)
             yield document
@@ -115,10 +127,27 @@ class GoldTally:
 
 
 def data_path(export_format: ExportFormat) -> str:
-    """Where a format's file (or directory) sits in the release folder."""
-    if export_format.directory_writer is not None:
-        return f"{DATA_FOLDER}/{export_format.name}"
-    return f"{DATA_FOLDER}/{export_format.name}{export_format.extension}"
+    """Where a format's folder sits in the release folder."""
+    return f"{DATA_FOLDER}/{export_format.name}"
+
+
+def parquet_splits(directory: Path) -> dict[str, dict[str, int]]:
+    """Rows and bytes of each split's Parquet files, as a card's ``dataset_info.splits``
+    states them: ``num_bytes`` is the uncompressed size of the data, as ``datasets``
+    counts it."""
+    import pyarrow.parquet as pq  # only here: the release worker is the one process that needs it
+
+    splits: dict[str, dict[str, int]] = {}
+    for split in SPLIT_NAMES:
+        for path in sorted(directory.glob(f"{split}-*.parquet")):
+            metadata = pq.read_metadata(path)
+            figures = splits.setdefault(split, {"num_examples": 0, "num_bytes": 0})
+            figures["num_examples"] += metadata.num_rows
+            figures["num_bytes"] += sum(
+                metadata.row_group(group).total_byte_size
+                for group in range(metadata.num_row_groups)
+            )
+    return splits
 
 
 def file_sha256(path: Path) -> str:
@@ -275,22 +304,32 @@ def release_create(
             documents: Iterable[ExportDocument] = gold.documents()
             if progress is not None:
                 documents = progress(export_format.name, gold.total, documents)
-            counts = write_export(
-                export_format,
-                documents,
-                gold.labels,
-                folder / data_path(export_format),
-                seed=str(seed),
-                ratios=ratios,
-            )
+            path = folder / data_path(export_format)
+            tally = Tally()
+            try:
+                counts = write_export(
+                    export_format,
+                    documents,
+                    gold.labels,
+                    path,
+                    seed=str(seed),
+                    ratios=ratios,
+                    tally=tally,
+                )
+            except ValueError as error:
+                # A writer's refusal of the data, said in its words.
+                raise ExportError(
+                    f"The {export_format.title} files could not be written: {error}."
+                ) from None
             written[export_format.name] = {
                 "title": export_format.title,
                 "path": data_path(export_format),
-                "documents": counts.documents,
-                "spans": counts.spans,
-                "misaligned_spans": counts.misaligned_spans,
-                "overlapping_spans": counts.overlapping_spans,
+                "layout": export_format.layout,
+                **counts.as_dict(gold.labels),
+                "left_out_still_in": export_format.where_kept,
             }
+            if export_format.name == "huggingface":
+                written[export_format.name]["splits"] = parquet_splits(path)
         manifest = {
             "project": {"name": gold.project.name, "slug": gold.project.slug},
             "author": author.get_username(),
@@ -299,7 +338,12 @@ def release_create(
             "languages": list(languages) if languages else detect_languages(gold.language_sample),
             "license": license,
             "formats": written,
-            "splits": {"seed": str(seed), "ratios": _ratios(ratios)},
+            "splits": {
+                "seed": str(seed),
+                "ratios": ratios.as_dict(),
+                "rule": SPLIT_RULE,
+                "documents": {split: gold.tally.split_ids[split] for split in SPLIT_NAMES},
+            },
             "counts": gold.tally.as_dict(),
             "agreement": gold.agreement,
             "guidelines_version": gold.project.guidelines_version,
@@ -313,10 +357,6 @@ def release_create(
                 # Another release took the version between our read and insert.
                 if attempt == VERSION_ATTEMPTS:
                     raise
-
-
-def _ratios(ratios: SplitRatios) -> dict[str, float]:
-    return {"train": ratios.train, "validation": ratios.validation, "test": ratios.test}
 
 
 def _store(
@@ -360,7 +400,7 @@ def _store(
                     author=author,
                     source=manifest["source"],
                     formats=list(manifest["formats"]),
-                    splits=manifest["splits"],
+                    splits={key: manifest["splits"][key] for key in ("seed", "ratios", "rule")},
                     document_ids=manifest["documents"],
                     counts=manifest["counts"],
                     agreement=manifest["agreement"],

@@ -8,19 +8,28 @@ spaCy itself. They are written from arrays, without spaCy: building the Docs
 cost about a millisecond per document, and importing spaCy about 70 MB.
 
 Documents are written in shards of at most ``shard_size`` documents:
-``00000.spacy``, ``00001.spacy``, ... in one directory, which spaCy's corpus
-reader takes as a whole. Memory is bounded by one shard, and by
-``VOCABULARY_SIZE`` distinct words kept between shards.
+``00000.spacy``, ``00001.spacy``, ... in one directory per split, named as
+``spacy train`` names its corpora: ``train/``, ``dev/`` (the validation split)
+and ``test/``. spaCy's corpus reader takes a directory as a whole::
+
+    python -m spacy train config.cfg --paths.train spacy/train --paths.dev spacy/dev
+
+Memory is bounded by one shard, and by ``VOCABULARY_SIZE`` distinct words kept
+between shards.
 
 Tokens are those of ``annotator.annotation.tokenization.tokenize``; whitespace between them
 becomes spaCy's trailing space or a whitespace token, so ``doc.text`` equals the
 original text exactly and character offsets (code points) carry over unchanged.
-Every token-aligned span is in ``doc.spans["sc"]``; ``doc.ents`` holds the
-non-overlapping subset chosen by ``resolve_overlaps`` over all labels.
-``doc.user_data`` holds ``id``, ``title`` and ``source``.
+Every token-aligned span is in ``doc.spans["sc"]``; ``doc.ents``, which may not
+overlap, holds the largest subset of them that does not, chosen by
+``records.resolve_overlaps`` over all labels: the span that ends first, then
+the next starting after it, and so on (which keeps as many spans as any choice
+could), an actor first between spans ending together. Actors nest inside
+claims, so a claim that holds an actor is in ``sc`` only.
+``doc.user_data`` holds ``id``, ``title``, ``source`` and ``split``.
 
-Counts: ``misaligned_spans`` are missing from both ``sc`` and ``ents``;
-``overlapping_spans`` are in ``sc`` but not in ``ents``.
+Counts, per label: ``misaligned`` spans are missing from both ``sc`` and
+``ents``; ``overlapping`` ones are in ``sc`` but not in ``ents``.
 """
 
 import re
@@ -30,20 +39,29 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate, chain, compress, count, islice
-from pathlib import Path
 
+import regex
 from srsly.msgpack import Packer
 
-from annotator.annotation.tokenization import TOKEN_PATTERN
+from annotator.annotation.tokenization import (
+    SIMPLE_PATTERN,
+    UAX29_FLAGS,
+    UAX29_PATTERN,
+    WHITESPACE_CLASS,
+    is_simple,
+)
 from annotator.exports.records import (
     ExportCounts,
     ExportDocument,
     ExportSpan,
     checked_spans,
     resolve_overlaps,
+    tokenize_document,
 )
 
 SPANS_KEY = "sc"
+#: The folder of each split: spaCy calls the validation corpus "dev".
+SPLIT_FOLDERS = {"train": "train", "validation": "dev", "test": "test"}
 
 #: spaCy's symbols (``spacy/symbols.pyx``) in the order of their IDs. spaCy's
 #: string store gives these strings their ID instead of a hash, so a token
@@ -111,8 +129,10 @@ NORM_EXCEPTIONS = {
 
 #: One spaCy word: a token with the one space that may follow it (its SPACY
 #: flag), or a run of other whitespace, which is a word of its own. The words
-#: of a text, joined, are the text.
-WORD_PATTERN = re.compile(rf"(?:{TOKEN_PATTERN.pattern}) ?|\s+")
+#: of a text, joined, are the text. The tokens are those of
+#: ``annotation.tokenization``, through the same two patterns it chooses between.
+SIMPLE_WORDS = re.compile(rf"(?:{SIMPLE_PATTERN}) ?|\s+")
+UAX29_WORDS = regex.compile(rf"(?:{UAX29_PATTERN}) ?|[{WHITESPACE_CLASS}]+", UAX29_FLAGS)
 
 #: ``SpanGroup.to_bytes``: id, kb_id, label, start, end, start_char, end_char.
 SPAN_STRUCT = struct.Struct(">QQQllll")
@@ -164,7 +184,7 @@ def string_id(string: str) -> int:
 class _Vocabulary(dict[str, bytes]):
     """What a DocBin needs of each word, worked out on first sight and kept.
 
-    Keys are words as ``WORD_PATTERN`` matches them, with their trailing space,
+    Keys are words as ``SIMPLE_WORDS`` and ``UAX29_WORDS`` match them, with their trailing space,
     so that one look-up per word gives its token row (ORTH, ENT_IOB outside, no
     ENT_TYPE) and another its SPACY flag: a corpus has many words, few distinct.
     """
@@ -206,8 +226,9 @@ class _Shard:
         self.span_groups: list[bytes] = []
         self.user_data: list[bytes] = []
 
-    def add(self, document: ExportDocument, labels: Sequence[str]) -> ExportCounts:
-        words = WORD_PATTERN.findall(document.text)
+    def add(self, document: ExportDocument, labels: Sequence[str], split: str) -> ExportCounts:
+        text = document.text
+        words = (SIMPLE_WORDS if is_simple(text) else UAX29_WORDS).findall(text)
         rows = bytearray(b"".join(map(self.vocabulary.__getitem__, words)))
         self.spaces.append(bytes(map(self.vocabulary.spaces.__getitem__, words)))
         self.words.update(words)
@@ -219,6 +240,7 @@ class _Shard:
         whitespace = list(compress(count(), map(str.isspace, words)))
         aligned: list[tuple[int, int, ExportSpan]] = []  # token ranges, for resolve_overlaps
         word_ranges: dict[ExportSpan, tuple[int, int]] = {}
+        misaligned: list[ExportSpan] = []
         for span in checked_spans(document, labels):
             first = bisect_left(starts, span.start)
             last = bisect_left(starts, span.end) - 1  # the last word starting inside
@@ -236,6 +258,8 @@ class _Shard:
                     )
                 )
                 word_ranges[span] = (first, last + 1)
+            else:
+                misaligned.append(span)
         kept, dropped = resolve_overlaps(aligned)
 
         for _, _, span in kept:
@@ -261,10 +285,15 @@ class _Shard:
         self.span_groups.append(self.packer.pack({group: [SPANS_KEY]}))
         self.user_data.append(
             self.packer.pack(
-                {"id": document.id, "title": document.title, "source": document.source}
+                {
+                    "id": document.id,
+                    "title": document.title,
+                    "source": document.source,
+                    "split": split,
+                }
             )
         )
-        return ExportCounts(1, len(document.spans), len(document.spans) - len(aligned), dropped)
+        return ExportCounts.of(1, len(document.spans), misaligned=misaligned, overlapping=dropped)
 
     def to_bytes(self) -> bytes:
         count = len(self.lengths)
@@ -295,10 +324,25 @@ def _batches(items: Iterable[ExportDocument], size: int) -> Iterator[list[Export
         yield batch
 
 
+def spacy_left_out(document: ExportDocument, labels: Sequence[str]) -> ExportCounts:
+    """What the DocBin leaves out of ``document`` (see the module docstring), worked out
+    from the shared token alignment rather than by writing it."""
+    tokenized = tokenize_document(document, labels)
+    _, overlapping = resolve_overlaps(tokenized.aligned)
+    return ExportCounts.of(
+        1, len(document.spans), misaligned=tokenized.misaligned, overlapping=overlapping
+    )
+
+
 def spacy_shards(
-    documents: Iterable[ExportDocument], labels: Sequence[str], *, shard_size: int
+    documents: Iterable[ExportDocument],
+    labels: Sequence[str],
+    *,
+    shard_size: int,
+    split: str = "train",
 ) -> Iterator[tuple[str, bytes, ExportCounts]]:
-    """Each shard's file name (``NNNNN.spacy``), bytes and counts, one shard at a time."""
+    """Each shard's file name (``NNNNN.spacy``), bytes and counts, one shard at a time,
+    for the documents of ``split``."""
     if shard_size < 1:
         raise ValueError("shard_size must be at least 1")
     # srsly.msgpack_dumps's settings; one packer, as making one scans plugins.
@@ -311,24 +355,5 @@ def spacy_shards(
         shard = _Shard(vocabulary, packer, label_ids)
         counts = ExportCounts()
         for document in batch:
-            counts += shard.add(document, labels)
+            counts += shard.add(document, labels, split)
         yield f"{number:05d}.spacy", shard.to_bytes(), counts
-
-
-def write_spacy(
-    documents: Iterable[ExportDocument],
-    labels: Sequence[str],
-    directory: Path,
-    *,
-    shard_size: int = 1000,
-) -> ExportCounts:
-    """Write ``NNNNN.spacy`` shards into ``directory`` (created; must be empty)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    if any(directory.iterdir()):
-        raise FileExistsError(f"{directory} is not empty")
-    counts = ExportCounts()
-    for name, data, shard_counts in spacy_shards(documents, labels, shard_size=shard_size):
-        (directory / name).write_bytes(data)
-        counts += shard_counts
-    return counts

@@ -16,6 +16,16 @@ the Web Annotation model specifies (not UTF-16 units as JavaScript strings
 index). ``prefix``/``suffix`` are up to ``context`` code points either side.
 A span's annotator, when present, is the annotation's ``creator``. Keys are
 sorted; lines follow document order, then span order.
+
+The annotations point at their documents by IRI, so the texts travel beside
+them: each split is a folder (``train/``, ``validation/``, ``test/``) holding
+``annotations.jsonl`` and ``documents.jsonl``, one line per document::
+
+    {"id": "urn:annotator:document:7", "meta": {...}, "source": "...",
+     "split": "train", "text": "...", "title": "..."}
+
+whose ``id`` is the IRI the annotations' ``target.source`` names and whose
+``text`` the selectors index.
 """
 
 import json
@@ -55,30 +65,46 @@ def annotation(
     return record
 
 
+def _line(record: dict) -> bytes:
+    return (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+
+
 def write_w3c(
     documents: Iterable[ExportDocument],
     labels: Sequence[str],
     stream: BinaryIO,
     *,
+    texts: BinaryIO | None = None,
+    split: str = "",
     document_iri: str = DEFAULT_DOCUMENT_IRI,
     context: int = 32,
 ) -> ExportCounts:
-    """Write one annotation per span as UTF-8 JSON Lines.
+    """Write one annotation per span as UTF-8 JSON Lines to ``stream``, and each
+    document's line to ``texts`` (see the module docstring), if given.
 
     ``document_iri`` is formatted with the document's ``id`` to give the target
     source; annotation ids are that IRI plus ``#span-<n>``, n counting from 1 in
     span order.
     """
-    counts = ExportCounts()
+    written = spans_written = 0
     for document in documents:
         source = document_iri.format(id=document.id)
         spans = checked_spans(document, labels)
         for number, span in enumerate(spans, start=1):
-            line = json.dumps(
-                annotation(document, span, number, source, context),
-                ensure_ascii=False,
-                sort_keys=True,
+            stream.write(_line(annotation(document, span, number, source, context)))
+        if texts is not None:
+            texts.write(
+                _line(
+                    {
+                        "id": source,
+                        "title": document.title,
+                        "text": document.text,
+                        "source": document.source,
+                        "meta": document.meta,
+                        "split": split,
+                    }
+                )
             )
-            stream.write((line + "\n").encode("utf-8"))
-        counts += ExportCounts(1, len(spans))
-    return counts
+        written += 1
+        spans_written += len(spans)
+    return ExportCounts(written, spans_written)

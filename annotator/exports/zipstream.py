@@ -1,215 +1,97 @@
-"""A zip archive written front to back in memory that does not grow with its entry count.
+"""A zip written front to back, through the ``stream-zip`` library.
 
-``zipfile.ZipFile`` keeps a ``ZipInfo`` per entry until it writes the central
-directory on close: about 450 bytes per entry, so a brat export of 100,000
-documents (200,000 entries) held 85 MB of them. :class:`StreamingZip` instead
-appends each entry's central directory record, as bytes, to a temporary file
-and copies that file out at the end. Memory holds one entry's data at a time.
+A download is sent while it is written: each :class:`ZipEntry` is compressed
+and handed on as its content comes, so memory holds one piece of an entry at
+a time, plus ``stream-zip``'s record of each entry for the central directory
+at the end (about 250 bytes an entry: 50 MB for the 200,000 files of a brat
+export of 100,000 documents, see ``bench/zip_writers.py`` and BENCHMARKS.md).
 
-Entries are deflated (or stored, on request) with a fixed time, so the same
-entries in the same order give the same bytes. Zip64 records are written when
-the archive needs them (more than 65,535 entries, or offsets past 4 GiB); one
-entry must be smaller than 4 GiB. The output stream is only ever appended to,
-so it need not be seekable.
+An entry whose content is ``bytes`` has a known size and is written as Zip32
+unless it needs Zip64; one whose content is an iterable of bytes (a file
+written while documents are read) is always Zip64, with a data descriptor.
+Entries are deflated, or stored on request (DocBin and Parquet are compressed
+already; a stored entry must give its size and CRC-32 up front, which
+:func:`file_entry` reads from the file). Every entry has the same fixed time
+and mode, so the same entries in the same order give the same bytes.
 """
 
-import struct
-import tempfile
+import stat
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import BinaryIO
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from stream_zip import NO_COMPRESSION_64, ZIP_64, ZIP_AUTO, Method, stream_zip
 
 from annotator.exports.records import ZIP_DATE_TIME
 
-LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
-CENTRAL_HEADER = struct.Struct("<IHHHHHHIIIHHHHHII")
-END_OF_DIRECTORY = struct.Struct("<IHHHHIIH")
-ZIP64_END_OF_DIRECTORY = struct.Struct("<IQHHIIQQQQ")
-ZIP64_LOCATOR = struct.Struct("<IIQI")
-ZIP64_OFFSET_EXTRA = struct.Struct("<HHQ")
-
-LOCAL_SIGNATURE = 0x04034B50
-CENTRAL_SIGNATURE = 0x02014B50
-END_SIGNATURE = 0x06054B50
-ZIP64_END_SIGNATURE = 0x06064B50
-ZIP64_LOCATOR_SIGNATURE = 0x07064B50
-ZIP64_EXTRA_ID = 0x0001
-
-DEFLATED = 8
-STORED = 0
-VERSION = 20
-ZIP64_VERSION = 45
-# Made on Unix, so readers take the permissions from the external attributes.
-MADE_BY_UNIX = 3 << 8
-UTF8_NAME_FLAG = 0x800
-FILE_ATTRIBUTES = 0o100644 << 16
-PIECE_SIZE = 64 * 1024
-LIMIT_32 = 0xFFFFFFFF
-LIMIT_16 = 0xFFFF
+ENTRY_TIME = datetime(*ZIP_DATE_TIME)
+ENTRY_MODE = stat.S_IFREG | 0o644
+#: zlib's default level: level 9 (stream-zip's default) took twice the time for 2% less.
+COMPRESSION_LEVEL = 6
+READ_SIZE = 1 << 20
 
 
-def _dos_time(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
-    year, month, day, hour, minute, second = date_time
-    return (hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day
+@dataclass(frozen=True)
+class ZipEntry:
+    """One file of a zip: its name, its content, and whether to deflate it.
 
-
-class Pieces:
-    """A stream that keeps what is written until :meth:`drain` takes it.
-
-    For sending a zip on while it is made: write the archive here and hand the
-    drained bytes over after each batch of entries.
+    ``content`` is the bytes, or an iterable that yields them in pieces. A
+    stored (not deflated) entry of pieces must give ``size`` and ``crc32``.
     """
 
-    def __init__(self) -> None:
-        self._pieces: list[bytes] = []
+    name: str
+    content: bytes | Iterable[bytes]
+    compress: bool = True
+    size: int | None = None
+    crc32: int | None = None
 
-    def write(self, data: bytes) -> int:
-        self._pieces.append(data)
-        return len(data)
+    def method(self) -> Method:
+        if isinstance(self.content, bytes):
+            if self.compress:
+                return ZIP_AUTO(len(self.content), level=COMPRESSION_LEVEL)
+            return NO_COMPRESSION_64(len(self.content), zlib.crc32(self.content))
+        if self.compress:
+            return ZIP_64
+        if self.size is None or self.crc32 is None:
+            raise ValueError(f"{self.name}: a stored entry in pieces needs its size and CRC-32")
+        return NO_COMPRESSION_64(self.size, self.crc32)
 
-    def drain(self) -> bytes:
-        data = b"".join(self._pieces)
-        self._pieces.clear()
-        return data
-
-
-@contextmanager
-def streaming_zip(stream: BinaryIO) -> Iterator["StreamingZip"]:
-    """Yield a :class:`StreamingZip` on ``stream``, finished when the block ends without
-    error unless the block took its :meth:`~StreamingZip.closing_pieces` itself."""
-    with tempfile.TemporaryFile() as directory:
-        archive = StreamingZip(stream, directory)
-        yield archive
-        if not archive.finished:
-            archive.finish()
+    def pieces(self) -> Iterable[bytes]:
+        return (self.content,) if isinstance(self.content, bytes) else self.content
 
 
-class StreamingZip:
-    """A zip archive on ``stream``, its central directory spooled to ``directory``.
+def _read(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as stream:
+        while block := stream.read(READ_SIZE):
+            yield block
 
-    Made by :func:`streaming_zip`: entries are added with :meth:`add`, and
-    :meth:`finish` writes the directory and end records once.
-    """
 
-    def __init__(self, stream: BinaryIO, directory: BinaryIO) -> None:
-        self._stream = stream
-        self._directory = directory
-        self._offset = 0
-        self._entries = 0
-        self._directory_size = 0
-        self._time, self._date = _dos_time(ZIP_DATE_TIME)
-        self.finished = False
+def file_entry(name: str, path: Path, *, compress: bool) -> ZipEntry:
+    """An entry read from ``path`` in pieces; a stored one has its CRC-32 read first."""
+    if compress:
+        return ZipEntry(name, _read(path))
+    crc = 0
+    for block in _read(path):
+        crc = zlib.crc32(block, crc)
+    return ZipEntry(name, _read(path), compress=False, size=path.stat().st_size, crc32=crc)
 
-    def add(self, name: str, data: bytes, *, compress: bool = True) -> None:
-        """Append the entry ``name`` holding ``data``."""
-        if len(data) >= LIMIT_32:
-            raise ValueError(f"{name}: entries of 4 GiB or more are not supported")
-        encoded_name = name.encode("utf-8")
-        flags = 0 if name.isascii() else UTF8_NAME_FLAG
-        crc = zlib.crc32(data)
-        if compress:
-            compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
-            payload = compressor.compress(data) + compressor.flush()
-            method = DEFLATED
-        else:
-            payload, method = data, STORED
-        self._stream.write(
-            LOCAL_HEADER.pack(
-                LOCAL_SIGNATURE,
-                VERSION,
-                flags,
-                method,
-                self._time,
-                self._date,
-                crc,
-                len(payload),
-                len(data),
-                len(encoded_name),
-                0,
-            )
+
+def zip_stream(entries: Iterable[ZipEntry]) -> Iterator[bytes]:
+    """The zip of ``entries``, in pieces, taking each entry only when it is its turn."""
+    members = (
+        (
+            entry.name,
+            ENTRY_TIME,
+            ENTRY_MODE,
+            entry.method(),
+            entry.pieces(),
         )
-        self._stream.write(encoded_name)
-        self._stream.write(payload)
-        if self._offset >= LIMIT_32:
-            extra = ZIP64_OFFSET_EXTRA.pack(ZIP64_EXTRA_ID, 8, self._offset)
-            offset_field, version = LIMIT_32, ZIP64_VERSION
-        else:
-            extra, offset_field, version = b"", self._offset, VERSION
-        record = (
-            CENTRAL_HEADER.pack(
-                CENTRAL_SIGNATURE,
-                MADE_BY_UNIX | version,
-                version,
-                flags,
-                method,
-                self._time,
-                self._date,
-                crc,
-                len(payload),
-                len(data),
-                len(encoded_name),
-                len(extra),
-                0,
-                0,
-                0,
-                FILE_ATTRIBUTES,
-                offset_field,
-            )
-            + encoded_name
-            + extra
-        )
-        self._directory.write(record)
-        self._directory_size += len(record)
-        self._offset += LOCAL_HEADER.size + len(encoded_name) + len(payload)
-        self._entries += 1
-
-    def closing_pieces(self) -> Iterator[bytes]:
-        """The central directory and the end records, in pieces of at most ``PIECE_SIZE``.
-
-        For a caller that sends the zip on as it is made: the directory holds
-        about 60 bytes per entry, too much to hand over in one piece for a large
-        archive. The archive is finished once they have all been taken.
-        """
-        if self.finished:
-            raise RuntimeError("the archive is finished already")
-        self.finished = True
-        directory_offset = self._offset
-        self._directory.seek(0)
-        while piece := self._directory.read(PIECE_SIZE):
-            yield piece
-        needs_zip64 = (
-            self._entries >= LIMIT_16
-            or directory_offset >= LIMIT_32
-            or self._directory_size >= LIMIT_32
-        )
-        if needs_zip64:
-            zip64_end_offset = directory_offset + self._directory_size
-            yield ZIP64_END_OF_DIRECTORY.pack(
-                ZIP64_END_SIGNATURE,
-                ZIP64_END_OF_DIRECTORY.size - 12,
-                MADE_BY_UNIX | ZIP64_VERSION,
-                ZIP64_VERSION,
-                0,
-                0,
-                self._entries,
-                self._entries,
-                self._directory_size,
-                directory_offset,
-            )
-            yield ZIP64_LOCATOR.pack(ZIP64_LOCATOR_SIGNATURE, 0, zip64_end_offset, 1)
-        yield END_OF_DIRECTORY.pack(
-            END_SIGNATURE,
-            0,
-            0,
-            min(self._entries, LIMIT_16),
-            min(self._entries, LIMIT_16),
-            min(self._directory_size, LIMIT_32),
-            min(directory_offset, LIMIT_32),
-            0,
-        )
-
-    def finish(self) -> None:
-        """Write the central directory and the end records; the stream stays open."""
-        for piece in self.closing_pieces():
-            self._stream.write(piece)
+        for entry in entries
+    )
+    return stream_zip(
+        members,
+        get_compressobj=lambda: zlib.compressobj(COMPRESSION_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS),
+        extended_timestamps=False,
+    )

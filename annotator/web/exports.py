@@ -19,6 +19,7 @@ from ..exports.downloads import (
     ExportRequest,
     download_response,
     export_request,
+    left_out_summary,
     preview_text,
     project_for_exporter,
     release_download_response,
@@ -133,11 +134,18 @@ def _release_list_context(project: Project) -> dict:
 
 
 def _page_context(project: Project, form: ExportForm, release_form: ReleaseForm) -> dict:
-    valid = form.is_valid()
+    preview = left_out = None
+    if form.is_valid():
+        try:
+            left_out = left_out_summary(form.export_request)
+            preview = preview_text(form.export_request)
+        except ExportError as error:
+            form.add_error(None, str(error))
     return {
         "form": form,
         "export": form.export_request,
-        "preview": preview_text(form.export_request) if valid else "",
+        "preview": preview,
+        "left_out": left_out,
         "release_form": release_form,
         **_release_list_context(project),
     }
@@ -167,10 +175,13 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
 def export_download(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for_exporter(request.user, slug)
     form = ExportForm(request.GET, project=project)
-    if not form.is_valid():
-        context = _page_context(project, form, ReleaseForm())
-        return render(request, "annotator/exports/export.html", context, status=400)
-    return download_response(form.export_request)
+    if form.is_valid():
+        try:
+            return download_response(form.export_request)
+        except ExportError as error:
+            form.add_error(None, str(error))
+    context = _page_context(project, form, ReleaseForm())
+    return render(request, "annotator/exports/export.html", context, status=400)
 
 
 @declares(Access.CURATOR)

@@ -18,7 +18,7 @@ from annotator.exports.reader import (
     export_labels,
     read_documents,
 )
-from annotator.exports.records import ExportDocument
+from annotator.exports.records import LEFT_OUT_REASONS, ExportDocument
 from annotator.exports.splits import SplitRatios
 from annotator.models import Project
 from annotator.wording import sentence
@@ -26,9 +26,9 @@ from annotator.wording import sentence
 
 class Command(BaseCommand):
     help = (
-        "Export a project's documents and spans (gold by default) in one format. spaCy and "
-        "Hugging Face write a directory at --out, the other formats a file. Nothing is "
-        "written on error."
+        "Export a project's documents and spans (gold by default) in one format, as a "
+        "directory at --out with the files of each split (train, validation, test). "
+        "Nothing is written on error."
     )
 
     def add_arguments(self, parser) -> None:
@@ -42,7 +42,7 @@ class Command(BaseCommand):
             help=f"{', '.join(SOURCES)}; default {DEFAULT_SOURCE}",
         )
         parser.add_argument("--annotator", help="username, with --source annotator")
-        parser.add_argument("--out", required=True, type=Path, help="file or directory to create")
+        parser.add_argument("--out", required=True, type=Path, help="directory to create")
         parser.add_argument("--seed", default="0", help="seed of the train/validation/test split")
         parser.add_argument("--train", type=float, default=0.8)
         parser.add_argument("--validation", type=float, default=0.1)
@@ -81,15 +81,20 @@ class Command(BaseCommand):
                 )
             (scratch / "export").rename(out)
         except ValueError as error:
-            # A writer's refusal of the data (e.g. a meta key it reserves), not a bug here.
+            # A writer's refusal of the data (e.g. a span outside its text), not a bug here.
             raise CommandError(f"{sentence(str(error))} Nothing was written.") from None
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         self.stdout.write(
-            f"Wrote {out}: {written.documents} documents, {written.spans} spans; skipped "
-            f"{written.misaligned_spans} misaligned and {written.overlapping_spans} "
-            "overlapping spans."
+            f"Wrote {out}: {written.documents} documents, {written.spans} spans; "
+            f"{written.left_out_spans()} spans left out."
         )
+        labels = export_labels(project)
+        for reason, per_label in written.as_dict(labels)["left_out"].items():
+            listed = ", ".join(f"{number} {label}" for label, number in per_label.items() if number)
+            self.stdout.write(f"  {listed} left out: {LEFT_OUT_REASONS[reason]}.")
+        if written.left_out_spans() and export_format.where_kept:
+            self.stdout.write(f"  ({export_format.where_kept}.)")
 
     def _annotator(self, options: dict) -> User | None:
         if options["annotator"] is None:
