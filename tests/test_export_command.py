@@ -183,7 +183,7 @@ def test_failure_while_writing_leaves_nothing(tmp_path, project, alice_span, mon
     monkeypatch.setattr(formats, "STREAM_BATCH_DOCUMENTS", 1)
     monkeypatch.setattr(jsonl, "checked_spans", refusing)
 
-    with pytest.raises(CommandError, match=f"document {bad.pk}: refused"):
+    with pytest.raises(CommandError, match=f"Document {bad.pk}: refused. Nothing was written."):
         export(
             tmp_path / "out",
             "--source",

@@ -52,7 +52,8 @@ def _jsonl(*records: object) -> bytes:
 def _export(project: Project, annotator: User, writer) -> bytes:
     selection = Selection(project, "annotator", annotator=annotator)
     stream = io.BytesIO()
-    writer(read_documents(selection), export_labels(project), stream)
+    # Releases write the split into each line; an import reads past it.
+    writer(read_documents(selection), export_labels(project), stream, split="train")
     return stream.getvalue()
 
 
