@@ -13,7 +13,7 @@ import re
 import pytest
 from django.contrib.auth.models import Permission, User
 from playwright.sync_api import expect
-from test_annotate_in_chromium import PHRASE_BOXES
+from test_annotate_in_chromium import PHRASE_BOXES, wait_until_saved
 
 from annotator.models import Assignment, Document, Label, Membership, Project, Role, Span
 
@@ -141,6 +141,8 @@ def test_a_manager_sets_up_a_project_and_an_annotator_annotates_it(
     annotator.mouse.dblclick(first["x"] + 3, first["y"] + first["height"] / 2)
     annotator.keyboard.press("c")
     expect(annotator.locator("#span-list .span-item")).to_have_count(1)
+    # The page paints the span before the server stores it.
+    wait_until_saved(annotator)
     span = Span.objects.get(annotator=accounts["ann1"])
     document = Document.objects.get(title="Summit 🎉 ends")
     assert (document.text[span.start : span.end], span.label_id) == ("Geneva", claim.pk)
