@@ -106,6 +106,9 @@ window.AnnotatorEngine = (() => {
   }
 
   function compareSpans(a, b) {
+    if (a === b) {
+      return 0; // else the key comparison below puts a span after itself
+    }
     return (a.start - b.start) || (b.end - a.end) || (a.label - b.label) ||
       ((a.id || Infinity) - (b.id || Infinity)) || (a.key < b.key ? -1 : 1);
   }
