@@ -18,6 +18,7 @@ from test_permissions_walk import ROUTES
 
 from annotator.annotation.assignments import assignment_submit, assignments_distribute
 from annotator.annotation.spans import span_create
+from annotator.annotation.suggestions import suggestion_reject
 from annotator.exports.splits import assign_split
 from annotator.models import (
     Assignment,
@@ -31,6 +32,8 @@ from annotator.models import (
     Project,
     Role,
     Span,
+    Suggestion,
+    SuggestionDecision,
     TrainedModel,
 )
 
@@ -167,6 +170,25 @@ def _gold_in_the_train_split(scene: Scene) -> None:
             return
 
 
+def _suggested(scene: Scene) -> None:
+    """An imported suggestion for everyone: NATO as a claim."""
+    Suggestion.objects.create(
+        document=scene.document,
+        label=scene.labels["claim"],
+        source="import:csrf",
+        **_offsets(scene, "NATO"),
+    )
+
+
+def _suggested_and_rejected(scene: Scene) -> None:
+    _suggested(scene)
+    suggestion_reject(suggestion=Suggestion.objects.get(), annotator=scene.alice)
+
+
+def _suggestion(scene: Scene) -> dict:
+    return {"suggestion_id": Suggestion.objects.get().pk}
+
+
 WRITES = [
     Write(
         "span-create",
@@ -182,6 +204,18 @@ WRITES = [
         lambda scene: {"label": scene.labels["claim"].pk},
     ),
     Write("document-status", "alice", _document, lambda scene: {"status": "submitted"}),
+    # Listing stores the string matches it computes: alice's "Sergey Lavrov" is one.
+    Write("suggestions", "alice", _document, _nothing),
+    Write("suggestion-accept", "alice", _suggestion, _nothing, _suggested),
+    Write("suggestion-reject", "alice", _suggestion, _nothing, _suggested),
+    Write("suggestion-undo", "alice", _suggestion, _nothing, _suggested_and_rejected),
+    Write(
+        "suggestions-accept-all",
+        "alice",
+        _document,
+        lambda scene: {"label": scene.labels["claim"].pk},
+        _suggested,
+    ),
     Write(
         "assignments",
         "manager",
@@ -338,6 +372,8 @@ def _state() -> list:
         list(Membership.objects.order_by("pk").values_list("pk", "role", "in_pool")),
         AuditEvent.objects.count(),
         TrainedModel.objects.count(),
+        list(Suggestion.objects.order_by("pk").values_list("pk", "label_id", "start", "end")),
+        list(SuggestionDecision.objects.order_by("pk").values_list("pk", "status", "span_id")),
     ]
 
 

@@ -43,7 +43,7 @@ def test_the_database_refuses_a_reserved_hotkey(project):
         with pytest.raises(IntegrityError), transaction.atomic():
             Label.objects.create(project=project, name=f"key {key}", colour="#e2e8f0", hotkey=key)
 
-    assert RESERVED_HOTKEYS == ["a", "e", "n", "p", "u", "z"]
+    assert RESERVED_HOTKEYS == ["a", "e", "n", "p", "s", "u", "x", "z"]
     assert list(Label.objects.values_list("pk", "hotkey")) == before
 
 

@@ -26,6 +26,8 @@ project that requires assignments, only on an assigned document. Every
 refusal raises :class:`SuggestionError` and changes nothing.
 """
 
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -144,16 +146,28 @@ def _decide(
 
 
 def suggestion_accept(
-    *, suggestion: Suggestion, annotator: AbstractBaseUser, label: Label | None = None
+    *,
+    suggestion: Suggestion,
+    annotator: AbstractBaseUser,
+    label: Label | None = None,
+    client_id: uuid.UUID | None = None,
 ) -> Span:
-    """Make the suggestion the annotator's span (with another ``label`` if given)."""
+    """Make the suggestion the annotator's span (with another ``label`` if given).
+
+    A repeated ``client_id`` (a page retrying an acceptance whose answer it lost)
+    returns the span the first acceptance made, as :func:`span_create` does.
+    """
     _require_offered(suggestion, annotator)
     document = suggestion.document
     with transaction.atomic():
-        previous = SuggestionDecision.objects.filter(
-            suggestion=suggestion, annotator=annotator
-        ).first()
+        previous = (
+            SuggestionDecision.objects.filter(suggestion=suggestion, annotator=annotator)
+            .select_related("span")
+            .first()
+        )
         if previous is not None and previous.status == SuggestionStatus.ACCEPTED:
+            if client_id is not None and previous.span and previous.span.client_id == client_id:
+                return previous.span
             raise SuggestionError("You have accepted this suggestion already.")
         try:
             span, _ = span_create(
@@ -162,6 +176,7 @@ def suggestion_accept(
                 label=label or suggestion.label,
                 start=suggestion.start,
                 end=suggestion.end,
+                client_id=client_id,
                 origin=suggestion.source,
                 suggestion=suggestion,
             )

@@ -90,6 +90,8 @@ class SuggestionsAcceptAll(GenericAPIView):
     access = Access.MEMBER
     queryset = Suggestion.objects.none()
     serializer_class = SpanOutput
+    # The answer is a plain list: without this the schema announces a paginated one.
+    pagination_class = None
 
     @extend_schema(request=LabelInput, responses={200: SpanOutput(many=True)})
     def post(self, request: Request, document_id: int) -> Response:

@@ -120,7 +120,7 @@ def _render_workspace(request: HttpRequest, document: Document, **headers: str) 
     return response
 
 
-def _require_assignment(request: HttpRequest, document: Document) -> None:
+def require_assignment(request: HttpRequest, document: Document) -> None:
     """In a project that requires assignments, only the assigned annotators may annotate."""
     if (
         document.project.assignment_required
@@ -134,7 +134,7 @@ def _require_assignment(request: HttpRequest, document: Document) -> None:
 @require_GET
 def annotate(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
     document = document_for(request.user, slug, document_id, Access.MEMBER)
-    _require_assignment(request, document)
+    require_assignment(request, document)
     if request.htmx:
         return _render_workspace(request, document)
     project = document.project
@@ -238,7 +238,7 @@ def document_status_view(request: HttpRequest, slug: str, document_id: int) -> H
     """The annotator submits their assignment, skips it with a reason, or, shortly after
     submitting, takes the submission back (``undo=submit``)."""
     document = document_for(request.user, slug, document_id, Access.MEMBER)
-    _require_assignment(request, document)
+    require_assignment(request, document)
     status = request.POST.get("status")
     try:
         if request.POST.get("undo") == "submit":

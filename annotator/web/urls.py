@@ -53,6 +53,27 @@ urlpatterns = [
     path(f"{DOCUMENT}status/", annotate.document_status_view, name="document-status"),
     path("spans/<int:span_id>/delete/", annotate.span_delete_view, name="span-delete"),
     path("spans/<int:span_id>/relabel/", annotate.span_relabel_view, name="span-relabel"),
+    path(f"{DOCUMENT}suggestions/", suggestions.suggestions_view, name="suggestions"),
+    path(
+        f"{DOCUMENT}suggestions/accept-all/",
+        suggestions.suggestions_accept_all_view,
+        name="suggestions-accept-all",
+    ),
+    path(
+        "suggestions/<int:suggestion_id>/accept/",
+        suggestions.suggestion_accept_view,
+        name="suggestion-accept",
+    ),
+    path(
+        "suggestions/<int:suggestion_id>/reject/",
+        suggestions.suggestion_reject_view,
+        name="suggestion-reject",
+    ),
+    path(
+        "suggestions/<int:suggestion_id>/undo/",
+        suggestions.suggestion_undo_view,
+        name="suggestion-undo",
+    ),
     # Curation: assignments and the dashboard
     path(f"{PROJECT}dashboard/", curation.dashboard, name="dashboard"),
     path(f"{PROJECT}assignments/", curation.assignments, name="assignments"),

@@ -564,7 +564,7 @@ def test_at_390_px_the_bar_fits_and_submit_and_the_span_panel_are_reachable(page
         assert box["y"] >= 0 and box["y"] + box["height"] <= 844, box
     expect(page.locator("#span-list")).not_to_be_in_viewport()
     page.locator("#panel-toggle").click()
-    expect(page.locator("#span-panel h2")).to_be_in_viewport()
+    expect(page.locator("#span-panel h2", has_text="My spans")).to_be_in_viewport()
 
 
 def test_without_javascript_the_marks_and_plain_forms_work(browser, live_server, annotator):

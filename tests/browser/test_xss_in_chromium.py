@@ -122,7 +122,8 @@ def test_annotator_pages_show_payloads_as_text(page_as, hostile, dialogs):
     expect(page.locator("#document-text")).to_be_visible()
     assert_inert(page, dialogs, hostile.fresh.title, IMG_ALERT, SCRIPT_FLAG, SVG_FLAG, IMG_FLAG)
     for label in hostile.labels:
-        expect(page.get_by_role("button", name=label.name)).to_be_visible()
+        labels = page.get_by_role("navigation", name="Labels")
+        expect(labels.get_by_role("button", name=label.name)).to_be_visible()
 
 
 def test_guidelines_strip_scripts_and_javascript_links(page_as, hostile, dialogs):

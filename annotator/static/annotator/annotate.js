@@ -4,15 +4,24 @@
 // selection.js converts to and from the server's code points.
 //
 // Extension points (see engine.js): relations between spans (issue 14) live in
-// SpanStore.relations and are drawn in Painter.overlay; machine suggestions
-// (issue 16) are spans of layer "suggestion" painted with state "suggested",
-// accepted by a create write and rejected by removal, each an UndoLog entry.
+// SpanStore.relations and are drawn in Painter.overlay.
+//
+// Suggestions (issue 16) are spans of layer "suggestion" with a `source`,
+// loaded once the page is up (web/suggestions.py computes string matches on the
+// way) and painted apart from the annotator's own (engine.js). Each decision is
+// an optimistic change, a WriteQueue write and an UndoLog entry: accepting
+// shows the new own span at once (pending until the server answers, retried
+// with the same client_id), rejecting hides the suggestion; undo of either
+// brings the suggestion back, and a refusal undoes the change.
 //
 // Mouse: select text, press a label key or button. Keyboard: Tab to the text,
 // arrows move a caret by character, Ctrl+arrows by word, Shift extends; a
 // label key labels the selection; Enter selects the span at the caret (again
 // for the one around it); [ and ] go to the previous / next span. With a span
 // selected, Delete deletes it and a label key relabels it. Ctrl+Z undoes.
+// s / S select the next / previous suggestion (a click selects one too); with
+// one selected, Enter accepts it, a label key accepts it with that label, x (or
+// Delete) rejects it, Shift+A accepts every suggestion of its label.
 "use strict";
 
 (() => {
@@ -116,9 +125,12 @@
   function choose(span, { scroll = false, fromList = false } = {}) {
     selected = span && store.has(span) ? span : null;
     painter.select(selected);
-    list.mark(selected && selected.key);
+    list.mark(selected && selected.layer === "own" ? selected.key : null);
     if (selected) {
-      announce(`Selected ${describe(selected)}. Delete deletes it, a label key relabels it.`);
+      announce(selected.layer === "suggestion"
+        ? `Selected suggestion ${describeSuggestion(selected)}. ` +
+          "Enter accepts it, a label key accepts it with that label, x rejects it."
+        : `Selected ${describe(selected)}. Delete deletes it, a label key relabels it.`);
       if (scroll) {
         const rect = view.rectsFor(selected.start, selected.end)[0];
         if (rect && (rect.top < 80 || rect.bottom > window.innerHeight)) {
@@ -293,6 +305,354 @@
     }
   }
 
+  // ---- suggestions -------------------------------------------------------------
+  // A suggestion is in the store while it is pending on the page; a decision
+  // takes it out at once and its undo puts the same object back.
+
+  const suggestionBox = document.getElementById("suggestions");
+  const suggestionCounters = root.querySelectorAll("[data-suggestion-count]");
+
+  const describeSuggestion = (suggestion) =>
+    `${describe(suggestion)}, suggested by ${E.sourceName(suggestion.source)}`;
+
+  function coveringAll(offset) {
+    return store.covering("own", offset).concat(store.covering("suggestion", offset));
+  }
+
+  // One "accept all" button per label that has pending suggestions.
+  function suggestionTools() {
+    const pendingOnes = store.ordered("suggestion");
+    suggestionCounters.forEach((counter) => {
+      counter.textContent = String(pendingOnes.length);
+    });
+    root.dataset.suggestionCount = String(pendingOnes.length);
+    const counts = new Map();
+    for (const suggestion of pendingOnes) {
+      counts.set(suggestion.label, (counts.get(suggestion.label) || 0) + 1);
+    }
+    const buttons = suggestionBox.querySelector(".accept-all");
+    const hadFocus = suggestionBox.contains(document.activeElement);
+    buttons.replaceChildren(...Array.from(counts, ([label, count]) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = `accept-all-button label-${label}`;
+      button.dataset.label = String(label);
+      button.textContent = `Accept all ${labelNames.get(label)} (${count})`;
+      button.disabled = readOnly;
+      button.addEventListener("click", () => acceptAll(label));
+      item.append(button);
+      return item;
+    }));
+    suggestionBox.hidden = pendingOnes.length === 0;
+    if (hadFocus && !suggestionBox.contains(document.activeElement)) {
+      (buttons.querySelector("button") || textElement).focus({ preventScroll: true });
+    }
+  }
+
+  function showSuggestion(suggestion) {
+    if (!store.has(suggestion)) {
+      store.spans.set(suggestion.key, suggestion);
+    }
+    painter.paint(suggestion);
+    suggestionTools();
+  }
+
+  function hideSuggestion(suggestion) {
+    store.remove(suggestion);
+    painter.erase(suggestion);
+    if (selected === suggestion) {
+      choose(null);
+    }
+    suggestionTools();
+  }
+
+  function nextSuggestion(direction) {
+    const ordered = store.ordered("suggestion");
+    if (!ordered.length) {
+      announce("No suggestions left.");
+      return;
+    }
+    neighbour(direction, ordered);
+  }
+
+  // The suggestion to select once `suggestion` is decided: the next in reading
+  // order, or the last one before it; so each decision takes one key.
+  function followerOf(suggestion) {
+    const ordered = store.ordered("suggestion").filter((other) => other !== suggestion);
+    return ordered.find((other) => E.compareSpans(other, suggestion) > 0) || ordered[ordered.length - 1] || null;
+  }
+
+  function decided(follower) {
+    if (follower && store.has(follower)) {
+      choose(follower, { scroll: true });
+    }
+  }
+
+  // A new own span for an accepted suggestion, shown at once and pending.
+  function acceptedSpan(suggestion, label) {
+    const span = store.add({ layer: "own", label, start: suggestion.start, end: suggestion.end });
+    span.incarnation = { id: null, refused: false };
+    pending(span, 1);
+    show(span);
+    return span;
+  }
+
+  function settle(span, incarnation, answer) {
+    incarnation.id = answer.id;
+    if (span.incarnation === incarnation) {
+      span.id = answer.id;
+      pending(span, -1);
+    }
+  }
+
+  function unsettle(span, incarnation) {
+    incarnation.refused = true;
+    if (span.incarnation === incarnation) {
+      pending(span, -1);
+      if (store.has(span)) {
+        store.remove(span);
+        hide(span);
+      }
+    }
+  }
+
+  function acceptSuggestion(suggestion, label = suggestion.label) {
+    if (readOnly) {
+      refuse(readOnlyText, suggestion);
+      return;
+    }
+    if (!store.has(suggestion)) {
+      return;
+    }
+    const existing = store.find("own", label, suggestion.start, suggestion.end);
+    if (existing) {
+      refuse(`Not accepted. You already have ${describe(existing)}: reject the suggestion (x) ` +
+        "or accept it with another label.", suggestion);
+      return;
+    }
+    noticeNear(suggestion);
+    const follower = followerOf(suggestion);
+    hideSuggestion(suggestion);
+    const span = acceptedSpan(suggestion, label);
+    const incarnation = span.incarnation;
+    const clientId = E.newClientId();
+    const values = { client_id: clientId };
+    if (label !== suggestion.label) {
+      values.label = label;
+    }
+    queue.push({
+      describe: () => `${describe(span)} (accepted)`,
+      request: () => ({ url: E.urlFor(root.dataset.suggestionAcceptUrl, suggestion.id), values }),
+      applied: (answer) => settle(span, incarnation, answer.span),
+      refused: (message) => {
+        unsettle(span, incarnation);
+        if (!store.has(suggestion)) {
+          showSuggestion(suggestion);
+        }
+        if (message) {
+          refuse(`Not accepted: ${describeSuggestion(suggestion)}. ${message}`, suggestion);
+        }
+      },
+    });
+    undoLog.push({
+      valid: () => !incarnation.refused && store.has(span) && span.incarnation === incarnation,
+      undo: () => undoAcceptance([{ suggestion, span, incarnation }]),
+    });
+    announce(`Accepted ${describe(span)}.`);
+    decided(follower);
+  }
+
+  // Undo of accepting (one suggestion or all of a label): the spans go, the
+  // suggestions come back, and the server takes each decision back.
+  function undoAcceptance(items) {
+    for (const { suggestion, span, incarnation } of items) {
+      if (span && span.incarnation === incarnation && store.has(span)) {
+        store.remove(span);
+        hide(span);
+      }
+      showSuggestion(suggestion);
+      queue.push({
+        describe: () => `undoing the acceptance of ${describeSuggestion(suggestion)}`,
+        request: () => (incarnation.refused ? null : {
+          url: E.urlFor(root.dataset.suggestionUndoUrl, suggestion.id), values: {},
+        }),
+        applied: () => {},
+        refused: (message) => {
+          // The server kept the acceptance: the span stays, the suggestion goes.
+          if (span && !store.has(span) && span.incarnation === incarnation) {
+            store.spans.set(span.key, span);
+            show(span);
+          }
+          if (store.has(suggestion)) {
+            hideSuggestion(suggestion);
+          }
+          if (message) {
+            refuse(`Not undone: ${describeSuggestion(suggestion)}. ${message}`, span);
+          }
+        },
+      });
+    }
+    announce(items.length === 1 ? `Suggestion ${describeSuggestion(items[0].suggestion)} is back.`
+      : `${items.length} suggestions are back.`);
+    if (items.length) {
+      choose(items[0].suggestion);
+    }
+  }
+
+  function rejectSuggestion(suggestion) {
+    if (readOnly) {
+      refuse(readOnlyText, suggestion);
+      return true;
+    }
+    if (!store.has(suggestion)) {
+      return true;
+    }
+    noticeNear(suggestion);
+    const follower = followerOf(suggestion);
+    hideSuggestion(suggestion);
+    const rejection = { refused: false };
+    queue.push({
+      describe: () => `the rejection of ${describeSuggestion(suggestion)}`,
+      request: () => ({ url: E.urlFor(root.dataset.suggestionRejectUrl, suggestion.id), values: {} }),
+      applied: () => {},
+      refused: (message) => {
+        rejection.refused = true;
+        if (!store.has(suggestion)) {
+          showSuggestion(suggestion);
+        }
+        if (message) {
+          refuse(`Not rejected: ${describeSuggestion(suggestion)}. ${message}`, suggestion);
+        }
+      },
+    });
+    undoLog.push({
+      valid: () => !rejection.refused && !store.has(suggestion),
+      undo: () => {
+        showSuggestion(suggestion);
+        choose(suggestion);
+        announce(`Suggestion ${describeSuggestion(suggestion)} is back.`);
+        queue.push({
+          describe: () => `undoing the rejection of ${describeSuggestion(suggestion)}`,
+          request: () => (rejection.refused ? null : {
+            url: E.urlFor(root.dataset.suggestionUndoUrl, suggestion.id), values: {},
+          }),
+          applied: () => {},
+          refused: (message) => {
+            if (store.has(suggestion)) {
+              hideSuggestion(suggestion);
+            }
+            if (message) {
+              refuse(`Not undone: ${describeSuggestion(suggestion)}. ${message}`);
+            }
+          },
+        });
+      },
+    });
+    announce(`Rejected ${describeSuggestion(suggestion)}.`);
+    decided(follower);
+    return true;
+  }
+
+  // Every pending suggestion of a label, in one write; suggestions of several
+  // sources on one range make one span, as on the server.
+  function acceptAll(label) {
+    if (readOnly) {
+      refuse(readOnlyText);
+      return true;
+    }
+    const chosen = store.ordered("suggestion").filter((suggestion) => suggestion.label === label);
+    if (!chosen.length) {
+      announce(`No ${labelNames.get(label)} suggestions left.`);
+      return true;
+    }
+    const spanOfRange = new Map();
+    const items = [];
+    for (const suggestion of chosen) {
+      hideSuggestion(suggestion);
+      const range = `${suggestion.start}:${suggestion.end}`;
+      let span = spanOfRange.get(range);
+      if (!span && !store.find("own", label, suggestion.start, suggestion.end)) {
+        span = acceptedSpan(suggestion, label);
+        spanOfRange.set(range, span);
+      }
+      items.push({ suggestion, span: span || null, incarnation: span ? span.incarnation : { id: null, refused: false } });
+    }
+    queue.push({
+      describe: () => `every ${labelNames.get(label)} suggestion (${chosen.length})`,
+      request: () => ({ url: root.dataset.suggestionsAcceptAllUrl, values: { label } }),
+      applied: (answer) => {
+        const spanOf = new Map(answer.accepted.map((row) => [row.suggestion, row.span]));
+        for (const item of items) {
+          const saved = spanOf.get(item.suggestion.id);
+          if (!item.span || item.incarnation.id !== null) {
+            continue;
+          }
+          if (saved) {
+            settle(item.span, item.incarnation, saved);
+          } else if (!items.some((other) => other.span === item.span && spanOf.has(other.suggestion.id))) {
+            // Not accepted after all (decided meanwhile elsewhere): show it again.
+            unsettle(item.span, item.incarnation);
+            showSuggestion(item.suggestion);
+          }
+        }
+      },
+      refused: (message) => {
+        for (const item of items) {
+          if (item.span) {
+            unsettle(item.span, item.incarnation);
+          }
+          item.incarnation.refused = true;
+          if (!store.has(item.suggestion)) {
+            showSuggestion(item.suggestion);
+          }
+        }
+        if (message) {
+          refuse(`Not accepted: every ${labelNames.get(label)} suggestion. ${message}`);
+        }
+      },
+    });
+    undoLog.push({
+      valid: () => items.some(({ span, incarnation }) => span && !incarnation.refused &&
+        store.has(span) && span.incarnation === incarnation),
+      undo: () => undoAcceptance(items),
+    });
+    announce(`Accepted ${chosen.length} ${labelNames.get(label)} suggestions.`);
+    return true;
+  }
+
+  // Loaded after the page is up, so they never hold up the text. A POST: the
+  // server stores the string matches it computes (web/suggestions.py).
+  async function loadSuggestions() {
+    if (readOnly || !root.dataset.suggestionsUrl) {
+      root.dataset.suggestions = "none";
+      return;
+    }
+    try {
+      const response = await fetch(root.dataset.suggestionsUrl, {
+        method: "POST",
+        headers: { Accept: "application/json", "X-CSRFToken": E.csrfToken() },
+        credentials: "same-origin",
+      });
+      if (!response.ok) {
+        throw new Error(`The server answered ${response.status}`);
+      }
+      const answer = await response.json();
+      for (const { id, label, start, end, source } of answer.suggestions) {
+        const [start16, end16] = view.toUtf16(start, end);
+        // A suggestion the page already has as its own span is nothing to decide.
+        if (!store.find("own", label, start16, end16)) {
+          painter.paint(store.add({ id, layer: "suggestion", label, start: start16, end: end16, source }));
+        }
+      }
+      suggestionTools();
+      root.dataset.suggestions = "ready";
+    } catch (error) {
+      root.dataset.suggestions = "failed";
+      announce("Suggestions could not be loaded.");
+    }
+  }
+
   // ---- labelling ---------------------------------------------------------------
 
   const readOnlyText = "This document is read-only: you have handed it in. " +
@@ -315,6 +675,8 @@
       if (span) {
         announce(`Added ${describe(span)}.`);
       }
+    } else if (selected && selected.layer === "suggestion") {
+      acceptSuggestion(selected, label);
     } else if (selected) {
       relabelSpan(selected, label);
       announce(`Relabelled as ${labelNames.get(label)}.`);
@@ -379,9 +741,12 @@
       }
       caret = S.step(view.text, caret, arrows[event.key], event.ctrlKey || event.altKey);
       showCaret();
+    } else if (event.key === "Enter" && selected && selected.layer === "suggestion") {
+      event.preventDefault();
+      acceptSuggestion(selected);
     } else if (event.key === "Enter" && caret !== null) {
       event.preventDefault();
-      const around = store.covering("own", caret);
+      const around = coveringAll(caret);
       if (around.length) {
         const index = around.indexOf(selected);
         choose(around[(index + 1) % around.length]);
@@ -409,7 +774,7 @@
       return;
     }
     const offset = view.offsetAtPoint(event.clientX, event.clientY);
-    const around = offset === null ? [] : store.covering("own", offset);
+    const around = offset === null ? [] : coveringAll(offset);
     if (!around.length) {
       choose(null);
       return;
@@ -424,7 +789,7 @@
     cancelAnimationFrame(hoverFrame);
     hoverFrame = requestAnimationFrame(() => {
       const offset = view.offsetAtPoint(event.clientX, event.clientY);
-      const around = offset === null ? [] : store.covering("own", offset).reverse();
+      const around = offset === null ? [] : coveringAll(offset).reverse();
       painter.hover(around, { left: event.clientX + 12, top: event.clientY + 16 });
     });
   });
@@ -483,8 +848,7 @@
     }
   });
 
-  function neighbour(direction) {
-    const ordered = list.order;
+  function neighbour(direction, ordered = list.order) {
     if (!ordered.length) {
       return;
     }
@@ -504,7 +868,13 @@
       anchor = null;
       choose(null);
     },
-    remove: () => (selected ? deleteSpan(selected) : false),
+    remove: () => {
+      if (selected && selected.layer === "suggestion") {
+        rejectSuggestion(selected);
+        return true;
+      }
+      return selected ? deleteSpan(selected) : false;
+    },
     labelByHotkey,
     applyLabel,
     keys: {
@@ -512,6 +882,19 @@
       p: () => leave(root.dataset.previousUrl),
       "]": () => neighbour(1),
       "[": () => neighbour(-1),
+      s: () => nextSuggestion(1),
+      S: () => nextSuggestion(-1),
+      x: () => (selected && selected.layer === "suggestion" ? rejectSuggestion(selected) : false),
+      A: () => (selected && selected.layer === "suggestion" ? acceptAll(selected.label) : false),
+      // Enter in the text is handled above; elsewhere it accepts the selected
+      // suggestion, unless it presses a focused button or link.
+      Enter: (event) => {
+        if (!selected || selected.layer !== "suggestion" || event.target.closest("button, a, summary")) {
+          return false;
+        }
+        acceptSuggestion(selected);
+        return true;
+      },
     },
   });
 
@@ -527,4 +910,5 @@
   list.render(store.ordered("own"));
   counted();
   root.dataset.ready = "true";
+  loadSuggestions();
 })();

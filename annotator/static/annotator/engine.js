@@ -29,10 +29,12 @@
 //   (rectsFor gives each end's boxes, and the overlay is redrawn on resize by
 //   Painter.refresh); a relation write is a WriteQueue write like any other, and
 //   keyboard picking can walk SpanStore.ordered() from the selected span.
-// * Suggestions (issue 16): spans with layer "suggestion" and a `source`,
-//   painted through Painter.paint with state "suggested" (a dashed highlight,
-//   styled in annotate.css), excluded from the own-span list; accept = a create
-//   write plus removing the suggestion, reject = removal, each an UndoLog entry.
+// * Suggestions (issue 16, annotate.js): spans with layer "suggestion" and a
+//   `source`, painted only with the "suggested" highlight (a dashed underline,
+//   no label colour, so they never pass for the annotator's own spans) and
+//   outlined dashed when selected; their tags name the source. Excluded from
+//   the own-span list; accept = a write that makes the span, reject = removal,
+//   each an UndoLog entry.
 "use strict";
 
 window.AnnotatorEngine = (() => {
@@ -106,6 +108,9 @@ window.AnnotatorEngine = (() => {
   }
 
   function compareSpans(a, b) {
+    if (a === b) {
+      return 0; // else the key comparison below puts a span after itself
+    }
     return (a.start - b.start) || (b.end - a.end) || (a.label - b.label) ||
       ((a.id || Infinity) - (b.id || Infinity)) || (a.key < b.key ? -1 : 1);
   }
@@ -142,6 +147,9 @@ window.AnnotatorEngine = (() => {
 
     // Which highlights show a span: its label's, and one per state it is in.
     namesFor(span) {
+      if (span.layer === "suggestion") {
+        return ["suggested"];
+      }
       const names = [`label-${span.label}`];
       if (span.status === "pending" || span.status === "deleting") {
         names.push("pending");
@@ -284,7 +292,8 @@ window.AnnotatorEngine = (() => {
       this.clear("caret");
       if (this.selected && this.ranges.has(this.selected.key) && this.overlay.isConnected) {
         const rects = this.view.rectsFor(this.selected.start, this.selected.end);
-        this.marks.selected = rects.map((rect) => this.box(rect, "selected-box"));
+        const boxClass = this.selected.layer === "suggestion" ? "selected-box suggested-box" : "selected-box";
+        this.marks.selected = rects.map((rect) => this.box(rect, boxClass));
         if (rects.length) {
           this.marks.selected.push(
             this.tag(rects[0], this.describe(this.selected), `tag-selected label-${this.selected.label}`),
@@ -300,6 +309,9 @@ window.AnnotatorEngine = (() => {
     }
 
     describe(span) {
+      if (span.layer === "suggestion") {
+        return `${this.labelNames.get(span.label) || "label"} (suggested by ${sourceName(span.source)})`;
+      }
       const state = span.status === "pending" ? " (saving)" : span.state === "proposed" ? " (proposed)" : "";
       return `${this.labelNames.get(span.label) || "label"}${state}`;
     }
@@ -549,6 +561,11 @@ window.AnnotatorEngine = (() => {
     return template.replace("/0/", `/${id}/`);
   }
 
+  // A suggestion's source as people read it: "string match", "model:ner@2", "import:ner-v3".
+  function sourceName(source) {
+    return source === "string-match" ? "string match" : source;
+  }
+
   function quoted(text, limit = 60) {
     const clean = text.replace(/\s+/g, " ");
     return `“${clean.length > limit ? `${clean.slice(0, limit - 1)}…` : clean}”`;
@@ -572,6 +589,6 @@ window.AnnotatorEngine = (() => {
 
   return {
     SUPPORTS_HIGHLIGHTS, SpanStore, Painter, Notices, WriteQueue, UndoLog,
-    compareSpans, newClientId, urlFor, quoted, csrfToken, announcer,
+    compareSpans, newClientId, urlFor, quoted, sourceName, csrfToken, announcer,
   };
 })();
