@@ -444,6 +444,9 @@ def main() -> None:
         "AXES_FAILURE_LIMIT": str(FAILURE_LIMIT),
         "RELEASE_JOB_STALE_MINUTES": STALE_MINUTES,
         "WEB_CONCURRENCY": "2",
+        # Collected here, not into the checkout's staticfiles/, which WhiteNoise would
+        # then serve (stale) to the test suite's live server.
+        "STATIC_ROOT": str(workdir / "static"),
     }
     os.environ.update(processes_env)
     sys.path[:0] = [str(ROOT), str(ROOT / "bench")]

@@ -175,6 +175,9 @@ def start_server(port: int, log_path: Path) -> subprocess.Popen:
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
         "SECURE_HSTS_SECONDS": "0",
+        # Collected outside the checkout: WhiteNoise serves a checkout's staticfiles/
+        # before the app's own files, so a stale copy would reach the test suite too.
+        "STATIC_ROOT": str(Path(tempfile.gettempdir()) / f"pages_in_chromium-static-{port}"),
     }
     # Fixed argument lists, our own interpreter, no shell.
     subprocess.run(
