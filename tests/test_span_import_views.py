@@ -92,6 +92,47 @@ def test_a_pseudo_annotator_needs_a_name(client, project, manager, document):
     assert _state() == before
 
 
+def test_an_htmx_post_answers_with_the_result_alone(client, project, manager, bob, document):
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("span-import", args=[project.slug]),
+        {"file": _file(_line(document, "NATO")), "target": "annotator", "annotator": "bob"},
+        headers={"HX-Request": "true"},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.lstrip().startswith('<section id="span-import-result"')
+    assert "<form" not in page and "Imported 1 span of bob" in " ".join(page.split())
+
+
+def test_an_htmx_refusal_is_a_400_result_and_changes_nothing(client, project, manager, document):
+    client.force_login(manager)
+    before = _state()
+
+    response = client.post(
+        reverse("span-import", args=[project.slug]),
+        {"file": _file(_line(document, "NATO")), "target": "pseudo"},
+        headers={"HX-Request": "true"},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert page.lstrip().startswith('<section id="span-import-result"')
+    assert "Name the pseudo-annotator" in page
+    assert _state() == before
+
+
+def test_the_page_shows_the_uploads_progress(client, project, manager):
+    client.force_login(manager)
+
+    page = client.get(reverse("span-import", args=[project.slug])).content.decode()
+
+    assert 'class="upload-form"' in page and 'hx-target="#span-import-result"' in page
+    assert '<progress id="span-upload-progress"' in page and "annotator/upload" in page
+
+
 def test_the_dashboard_links_managers_to_the_page(client, project, manager, curator):
     url = reverse("span-import", args=[project.slug])
     client.force_login(manager)

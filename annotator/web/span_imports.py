@@ -1,7 +1,8 @@
 """The span import page (manager): a JSON Lines file of spans becomes a member's spans, a
 pseudo-annotator's spans or suggestions, with the rules of
-:mod:`annotator.annotation.span_imports`. A plain form post: the refusal, naming
-file and line, comes back on the page with nothing stored."""
+:mod:`annotator.annotation.span_imports`. The form posts through htmx when it can, so
+``static/annotator/upload.js`` shows the upload's progress, and a plain post without
+JavaScript; the refusal, naming file and line, comes back with nothing stored."""
 
 from django import forms
 from django.conf import settings
@@ -102,9 +103,13 @@ def span_import(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         form = SpanImportForm(project=project)
     status = 400 if request.method == "POST" and (error or form.errors) else 200
+    template = "annotator/span_imports/span_import.html"
+    if request.htmx:
+        # The page posts through htmx to show the upload's progress; only the result changes.
+        template += "#result"
     return render(
         request,
-        "annotator/span_imports/span_import.html",
+        template,
         {
             "project": project,
             "form": form,
