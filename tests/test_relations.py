@@ -4,6 +4,7 @@ the audit trail, and the defaults every project gets."""
 import uuid
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
@@ -27,7 +28,7 @@ from annotator.models import (
     Span,
     SpanAttribute,
 )
-from annotator.projects.setup import add_default_relations, project_create
+from annotator.projects.setup import add_default_relations, label_create, project_create
 
 
 @pytest.fixture
@@ -93,6 +94,14 @@ def test_a_new_project_gets_the_default_relation_types_and_stance(manager):
     assert {tuple(attribute.allowed_values) for attribute in stances} == {
         ("support", "oppose", "neutral")
     }
+
+
+def test_a_label_may_not_take_a_relation_types_key(manager):
+    project = project_create(creator=manager, name="New", slug="new")
+
+    with pytest.raises(ValidationError, match="the key of the relation type claimant"):
+        label_create(project=project, name="country", colour="#fde68a", hotkey="c")
+    assert project.labels.count() == 4
 
 
 def test_the_demo_fixture_loads_with_the_defaults(db):

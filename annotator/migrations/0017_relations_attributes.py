@@ -249,16 +249,10 @@ def add_defaults(apps, schema_editor) -> None:
         statements = [labels[name] for name in STATEMENT_LABELS if name in labels]
         actor = labels.get(ACTOR_LABEL)
         if statements and actor is not None:
-            taken = set(RelationType.objects.filter(project=project).values_list("key", flat=True))
-            names = {
-                name.lower()
-                for name in RelationType.objects.filter(project=project).values_list(
-                    "name", flat=True
-                )
-            }
+            # The annotate page will read a relation key where a label key relabels the
+            # selected span, so a relation type's key is never a label's.
+            taken = {label.hotkey for label in labels.values()}
             for name, key, description in RELATION_TYPES:
-                if name in names:
-                    continue
                 if key in taken:
                     key = next(free for free in FREE_KEYS if free not in taken)
                 taken.add(key)
@@ -269,10 +263,9 @@ def add_defaults(apps, schema_editor) -> None:
                 relation_type.target_labels.set([actor])
         name, values, description = STANCE
         for label in statements:
-            if not LabelAttribute.objects.filter(label=label, name__iexact=name).exists():
-                LabelAttribute.objects.create(
-                    label=label, name=name, allowed_values=values, description=description
-                )
+            LabelAttribute.objects.create(
+                label=label, name=name, allowed_values=values, description=description
+            )
 
 
 class Migration(migrations.Migration):

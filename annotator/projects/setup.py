@@ -14,10 +14,11 @@ Rules
 * Changing the guidelines text raises ``guidelines_version``, which every new span
   and gold span records.
 * A label's name is unique in its project ignoring case; its hotkey is one digit
-  or lower-case letter, unique in the project and not one of the keys the pages
-  reserve (``models.RESERVED_KEYS``); its colour keeps the text on it readable
-  (``projects/colours.py``, WCAG 4.5:1). Renaming or recolouring a label keeps its spans,
-  which point to it by id. A label that spans or gold spans use cannot be deleted.
+  or lower-case letter, unique in the project, not a relation type's key, and not
+  one of the keys the pages reserve (``models.RESERVED_KEYS``); its colour keeps
+  the text on it readable (``projects/colours.py``, WCAG 4.5:1). Renaming or
+  recolouring a label keeps its spans, which point to it by id. A label that spans
+  or gold spans use cannot be deleted.
 * A member's role is manager, curator or annotator; ``in_pool`` says whether an
   annotator receives documents when they are distributed. A project keeps at
   least one manager: the last one can be neither demoted nor removed. Removing a
@@ -33,6 +34,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
 from ..models import (
+    RESERVED_KEYS,
     Assignment,
     AssignmentStatus,
     Label,
@@ -75,6 +77,9 @@ DEFAULT_LABELS = [
     ),
 ]
 
+#: Keys a label or relation type may take, in the order a free one is picked.
+FREE_KEYS = [key for key in "0123456789abcdefghijklmnopqrstuvwxyz" if key not in RESERVED_KEYS]
+
 #: Labels whose spans are statements, and the label of the actors who make or receive them.
 STATEMENT_LABELS = ("claim", "threat", "proposal")
 ACTOR_LABEL = "actor"
@@ -96,12 +101,20 @@ DEFAULT_STATEMENT_ATTRIBUTES = [
 
 
 def add_default_relations(project: Project) -> None:
-    """Give ``project`` the default relation types and statement attributes its labels allow."""
+    """Give ``project`` the default relation types and statement attributes its labels allow.
+
+    A relation type's key is never a label's hotkey: on the annotate page a label key
+    relabels the selected span, where a relation key will start a relation from it.
+    """
     labels = {label.name.lower(): label for label in project.labels.all()}
     statements = [labels[name] for name in STATEMENT_LABELS if name in labels]
     actor = labels.get(ACTOR_LABEL)
     if statements and actor is not None:
+        taken = {label.hotkey for label in labels.values()}
         for name, key, description in DEFAULT_RELATION_TYPES:
+            if key in taken:
+                key = next(free for free in FREE_KEYS if free not in taken)
+            taken.add(key)
             relation_type = RelationType.objects.create(
                 project=project, name=name, key=key, directed=True, description=description
             )
@@ -223,6 +236,14 @@ def _checked_label(label: Label) -> Label:
     clash = others.filter(hotkey=label.hotkey).first()
     if clash is not None:
         errors["hotkey"] = f"{label.hotkey} is already the key of {clash.name}."
+    else:
+        relation_type = RelationType.objects.filter(
+            project_id=label.project_id, key=label.hotkey
+        ).first()
+        if relation_type is not None:
+            errors["hotkey"] = (
+                f"{label.hotkey} is the key of the relation type {relation_type.name}."
+            )
     if errors:
         raise ValidationError(errors)
     return label
