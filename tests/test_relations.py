@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 
 from annotator.annotation.assignments import assignment_submit
 from annotator.annotation.relations import (
@@ -517,3 +518,25 @@ def test_a_project_without_an_actor_label_gets_no_relation_types(db):
 
     assert not project.relation_types.exists()
     assert LabelAttribute.objects.filter(label__project=project).count() == 1
+
+
+def test_deleting_a_document_takes_its_relations_and_values_along(
+    alice, claim, alice_span, claimant, stance, document
+):
+    relation_create(relation_type=claimant, source=claim, target=alice_span, annotator=alice)
+    span_attribute_set(span=claim, attribute=stance, value="support")
+
+    document.delete()
+
+    assert not Relation.objects.exists()
+    assert not SpanAttribute.objects.exists()
+    assert RelationType.objects.filter(pk=claimant.pk).exists()
+    assert LabelAttribute.objects.filter(pk=stance.pk).exists()
+
+
+def test_a_relation_type_in_use_cannot_be_deleted(alice, claim, alice_span, claimant):
+    relation_create(relation_type=claimant, source=claim, target=alice_span, annotator=alice)
+
+    with pytest.raises(ProtectedError):
+        claimant.delete()
+    assert Relation.objects.count() == 1
