@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from ..annotation.relations import (
     relation_create,
@@ -179,12 +180,14 @@ class DocumentSpanAttributes(ListAPIView):
         )
 
 
-class SpanAttributeDetail(GenericAPIView):
-    """Set (``PUT``, idempotent) or clear (``DELETE``) one attribute value of my span."""
+class SpanAttributeDetail(APIView):
+    """Set (``PUT``, idempotent) or clear (``DELETE``) one attribute value of my span.
+
+    A plain view, not a generic one: the value is found by two URL ids (span and
+    attribute), which a generic view's single-lookup ``get_object`` cannot take.
+    """
 
     access = Access.AUTHENTICATED
-    queryset = SpanAttribute.objects.none()
-    serializer_class = SpanAttributeOutput
 
     def _span_and_attribute(self, span_id: int, attribute_id: int) -> tuple[Span, LabelAttribute]:
         span = own_span_for(self.request.user, span_id)
