@@ -107,7 +107,7 @@ def relation_create(
     _check_relation(relation_type, source, target, annotator)
     relation = Relation(
         type=relation_type,
-        document_id=source.document_id,
+        document=source.document,
         annotator=annotator,
         source=source,
         target=target,
