@@ -4,6 +4,7 @@ the audit trail, and the defaults every project gets."""
 import uuid
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
@@ -540,3 +541,15 @@ def test_a_relation_type_in_use_cannot_be_deleted(alice, claim, alice_span, clai
     with pytest.raises(ProtectedError):
         claimant.delete()
     assert Relation.objects.count() == 1
+
+
+def test_superusers_manage_relation_types_and_attributes_in_the_admin(client, defaults):
+    client.force_login(User.objects.create_superuser("root", password="password"))
+
+    types = client.get("/admin/annotator/relationtype/")
+    attributes = client.get("/admin/annotator/labelattribute/")
+    add = client.get("/admin/annotator/relationtype/add/")
+
+    assert (types.status_code, attributes.status_code, add.status_code) == (200, 200, 200)
+    assert "claimant" in types.content.decode()
+    assert "stance" in attributes.content.decode()
