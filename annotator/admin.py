@@ -9,7 +9,17 @@ from django.urls import path
 from .annotation.assignments import AssignmentError, assignment_create, assignments_distribute
 from .annotation.imports import DocumentImportError, UploadedText, import_documents
 from .curation.agreement_refresh import agreement_refresh
-from .models import Assignment, Document, GoldSpan, Label, Membership, Project, Span
+from .models import (
+    Assignment,
+    Document,
+    GoldSpan,
+    Label,
+    LabelAttribute,
+    Membership,
+    Project,
+    RelationType,
+    Span,
+)
 
 
 class LabelInline(admin.TabularInline):
@@ -54,6 +64,20 @@ class LabelAdmin(admin.ModelAdmin):
     list_display = ["name", "project", "hotkey", "colour"]
     list_filter = ["project"]
     search_fields = ["name"]
+
+
+# Until the manager's pages have them, superusers set relation types and attributes here.
+@admin.register(RelationType)
+class RelationTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "key", "directed"]
+    list_filter = ["project"]
+    filter_horizontal = ["source_labels", "target_labels"]
+
+
+@admin.register(LabelAttribute)
+class LabelAttributeAdmin(admin.ModelAdmin):
+    list_display = ["name", "label", "allowed_values"]
+    list_filter = ["label__project"]
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -1,4 +1,5 @@
-"""The audit log: who created, changed or deleted each span and gold span, and when.
+"""The audit log: who created, changed or deleted each span, gold span, relation and span
+attribute value, and when.
 
 The span and gold-span services call :func:`audit_record` inside the transaction
 of the write it describes, so an event exists exactly when its change was
@@ -8,14 +9,22 @@ plain ids and the actor's name, so they outlive what they describe.
 ``before`` and ``after`` are the states of :func:`span_state` and
 :func:`gold_span_state`: the label id and the offsets (code points ``[start, end)``),
 plus the status of a gold span; ``None`` before a creation and after a deletion.
+A relation's state (:func:`relation_state`) is its type and the ids of its two spans,
+an attribute value's (:func:`span_attribute_state`) the span, attribute and value;
+both carry the type's or attribute's name, so the log reads without a lookup.
 """
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from .models import AuditAction, AuditEvent, GoldSpan, Span
+from .models import AuditAction, AuditEvent, GoldSpan, Relation, Span, SpanAttribute
 
 SPAN = "span"
 GOLD_SPAN = "gold_span"
+RELATION = "relation"
+SPAN_ATTRIBUTE = "span_attribute"
+
+#: What an event can be about; a span attribute value's document is its span's.
+Audited = Span | GoldSpan | Relation | SpanAttribute
 
 AuditState = dict[str, int | str]
 
@@ -42,12 +51,30 @@ def gold_span_state(gold_span: GoldSpan) -> AuditState:
     }
 
 
+def relation_state(relation: Relation) -> AuditState:
+    return {
+        "type": relation.type_id,
+        "type_name": relation.type.name,
+        "source": relation.source_id,
+        "target": relation.target_id,
+    }
+
+
+def span_attribute_state(row: SpanAttribute) -> AuditState:
+    return {
+        "span": row.span_id,
+        "attribute": row.attribute_id,
+        "attribute_name": row.attribute.name,
+        "value": row.value,
+    }
+
+
 def audit_event(
     *,
     actor: AbstractBaseUser | None,
     action: AuditAction,
     subject: str,
-    obj: Span | GoldSpan,
+    obj: Audited,
     project_id: int,
     before: AuditState | None,
     after: AuditState | None,
@@ -57,7 +84,7 @@ def audit_event(
         actor_id=actor.pk if actor is not None else None,
         actor_name=actor.get_username() if actor is not None else "",
         project_id=project_id,
-        document_id=obj.document_id,
+        document_id=obj.span.document_id if isinstance(obj, SpanAttribute) else obj.document_id,
         subject=subject,
         subject_id=obj.pk,
         action=action,
@@ -71,11 +98,12 @@ def audit_record(
     actor: AbstractBaseUser | None,
     action: AuditAction,
     subject: str,
-    obj: Span | GoldSpan,
+    obj: Audited,
     before: AuditState | None,
     after: AuditState | None,
 ) -> AuditEvent:
-    """Store one event about ``obj`` (a span or gold span; ``subject`` says which).
+    """Store one event about ``obj`` (a span, gold span, relation or span attribute value;
+    ``subject`` says which).
 
     ``actor`` is None for a change no person asked for (a script). ``obj.pk`` must
     still be set when it has just been deleted: callers record before deleting.
@@ -85,7 +113,7 @@ def audit_record(
         action=action,
         subject=subject,
         obj=obj,
-        project_id=obj.document.project_id,
+        project_id=(obj.span if isinstance(obj, SpanAttribute) else obj).document.project_id,
         before=before,
         after=after,
     )

@@ -518,6 +518,164 @@ class GoldSpan(models.Model):
         return f"gold {self.label} [{self.start}, {self.end})"
 
 
+class RelationType(models.Model):
+    """A kind of link from one span to another, per project: ``claimant`` links a claim,
+    threat or proposal to the actor who makes it.
+
+    ``source_labels`` and ``target_labels`` say which spans may sit at each end;
+    an empty set allows every label of the project. ``key`` is the key the
+    annotate page will pick the type with: one digit or lower-case letter,
+    unique among the project's relation types and not one the pages reserve.
+    An undirected type treats ``A - B`` and ``B - A`` as the same relation.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="relation_types")
+    name = models.CharField(max_length=50)
+    key = models.CharField(max_length=1, validators=[hotkey_validator, validate_hotkey_free])
+    directed = models.BooleanField(default=True)
+    source_labels = models.ManyToManyField(Label, blank=True, related_name="+")
+    target_labels = models.ManyToManyField(Label, blank=True, related_name="+")
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["project", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"), "project", name="relation_type_name_unique_per_project_ci"
+            ),
+            models.UniqueConstraint(fields=["project", "key"], name="relation_type_key_unique"),
+            models.CheckConstraint(
+                condition=Q(key__regex=r"^[0-9a-z]$"), name="relation_type_key_one_key"
+            ),
+            models.CheckConstraint(
+                condition=~Q(key__in=RESERVED_HOTKEYS), name="relation_type_key_not_reserved"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="relation_type_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RelationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "RelationQuerySet":
+        """Blind, as spans are (:meth:`SpanQuerySet.visible_to`): a user sees only their own."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(annotator=user, document__in=Document.objects.visible_to(user))
+
+
+class Relation(models.Model):
+    """A typed link from an annotator's span to another span of theirs on the same document.
+
+    ``document`` and ``annotator`` repeat the spans' own, so a document's relations
+    are read without a join and blind reads filter on one column. A trigger
+    (migration 0017) checks that both spans belong to this document and annotator
+    and that the type belongs to the document's project; the check constraint
+    refuses a relation from a span to itself. Deleting a span deletes its
+    relations (a foreign key cascade, and a trigger for deletes Django does not see).
+    """
+
+    type = models.ForeignKey(RelationType, on_delete=models.PROTECT, related_name="relations")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="relations")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="relations"
+    )
+    source = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="relations_from")
+    target = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="relations_to")
+    client_id = models.UUIDField(default=uuid.uuid4, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = RelationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["source_id", "target_id", "type_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(source=models.F("target")), name="relation_not_to_itself"
+            ),
+            models.UniqueConstraint(
+                fields=["type", "source", "target"], name="relation_unique_per_type"
+            ),
+        ]
+        indexes = [models.Index(fields=["document", "annotator"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.source_id} -> {self.target_id}"
+
+
+ATTRIBUTE_VALUE_MAX_LENGTH = 50
+
+
+class LabelAttribute(models.Model):
+    """A categorical attribute of the spans of one label, such as ``stance`` on claims.
+
+    ``allowed_values`` is the list of allowed values, in the order they are offered.
+    A span holds at most one value per attribute (:class:`SpanAttribute`); none
+    is required.
+    """
+
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="attributes")
+    name = models.CharField(max_length=50)
+    allowed_values = models.JSONField(default=list, help_text="The allowed values, in order.")
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["label", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"), "label", name="label_attribute_name_unique_per_label_ci"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="label_attribute_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}.{self.name}"
+
+    def clean(self) -> None:
+        values = self.allowed_values
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(value, str) and value.strip() for value in values)
+        ):
+            raise ValidationError(
+                {"allowed_values": "List at least one value, each a non-empty string."}
+            )
+        if len(set(values)) != len(values):
+            raise ValidationError({"allowed_values": "Each value may be listed once."})
+        if any(len(value) > ATTRIBUTE_VALUE_MAX_LENGTH for value in values):
+            raise ValidationError(
+                {"allowed_values": f"A value is at most {ATTRIBUTE_VALUE_MAX_LENGTH} characters."}
+            )
+
+
+class SpanAttribute(models.Model):
+    """A span's value of one attribute of its label; one value per span and attribute.
+
+    A trigger (migration 0017) checks that the attribute belongs to the span's
+    label and that the value is one of the attribute's ``allowed_values``. Deleting the
+    span deletes its values.
+    """
+
+    span = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="attribute_values")
+    attribute = models.ForeignKey(
+        LabelAttribute, on_delete=models.CASCADE, related_name="span_values"
+    )
+    value = models.CharField(max_length=ATTRIBUTE_VALUE_MAX_LENGTH)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["span_id", "attribute_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["span", "attribute"], name="span_attribute_one_value"),
+            models.CheckConstraint(condition=~Q(value=""), name="span_attribute_value_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attribute}={self.value}"
+
+
 class DocumentAgreement(models.Model):
     """Agreement statistics of one document over its submitted assignments.
 

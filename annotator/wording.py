@@ -5,12 +5,20 @@ actor span"), quote the text rather than give offsets, and end each message
 with exactly one full stop, whatever the message it wraps ended with.
 """
 
+from collections.abc import Iterable
+
 QUOTE_LIMIT = 60
 
 
 def with_article(word: str) -> str:
     """``"an actor"``, ``"a claim"``: the indefinite article by the word's first letter."""
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
+def either(words: Iterable[str]) -> str:
+    """``"claim, threat or proposal"``: alternatives joined as a sentence says them."""
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:

@@ -14,12 +14,14 @@ from django.urls import URLPattern, reverse
 from rest_framework.test import APIClient
 
 from annotator.annotation.assignments import assignment_submit
+from annotator.annotation.relations import relation_create
 from annotator.annotation.spans import span_create
 from annotator.api import urls as api_urls
 from annotator.api_tokens import token_create
 from annotator.curation.gold import gold_span_create
-from annotator.models import Assignment, GoldSpan, Membership, Role, Suggestion
+from annotator.models import Assignment, GoldSpan, LabelAttribute, Membership, Role, Suggestion
 from annotator.permissions import Access
+from annotator.projects.setup import add_default_relations
 
 OWNER = "owner"  # only the span's (suggestion's) annotator; annotation is blind: others get 404
 RANK = {"mona": 3, "carl": 2, "alice": 1}
@@ -35,6 +37,10 @@ class World:
     assignment: int
     label: int
     suggestion: int
+    claim_span: int
+    relation: int
+    relation_type: int
+    stance: int
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ ENDPOINTS = [
     Endpoint("get", "api-projects", lambda world: [], Access.AUTHENTICATED),
     Endpoint("get", "api-project", _slug, Access.MEMBER),
     Endpoint("get", "api-labels", _slug, Access.MEMBER),
+    Endpoint("get", "api-relation-types", _slug, Access.MEMBER),
+    Endpoint("get", "api-attributes", _slug, Access.MEMBER),
     Endpoint("get", "api-documents", _slug, Access.MEMBER),
     Endpoint(
         "post",
@@ -98,6 +106,29 @@ ENDPOINTS = [
         Access.MEMBER,
         lambda world: {"label": world.label, "start": 39, "end": 43, "text": "NATO"},
     ),
+    Endpoint("get", "api-relations", _document, Access.MEMBER),
+    Endpoint(
+        "post",
+        "api-relations",
+        _document,
+        Access.MEMBER,
+        lambda world: {
+            "type": world.relation_type,
+            "source": world.claim_span,
+            "target": world.span,
+        },
+    ),
+    Endpoint("get", "api-span-attributes", _document, Access.MEMBER),
+    Endpoint("get", "api-relation", lambda world: [world.relation], OWNER),
+    Endpoint("delete", "api-relation", lambda world: [world.relation], OWNER),
+    Endpoint(
+        "put",
+        "api-span-attribute",
+        lambda world: [world.claim_span, world.stance],
+        OWNER,
+        lambda world: {"value": "oppose"},
+    ),
+    Endpoint("delete", "api-span-attribute", lambda world: [world.claim_span, world.stance], OWNER),
     Endpoint("post", "api-submit", _document, Access.MEMBER),
     Endpoint("post", "api-skip", _document, Access.MEMBER, lambda world: {"reason": "off topic"}),
     Endpoint("get", "api-document-agreement", _document, Access.CURATOR),
@@ -170,6 +201,19 @@ def world(project, document, labels, alice, bob, manager, charlie, alice_span) -
     gold = gold_span_create(
         document=document, label=labels["claim"], start=start, end=start + 13, curator=manager
     )
+    add_default_relations(project)
+    claimant = project.relation_types.get(name="claimant")
+    statement = document.text.find("NATO will meet")
+    claim_span, _ = span_create(
+        document=document,
+        annotator=alice,
+        label=labels["claim"],
+        start=statement,
+        end=statement + len("NATO will meet"),
+    )
+    relation, _ = relation_create(
+        relation_type=claimant, source=claim_span, target=alice_span, annotator=alice
+    )
     return World(
         project_slug=project.slug,
         document=document.pk,
@@ -186,6 +230,10 @@ def world(project, document, labels, alice, bob, manager, charlie, alice_span) -
             end=document.text.find("NATO") + 4,
             source="string-match",
         ).pk,
+        claim_span=claim_span.pk,
+        relation=relation.pk,
+        relation_type=project.relation_types.get(name="addressee").pk,
+        stance=LabelAttribute.objects.get(label=labels["claim"], name="stance").pk,
     )
 
 

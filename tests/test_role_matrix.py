@@ -28,6 +28,7 @@ from django.test import Client
 from django.urls import reverse
 from test_permissions_walk import CHECKED, Route
 
+from annotator.annotation.relations import relation_create
 from annotator.annotation.spans import span_create
 from annotator.models import (
     ApiToken,
@@ -36,8 +37,11 @@ from annotator.models import (
     GoldOrigin,
     GoldSpan,
     Label,
+    LabelAttribute,
     Membership,
     Project,
+    Relation,
+    RelationType,
     Release,
     ReleaseJob,
     Role,
@@ -55,7 +59,7 @@ REACHES = {
     "curator": {Access.PUBLIC, Access.AUTHENTICATED, Access.MEMBER, Access.CURATOR},
     "manager": set(Access),
 }
-OWN_OBJECT_KWARGS = {"span_id", "token_id", "suggestion_id"}
+OWN_OBJECT_KWARGS = {"span_id", "token_id", "suggestion_id", "relation_id"}
 DECLARED = [route for route in CHECKED if route.access is not None]
 
 
@@ -71,6 +75,8 @@ class World:
     spans: dict[str, Span]  # each user's own span, by role
     tokens: dict[str, ApiToken]
     suggestions: dict[str, Suggestion]  # a string match offered to each user alone, by role
+    relations: dict[str, Relation]  # each user's own relation, by role
+    attributes: dict[str, LabelAttribute]  # an attribute of each user's span's label, by role
 
     def kwargs_for(self, route: Route, role: str) -> dict[str, object]:
         # The outsider's own span is in their project: theirs to ask for only where
@@ -94,6 +100,8 @@ class World:
             "suggestion_id": self.suggestions[
                 owner if owner in self.suggestions else "annotator"
             ].pk,
+            "relation_id": self.relations[owner if owner in self.relations else "annotator"].pk,
+            "attribute_id": self.attributes[owner if owner in self.attributes else "annotator"].pk,
         }
         unknown = [name for name in route.kwargs if name not in values]
         if unknown:
@@ -177,9 +185,45 @@ def world(db, settings, tmp_path) -> World:
         )
         for role, span in spans.items()
     }
+    relations = {role: _relation(span) for role, span in spans.items()}
+    attributes = {
+        role: LabelAttribute.objects.get_or_create(
+            label=span.label, name="stance", defaults={"allowed_values": ["support", "oppose"]}
+        )[0]
+        for role, span in spans.items()
+    }
     return World(
-        project, document, label, gold_span, release, release_job, users, spans, tokens, suggestions
+        project,
+        document,
+        label,
+        gold_span,
+        release,
+        release_job,
+        users,
+        spans,
+        tokens,
+        suggestions,
+        relations,
+        attributes,
     )
+
+
+def _relation(span: Span) -> Relation:
+    """A relation from ``span`` to a second span of its annotator, of a type allowing any label."""
+    relation_type, _ = RelationType.objects.get_or_create(
+        project=span.document.project, name="linked", defaults={"key": "r"}
+    )
+    second, _ = span_create(
+        document=span.document,
+        annotator=span.annotator,
+        label=span.label,
+        start=span.end + 1,
+        end=span.end + 3,
+    )
+    relation, _ = relation_create(
+        relation_type=relation_type, source=span, target=second, annotator=span.annotator
+    )
+    return relation
 
 
 def _client(world: World, role: str) -> Client:

@@ -18,19 +18,31 @@ the actor is the span's annotator, the only person these functions write for.
 import uuid
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
-from ..audit import SPAN, audit_record, span_state
+from ..audit import (
+    RELATION,
+    SPAN,
+    SPAN_ATTRIBUTE,
+    audit_record,
+    relation_state,
+    span_attribute_state,
+    span_state,
+)
 from ..models import (
     Assignment,
     AssignmentStatus,
     AuditAction,
     Document,
     Label,
+    LabelAttribute,
     Project,
+    Relation,
     Span,
+    SpanAttribute,
     Suggestion,
 )
-from ..wording import quoted, with_article
+from ..wording import either, quoted, with_article
 
 
 class SpanError(Exception):
@@ -101,7 +113,7 @@ def _require_label_of(document: Document, label: Label) -> None:
         )
 
 
-def _lock_assignment(document: Document, annotator) -> Assignment:
+def lock_open_assignment(document: Document, annotator) -> Assignment:
     """Lock the annotator's open assignment, so span writes on one document go one at a time."""
     assignment = (
         Assignment.objects.select_for_update()
@@ -176,7 +188,7 @@ def span_create(
     )
     try:
         with transaction.atomic():
-            assignment = _lock_assignment(document, annotator)
+            assignment = lock_open_assignment(document, annotator)
             span.save(force_insert=True)
             audit_record(
                 actor=annotator,
@@ -217,8 +229,23 @@ def _is_duplicate(span: Span) -> bool:
 
 
 def span_delete(*, span: Span) -> None:
+    """Delete a span with its relations and attribute values (the database cascades them;
+    each is recorded in the audit log here)."""
     with transaction.atomic():
-        assignment = _lock_assignment(span.document, span.annotator)
+        assignment = lock_open_assignment(span.document, span.annotator)
+        relations = Relation.objects.filter(Q(source=span) | Q(target=span)).select_related("type")
+        for relation in relations:
+            relation.document = span.document
+            audit_record(
+                actor=span.annotator,
+                action=AuditAction.DELETED,
+                subject=RELATION,
+                obj=relation,
+                before=relation_state(relation),
+                after=None,
+            )
+        for row in SpanAttribute.objects.filter(span=span).select_related("attribute"):
+            delete_attribute_value(row, span)
         audit_record(
             actor=span.annotator,
             action=AuditAction.DELETED,
@@ -231,8 +258,71 @@ def span_delete(*, span: Span) -> None:
         _recount(assignment)
 
 
+def delete_attribute_value(row: SpanAttribute, span: Span) -> None:
+    """Delete one attribute value of ``span`` and record it; call with the assignment locked."""
+    row.span = span
+    audit_record(
+        actor=span.annotator,
+        action=AuditAction.DELETED,
+        subject=SPAN_ATTRIBUTE,
+        obj=row,
+        before=span_attribute_state(row),
+        after=None,
+    )
+    row.delete()
+
+
+def _refuse_breaking_relations(span: Span, label: Label) -> None:
+    """A relation keeps the labels its type allows at each end: relabelling must not break it."""
+    relations = Relation.objects.filter(Q(source=span) | Q(target=span)).select_related("type")
+    for relation in relations:
+        end = "starts" if relation.source_id == span.pk else "ends"
+        allowed = list(
+            (relation.type.source_labels if end == "starts" else relation.type.target_labels).all()
+        )
+        if allowed and label.pk not in {allowed_label.pk for allowed_label in allowed}:
+            names = either(allowed_label.name for allowed_label in allowed)
+            raise SpanError(
+                f"This span {end} {with_article(relation.type.name)} relation, which {end} "
+                f"at {with_article(names)} span: delete the relation first."
+            )
+
+
+def _drop_attribute_values(span: Span, label: Label) -> list[tuple[LabelAttribute, str]]:
+    """Drop the span's attribute values, which belong to its old label's attributes; return
+    those the new label has an attribute of the same name for, with a value it allows."""
+    kept = []
+    attributes = {attribute.name.lower(): attribute for attribute in label.attributes.all()}
+    for row in SpanAttribute.objects.filter(span=span).select_related("attribute"):
+        counterpart = attributes.get(row.attribute.name.lower())
+        if counterpart is not None and row.value in counterpart.allowed_values:
+            kept.append((counterpart, row.value))
+        delete_attribute_value(row, span)
+    return kept
+
+
+def _restore_attribute_values(span: Span, kept: list[tuple[LabelAttribute, str]]) -> None:
+    for attribute, value in kept:
+        row = SpanAttribute(span=span, attribute=attribute, value=value)
+        row.save(force_insert=True)
+        audit_record(
+            actor=span.annotator,
+            action=AuditAction.CREATED,
+            subject=SPAN_ATTRIBUTE,
+            obj=row,
+            before=None,
+            after=span_attribute_state(row),
+        )
+
+
 def span_relabel(*, span: Span, label: Label) -> Span:
-    """Give a span another label of the same project; the offsets stay."""
+    """Give a span another label of the same project; the offsets stay.
+
+    Refused when one of the span's relations does not allow the new label at its end.
+    The span's attribute values belong to the old label's attributes: a value the new
+    label has a same-named attribute for (``stance`` on claim and threat alike) moves
+    to it, the others are dropped; both recorded in the audit log.
+    """
     _require_label_of(span.document, label)
     if label.pk == span.label_id:
         return span
@@ -241,8 +331,11 @@ def span_relabel(*, span: Span, label: Label) -> Span:
     span.label = label
     try:
         with transaction.atomic():
-            _lock_assignment(span.document, span.annotator)
+            lock_open_assignment(span.document, span.annotator)
+            _refuse_breaking_relations(span, label)
+            kept = _drop_attribute_values(span, label)
             span.save(update_fields=["label", "updated"])
+            _restore_attribute_values(span, kept)
             audit_record(
                 actor=span.annotator,
                 action=AuditAction.UPDATED,

@@ -20,9 +20,13 @@ from ..models import (
     GoldSpan,
     GoldStatus,
     Label,
+    LabelAttribute,
     Project,
     ProjectAgreement,
+    Relation,
+    RelationType,
     Span,
+    SpanAttribute,
 )
 
 MAX_IMPORT_DOCUMENTS = 1000
@@ -284,6 +288,66 @@ def span_rows(rows: Iterable[tuple], text: str) -> list[dict]:
             updated,
         ) in rows
     ]
+
+
+# --------------------------------------------------------------------------- relations
+
+
+class RelationTypeOutput(serializers.ModelSerializer):
+    source_labels = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="label ids allowed at the source; empty: any label"
+    )
+    target_labels = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="label ids allowed at the target; empty: any label"
+    )
+
+    class Meta:
+        model = RelationType
+        fields = ["id", "name", "key", "directed", "source_labels", "target_labels", "description"]
+        read_only_fields = fields
+
+
+class LabelAttributeOutput(serializers.ModelSerializer):
+    label_name = serializers.CharField(source="label.name")
+    allowed_values = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = LabelAttribute
+        fields = ["id", "label", "label_name", "name", "allowed_values", "description"]
+        read_only_fields = fields
+
+
+class RelationCreateInput(SetByServer, serializers.Serializer):
+    type = IdField(help_text="id of a relation type of the document's project")
+    source = IdField(help_text="id of one of your spans on this document")
+    target = IdField(help_text="id of another of your spans on this document")
+    client_id = serializers.UUIDField(
+        required=False, help_text="makes a retried create return the first relation"
+    )
+
+
+class RelationOutput(serializers.ModelSerializer):
+    type_name = serializers.CharField(source="type.name")
+
+    class Meta:
+        model = Relation
+        fields = ["id", "document", "type", "type_name", "source", "target", "client_id", "created"]
+        read_only_fields = fields
+
+
+class SpanAttributeInput(serializers.Serializer):
+    value = serializers.CharField(
+        trim_whitespace=False, help_text="one of the attribute's allowed_values"
+    )
+
+
+class SpanAttributeOutput(serializers.ModelSerializer):
+    attribute_name = serializers.CharField(source="attribute.name")
+
+    class Meta:
+        model = SpanAttribute
+        fields = ["span", "attribute", "attribute_name", "value", "updated"]
+        read_only_fields = fields
 
 
 # --------------------------------------------------------------------------- assignments

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import curation, exports, projects, span_imports, spans, suggestions
+from . import curation, exports, projects, relations, span_imports, spans, suggestions
 
 PROJECT = "projects/<slug:slug>/"
 DOCUMENT = "documents/<int:document_id>/"
@@ -11,6 +11,12 @@ urlpatterns = [
     path("projects/", projects.ProjectList.as_view(), name="api-projects"),
     path(PROJECT, projects.ProjectDetail.as_view(), name="api-project"),
     path(f"{PROJECT}labels/", projects.LabelList.as_view(), name="api-labels"),
+    path(
+        f"{PROJECT}relation-types/",
+        relations.RelationTypeList.as_view(),
+        name="api-relation-types",
+    ),
+    path(f"{PROJECT}attributes/", relations.LabelAttributeList.as_view(), name="api-attributes"),
     path(f"{PROJECT}documents/", projects.DocumentList.as_view(), name="api-documents"),
     path(
         f"{PROJECT}documents/import/",
@@ -39,6 +45,12 @@ urlpatterns = [
     path("assignments/", curation.MyAssignments.as_view(), name="api-my-assignments"),
     path(DOCUMENT, projects.DocumentDetail.as_view(), name="api-document"),
     path(f"{DOCUMENT}spans/", spans.DocumentSpans.as_view(), name="api-spans"),
+    path(f"{DOCUMENT}relations/", relations.DocumentRelations.as_view(), name="api-relations"),
+    path(
+        f"{DOCUMENT}attributes/",
+        relations.DocumentSpanAttributes.as_view(),
+        name="api-span-attributes",
+    ),
     path(f"{DOCUMENT}submit/", curation.AssignmentSubmit.as_view(), name="api-submit"),
     path(f"{DOCUMENT}skip/", curation.AssignmentSkip.as_view(), name="api-skip"),
     path(
@@ -78,6 +90,12 @@ urlpatterns = [
         name="api-suggestion-undo",
     ),
     path("spans/<int:span_id>/", spans.SpanDetail.as_view(), name="api-span"),
+    path(
+        "spans/<int:span_id>/attributes/<int:attribute_id>/",
+        relations.SpanAttributeDetail.as_view(),
+        name="api-span-attribute",
+    ),
+    path("relations/<int:relation_id>/", relations.RelationDetail.as_view(), name="api-relation"),
     path("gold/<int:gold_id>/", curation.GoldSpanDetail.as_view(), name="api-gold-span"),
     path(
         "gold/<int:gold_id>/accept/", curation.GoldSpanAccept.as_view(), name="api-gold-span-accept"

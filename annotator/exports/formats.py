@@ -111,16 +111,25 @@ def _batches(documents: Iterable[ExportDocument], size: int) -> Iterator[list[Ex
 
 def _line_file(extension: str, write: Callable) -> FileWriter:
     """A writer of one text file per split, ``<split><extension>``, written a batch of
-    documents at a time by ``write(batch, labels, stream, split=, spans_before=)``."""
+    documents at a time by ``write(batch, labels, stream, split=, spans_before=,
+    relations_before=)``, so ids can run across the file."""
 
     def split_files(documents, labels, split, tally, scratch) -> Iterator[ZipEntry]:
         def pieces() -> Iterator[bytes]:
-            spans_before = 0
+            spans_before = relations_before = 0
             for batch in _batches(documents, STREAM_BATCH_DOCUMENTS):
                 buffer = io.BytesIO()
-                counts = write(batch, labels, buffer, split=split, spans_before=spans_before)
+                counts = write(
+                    batch,
+                    labels,
+                    buffer,
+                    split=split,
+                    spans_before=spans_before,
+                    relations_before=relations_before,
+                )
                 tally.add(split, counts)
                 spans_before += counts.spans
+                relations_before += counts.relations
                 yield buffer.getvalue()
 
         yield ZipEntry(f"{split}{extension}", pieces())
@@ -128,21 +137,28 @@ def _line_file(extension: str, write: Callable) -> FileWriter:
     return split_files
 
 
-def _doccano(documents, labels, stream, *, split, spans_before) -> ExportCounts:
+def _doccano(documents, labels, stream, *, split, spans_before, relations_before) -> ExportCounts:
     from annotator.exports.jsonl import write_doccano_jsonl
 
     return write_doccano_jsonl(documents, labels, stream, split=split)
 
 
-def _doccano_entities(documents, labels, stream, *, split, spans_before) -> ExportCounts:
+def _doccano_entities(
+    documents, labels, stream, *, split, spans_before, relations_before
+) -> ExportCounts:
     from annotator.exports.jsonl import write_doccano_entities_jsonl
 
     return write_doccano_entities_jsonl(
-        documents, labels, stream, split=split, first_entity_id=spans_before + 1
+        documents,
+        labels,
+        stream,
+        split=split,
+        first_entity_id=spans_before + 1,
+        first_relation_id=relations_before + 1,
     )
 
 
-def _conll(documents, labels, stream, *, split, spans_before) -> ExportCounts:
+def _conll(documents, labels, stream, *, split, spans_before, relations_before) -> ExportCounts:
     from annotator.exports.conll import write_conll
 
     return write_conll(documents, labels, stream)

@@ -17,18 +17,22 @@ top-level keys it does not know as metadata.
 
 ``write_doccano_entities_jsonl``::
 
-    {"entities": [{"end_offset": 5, "id": 1, "label": "claim", "start_offset": 0}],
-     "id": 1, "relations": [], "split": "train", "text": "..."}
+    {"entities": [{"end_offset": 5, "id": 1, "label": "claim", "start_offset": 0},
+                  {"end_offset": 12, "id": 2, "label": "actor", "start_offset": 6}],
+     "id": 1, "relations": [{"from_id": 1, "id": 1, "to_id": 2, "type": "claimant"}],
+     "split": "train", "text": "..."}
 
-Entity ids run from 1 across the whole file; an entity has an ``"annotator"``
-key when its span has one.
+Entity ids and relation ids each run from 1 across the whole file; a relation's
+``from_id`` and ``to_id`` are entity ids of its line. An entity has an
+``"annotator"`` key when its span has one. Gold has no relations yet (adjudication
+of relations comes later), so a gold export writes ``"relations": []``.
 """
 
 import json
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 
-from annotator.exports.records import ExportCounts, ExportDocument, checked_spans
+from annotator.exports.records import ExportCounts, ExportDocument, checked_spans, span_sort_key
 
 # One encoder for every line: json.dumps builds a new one per call when given options.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
@@ -74,19 +78,27 @@ def write_doccano_entities_jsonl(
     *,
     split: str,
     first_entity_id: int = 1,
+    first_relation_id: int = 1,
 ) -> ExportCounts:
     """Write one ``{"id", "text", "entities", "relations", "split"}`` line per document of
     ``split``.
 
-    ``first_entity_id`` lets a file written in several calls keep its entity
-    ids running (a streamed download writes a batch of documents per call).
+    ``first_entity_id`` and ``first_relation_id`` let a file written in several calls
+    keep its ids running (a streamed download writes a batch of documents per call).
     """
-    written = spans_written = 0
+    written = spans_written = relations_written = 0
     for document in documents:
+        checked_spans(document, labels)
+        # Entities in the stable span order; relations name spans by their index in
+        # ``document.spans``, so each index gets the id of its place in that order.
+        order = sorted(range(len(document.spans)), key=lambda i: span_sort_key(document.spans[i]))
+        entity_ids = {}
         entities = []
-        for span in checked_spans(document, labels):
+        for index in order:
+            span = document.spans[index]
+            entity_ids[index] = first_entity_id + spans_written + len(entities)
             entity = {
-                "id": first_entity_id + spans_written + len(entities),
+                "id": entity_ids[index],
                 "label": span.label,
                 "start_offset": span.start,
                 "end_offset": span.end,
@@ -94,14 +106,24 @@ def write_doccano_entities_jsonl(
             if span.annotator is not None:
                 entity["annotator"] = span.annotator
             entities.append(entity)
+        relations = [
+            {
+                "id": first_relation_id + relations_written + number,
+                "from_id": entity_ids[relation.source],
+                "to_id": entity_ids[relation.target],
+                "type": relation.type,
+            }
+            for number, relation in enumerate(document.relations)
+        ]
         record = {
             "id": document.id,
             "text": document.text,
             "entities": entities,
-            "relations": [],
+            "relations": relations,
             "split": split,
         }
         stream.write(_line(record))
         written += 1
         spans_written += len(entities)
-    return ExportCounts(documents=written, spans=spans_written)
+        relations_written += len(relations)
+    return ExportCounts(documents=written, spans=spans_written, relations=relations_written)

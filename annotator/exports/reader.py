@@ -15,6 +15,11 @@ dicts with the keys ``document_id``, ``start``, ``end``, ``label_name`` and
 ``annotator_name`` (``None`` for gold). Offsets are code points, half-open
 ``[start, end)``.
 
+Annotator sources also carry each annotator's relations between their spans
+(:class:`~annotator.exports.records.ExportRelation`): the span query joins each span's
+outgoing relations, so a chunk still costs two queries. Gold has no relations yet:
+relations are not adjudicated so far.
+
 Gold (the default source) is the accepted gold spans of the documents whose
 gold status is *gold*: a gold selection holds only those documents, so that a
 document nobody finished adjudicating is not exported as one without spans, and
@@ -25,15 +30,18 @@ provenance (annotators, merge rule, curator) into an export.
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
+from operator import itemgetter
 
 from django.contrib.auth.models import User
-from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models import CharField, Count, F, IntegerField, Q, QuerySet, Value
 
-from annotator.exports.records import ExportDocument, ExportSpan
+from annotator.exports.records import ExportDocument, ExportRelation, ExportSpan
 from annotator.models import Document, GoldSpan, GoldSpanStatus, GoldStatus, Project, Span
 
 DEFAULT_CHUNK_SIZE = 1000
 SPAN_FIELDS = ("document_id", "start", "end", "label_name", "annotator_name")
+#: Read beside SPAN_FIELDS: the span's id, and per outgoing relation its target and type.
+RELATION_FIELDS = ("span_key", "relation_target", "relation_type")
 
 
 class ExportError(Exception):
@@ -189,20 +197,58 @@ def read_documents(
             document_id__gte=first_id,
             document_id__lte=last_id,
         )
-        spans = _spans_by_document(selection.spans(in_chunk))
+        spans = _spans_by_document(
+            selection.spans(in_chunk), with_relations=selection.source != "gold"
+        )
         for pk, title, text, source, metadata in chunk:
-            yield ExportDocument(pk, title, text, source, metadata, spans.get(pk, ()))
+            yield ExportDocument(pk, title, text, source, metadata, *spans.get(pk, ((), ())))
         if len(chunk) < size:
             return
         if remaining is not None:
             remaining -= len(chunk)
 
 
-def _spans_by_document(rows: QuerySet) -> dict[int, tuple[ExportSpan, ...]]:
-    ordered = rows.order_by(*SPAN_FIELDS).values_list(*SPAN_FIELDS)
-    return {
-        document_id: tuple(ExportSpan._make(row[1:]) for row in group)
-        # Fetched whole: a chunk's spans are bounded, and a server-side cursor
-        # (what iterator() opens on PostgreSQL) costs extra round trips.
-        for document_id, group in groupby(ordered, key=lambda row: row[0])
-    }
+def _spans_by_document(
+    rows: QuerySet, *, with_relations: bool
+) -> dict[int, tuple[tuple[ExportSpan, ...], tuple[ExportRelation, ...]]]:
+    """Each document's spans and relations, from one query.
+
+    With relations, the spans are left-joined to their outgoing relations: a span
+    comes once per relation it starts (once with ``None`` when it starts none), and
+    each relation is turned into the indexes of its two spans in the document's tuple.
+    """
+    extra = {"span_key": F("pk")}
+    if with_relations:
+        extra |= {
+            "relation_target": F("relations_from__target_id"),
+            "relation_type": F("relations_from__type__name"),
+        }
+    else:
+        extra |= {
+            "relation_target": Value(None, output_field=IntegerField()),
+            "relation_type": Value(None, output_field=CharField()),
+        }
+    ordered = (
+        rows.annotate(**extra)
+        .order_by(*SPAN_FIELDS, "span_key", "relation_target", "relation_type")
+        .values_list(*SPAN_FIELDS, *RELATION_FIELDS)
+    )
+    documents = {}
+    # Fetched whole: a chunk's spans are bounded, and a server-side cursor
+    # (what iterator() opens on PostgreSQL) costs extra round trips.
+    for document_id, document_rows in groupby(ordered, key=itemgetter(0)):
+        spans: list[ExportSpan] = []
+        index_of: dict[int, int] = {}
+        links: list[tuple[int, int, str]] = []
+        for span_key, span_rows in groupby(document_rows, key=itemgetter(5)):
+            span_rows = list(span_rows)
+            index_of[span_key] = len(spans)
+            spans.append(ExportSpan._make(span_rows[0][1:5]))
+            links += [(span_key, row[6], row[7]) for row in span_rows if row[6] is not None]
+        relations = tuple(
+            ExportRelation(index_of[source], index_of[target], relation_type)
+            for source, target, relation_type in links
+            if target in index_of
+        )
+        documents[document_id] = (tuple(spans), relations)
+    return documents

@@ -39,6 +39,15 @@ class ExportSpan(NamedTuple):
     annotator: str | None = None
 
 
+class ExportRelation(NamedTuple):
+    """A typed link between two spans of a document: ``source`` and ``target`` are
+    indexes into its ``ExportDocument.spans``."""
+
+    source: int
+    target: int
+    type: str
+
+
 @dataclass(frozen=True)
 class ExportDocument:
     id: int
@@ -47,6 +56,7 @@ class ExportDocument:
     source: str
     meta: dict
     spans: tuple[ExportSpan, ...]
+    relations: tuple[ExportRelation, ...] = ()
 
 
 #: Why a format left a span out (keys of ``ExportCounts.left_out``), in words for the user.
@@ -77,6 +87,8 @@ class ExportCounts:
     documents: int = 0
     spans: int = 0
     left_out: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    #: Relations written, by the formats that carry them (doccano entities).
+    relations: int = 0
 
     @classmethod
     def of(
@@ -101,7 +113,12 @@ class ExportCounts:
             mine = left_out.setdefault(reason, {})
             for label, number in labels.items():
                 mine[label] = mine.get(label, 0) + number
-        return ExportCounts(self.documents + other.documents, self.spans + other.spans, left_out)
+        return ExportCounts(
+            self.documents + other.documents,
+            self.spans + other.spans,
+            left_out,
+            self.relations + other.relations,
+        )
 
     def left_out_spans(self, reason: str | None = None) -> int:
         """Spans left out for ``reason``, or for any reason."""

@@ -5,15 +5,20 @@ with a ``ValidationError`` keyed by field and changes nothing.
 
 Rules
 -----
-* A new project gets the four default labels (claim, threat, proposal, actor) and
-  its creator as manager. Its slug is its address and the API's: fixed once made.
+* A new project gets the four default labels (claim, threat, proposal, actor), the
+  default relation types (``claimant`` and ``addressee``, from claim, threat and
+  proposal to actor, directed), the attribute ``stance`` (support, oppose, neutral)
+  on claim, threat and proposal, and its creator as manager. Migration 0017 gave
+  projects made before these defaults the same ones. Its slug is its address and the
+  API's: fixed once made.
 * Changing the guidelines text raises ``guidelines_version``, which every new span
   and gold span records.
 * A label's name is unique in its project ignoring case; its hotkey is one digit
-  or lower-case letter, unique in the project and not one of the keys the pages
-  reserve (``models.RESERVED_KEYS``); its colour keeps the text on it readable
-  (``projects/colours.py``, WCAG 4.5:1). Renaming or recolouring a label keeps its spans,
-  which point to it by id. A label that spans or gold spans use cannot be deleted.
+  or lower-case letter, unique in the project, not a relation type's key, and not
+  one of the keys the pages reserve (``models.RESERVED_KEYS``); its colour keeps
+  the text on it readable (``projects/colours.py``, WCAG 4.5:1). Renaming or
+  recolouring a label keeps its spans, which point to it by id. A label that spans
+  or gold spans use cannot be deleted.
 * A member's role is manager, curator or annotator; ``in_pool`` says whether an
   annotator receives documents when they are distributed. A project keeps at
   least one manager: the last one can be neither demoted nor removed. Removing a
@@ -28,7 +33,17 @@ from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from ..models import Assignment, AssignmentStatus, Label, Membership, Project, Role
+from ..models import (
+    RESERVED_KEYS,
+    Assignment,
+    AssignmentStatus,
+    Label,
+    LabelAttribute,
+    Membership,
+    Project,
+    RelationType,
+    Role,
+)
 
 DEFAULT_LABELS = [
     (
@@ -62,6 +77,55 @@ DEFAULT_LABELS = [
     ),
 ]
 
+#: Keys a label or relation type may take, in the order a free one is picked.
+FREE_KEYS = [key for key in "0123456789abcdefghijklmnopqrstuvwxyz" if key not in RESERVED_KEYS]
+
+#: Labels whose spans are statements, and the label of the actors who make or receive them.
+STATEMENT_LABELS = ("claim", "threat", "proposal")
+ACTOR_LABEL = "actor"
+
+#: (name, key, description) of the relation types from a statement to an actor.
+DEFAULT_RELATION_TYPES = [
+    ("claimant", "c", "The actor who makes the claim, threat or proposal."),
+    ("addressee", "d", "The actor the claim, threat or proposal is aimed at."),
+]
+
+#: (name, allowed values, description) of the attributes of every statement label.
+DEFAULT_STATEMENT_ATTRIBUTES = [
+    (
+        "stance",
+        ["support", "oppose", "neutral"],
+        "Whether the statement supports, opposes or is neutral towards its subject.",
+    ),
+]
+
+
+def add_default_relations(project: Project) -> None:
+    """Give ``project`` the default relation types and statement attributes its labels allow.
+
+    A relation type's key is never a label's hotkey: on the annotate page a label key
+    relabels the selected span, where a relation key will start a relation from it.
+    """
+    labels = {label.name.lower(): label for label in project.labels.all()}
+    statements = [labels[name] for name in STATEMENT_LABELS if name in labels]
+    actor = labels.get(ACTOR_LABEL)
+    if statements and actor is not None:
+        taken = {label.hotkey for label in labels.values()}
+        for name, key, description in DEFAULT_RELATION_TYPES:
+            if key in taken:
+                key = next(free for free in FREE_KEYS if free not in taken)
+            taken.add(key)
+            relation_type = RelationType.objects.create(
+                project=project, name=name, key=key, directed=True, description=description
+            )
+            relation_type.source_labels.set(statements)
+            relation_type.target_labels.set([actor])
+    LabelAttribute.objects.bulk_create(
+        LabelAttribute(label=label, name=name, allowed_values=values, description=description)
+        for label in statements
+        for name, values, description in DEFAULT_STATEMENT_ATTRIBUTES
+    )
+
 
 def _required(value: str, field: str, what: str, max_length: int) -> str:
     value = value.strip()
@@ -92,7 +156,8 @@ def project_create(
     guidelines: str = "",
     annotators_per_document: int = 2,
 ) -> Project:
-    """A project with the default labels, managed by ``creator``."""
+    """A project with the default labels, relation types and attributes, managed by
+    ``creator``."""
     name = _required(name, "name", "a name", 200)
     slug = _required(slug, "slug", "a slug", 100)
     try:
@@ -116,6 +181,7 @@ def project_create(
                 Label(project=project, name=label, colour=colour, hotkey=key, description=text)
                 for label, colour, key, text in DEFAULT_LABELS
             )
+            add_default_relations(project)
             Membership.objects.create(project=project, user=creator, role=Role.MANAGER)
     except IntegrityError:
         # Another project took the slug between the check and the insert.
@@ -170,6 +236,14 @@ def _checked_label(label: Label) -> Label:
     clash = others.filter(hotkey=label.hotkey).first()
     if clash is not None:
         errors["hotkey"] = f"{label.hotkey} is already the key of {clash.name}."
+    else:
+        relation_type = RelationType.objects.filter(
+            project_id=label.project_id, key=label.hotkey
+        ).first()
+        if relation_type is not None:
+            errors["hotkey"] = (
+                f"{label.hotkey} is the key of the relation type {relation_type.name}."
+            )
     if errors:
         raise ValidationError(errors)
     return label

@@ -26,6 +26,10 @@ def _id_parameter(request: HttpRequest, name: str) -> int | None:
 def _describe(state: AuditState | None, label_names: dict[int, str]) -> str:
     if state is None:
         return ""
+    if "type" in state:
+        return f"{state.get('type_name')} relation: span {state['source']} → span {state['target']}"
+    if "attribute" in state:
+        return f"span {state['span']}: {state.get('attribute_name')} = {state['value']}"
     label = label_names.get(state.get("label"), f"label {state.get('label')}")
     status = f" ({state['status']})" if "status" in state else ""
     return f"{label} [{state.get('start')}, {state.get('end')}){status}"
