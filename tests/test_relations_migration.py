@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("annotator", "0015_reserve_use_key")]
+BEFORE = [("annotator", "0016_reserve_suggestion_keys")]
 AFTER = [("annotator", "0017_relations_attributes")]
 
 

@@ -235,7 +235,7 @@ STANCE = (
     ["support", "oppose", "neutral"],
     "Whether the statement supports, opposes or is neutral towards its subject.",
 )
-RESERVED = ["a", "e", "n", "p", "u", "z"]
+RESERVED = ["a", "e", "n", "p", "s", "u", "x", "z"]
 FREE_KEYS = [key for key in "0123456789abcdefghijklmnopqrstuvwxyz" if key not in RESERVED]
 
 
@@ -270,7 +270,7 @@ def add_defaults(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("annotator", "0015_reserve_use_key"),
+        ("annotator", "0016_reserve_suggestion_keys"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -474,7 +474,9 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="relationtype",
             constraint=models.CheckConstraint(
-                condition=models.Q(("key__in", ["a", "e", "n", "p", "u", "z"]), _negated=True),
+                condition=models.Q(
+                    ("key__in", ["a", "e", "n", "p", "s", "u", "x", "z"]), _negated=True
+                ),
                 name="relation_type_key_not_reserved",
             ),
         ),
