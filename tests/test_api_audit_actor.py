@@ -14,6 +14,7 @@ from django.urls import URLPattern, reverse
 from rest_framework.test import APIClient
 
 from annotator.annotation.assignments import assignment_submit
+from annotator.annotation.relations import relation_create, span_attribute_set
 from annotator.annotation.spans import span_create
 from annotator.annotation.suggestions import suggestion_accept
 from annotator.api import urls as api_urls
@@ -25,8 +26,11 @@ from annotator.models import (
     GoldOrigin,
     GoldSpan,
     GoldSpanStatus,
+    LabelAttribute,
+    RelationType,
     Suggestion,
 )
+from annotator.projects.setup import add_default_relations
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
 
@@ -42,6 +46,11 @@ class World:
     threat: int
     suggestion: int  # offered to alice, pending
     accepted_suggestion: int  # alice accepted it: undoing it deletes her span
+    claim: int  # alice's claim on the open document, Moscow's (her actor span's) claimant
+    moscow: int
+    relation: int
+    addressee: int  # a relation type the claim and the actor are not linked by yet
+    stance: int  # the claim's attribute, set to "support"
 
 
 @pytest.fixture
@@ -81,6 +90,19 @@ def world(project, document, labels, alice, bob, manager, curator) -> World:
         for start, end in ((26, 32), (0, 4))
     )
     suggestion_accept(suggestion=to_undo, annotator=alice)
+    claim, _ = span_create(
+        document=open_document, annotator=alice, label=labels["claim"], start=0, end=10
+    )
+    moscow, _ = span_create(
+        document=open_document, annotator=alice, label=labels["actor"], start=26, end=32
+    )
+    add_default_relations(project)
+    types = {kind.name: kind for kind in RelationType.objects.filter(project=project)}
+    relation, _ = relation_create(
+        relation_type=types["claimant"], source=claim, target=moscow, annotator=alice
+    )
+    stance = LabelAttribute.objects.get(label=labels["claim"], name="stance")
+    span_attribute_set(span=claim, attribute=stance, value="support")
     return World(
         slug=project.slug,
         adjudicated=document.pk,
@@ -91,6 +113,11 @@ def world(project, document, labels, alice, bob, manager, curator) -> World:
         threat=labels["threat"].pk,
         suggestion=suggestion.pk,
         accepted_suggestion=to_undo.pk,
+        claim=claim.pk,
+        moscow=moscow.pk,
+        relation=relation.pk,
+        addressee=types["addressee"].pk,
+        stance=stance.pk,
     )
 
 
@@ -105,6 +132,30 @@ class Write:
 
 
 WRITES = [
+    Write(
+        "post",
+        "api-relations",
+        "alice",
+        lambda world: [world.open_document],
+        lambda world: {"type": world.addressee, "source": world.claim, "target": world.moscow},
+        audited=True,
+    ),
+    Write("delete", "api-relation", "alice", lambda world: [world.relation], audited=True),
+    Write(
+        "put",
+        "api-span-attribute",
+        "alice",
+        lambda world: [world.claim, world.stance],
+        lambda world: {"value": "oppose"},
+        audited=True,
+    ),
+    Write(
+        "delete",
+        "api-span-attribute",
+        "alice",
+        lambda world: [world.claim, world.stance],
+        audited=True,
+    ),
     Write(
         "post",
         "api-documents-import",

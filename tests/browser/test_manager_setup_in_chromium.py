@@ -65,7 +65,8 @@ def test_a_manager_sets_up_a_project_and_an_annotator_annotates_it(
         page.click("#add-member")
         expect(page.locator(f"#member-{username}")).to_be_visible()
 
-    # Labels: a reserved key is refused with the reason, then claim becomes "assertion" on c.
+    # Labels: a reserved key and a relation type's key are refused with the reason, then
+    # claim becomes "assertion" on k.
     page.click("#manage-nav >> text=Labels")
     claim = Label.objects.get(project__slug="border-talks", name="claim")
     field = f"#id_label-{claim.pk}-"
@@ -78,9 +79,14 @@ def test_a_manager_sets_up_a_project_and_an_annotator_annotates_it(
     page.fill(f"{field}hotkey", "c")
     page.fill(f"{field}colour", "#ddd6fe")
     page.click(f"#label-{claim.pk} button:text('Save claim')")
+    expect(page.locator(f"#label-{claim.pk} .field-error")).to_contain_text(
+        "c is the key of the relation type claimant"
+    )
+    page.fill(f"{field}hotkey", "k")
+    page.click(f"#label-{claim.pk} button:text('Save claim')")
     expect(page.locator(".messages")).to_contain_text("Saved the label assertion.")
     claim.refresh_from_db()
-    assert (claim.name, claim.hotkey, claim.colour) == ("assertion", "c", "#ddd6fe")
+    assert (claim.name, claim.hotkey, claim.colour) == ("assertion", "k", "#ddd6fe")
 
     # Upload a .jsonl with an emoji and a .txt, with a progress bar.
     jsonl = tmp_path / "wire.jsonl"
@@ -136,10 +142,10 @@ def test_a_manager_sets_up_a_project_and_an_annotator_annotates_it(
     expect(annotator.locator("table.documents tbody tr")).to_have_count(4)
     annotator.click("text=Summit 🎉 ends")
     expect(annotator.locator("#document-text")).to_be_visible()
-    expect(annotator.locator(".label-button[data-hotkey='c']")).to_contain_text("assertion")
+    expect(annotator.locator(".label-button[data-hotkey='k']")).to_contain_text("assertion")
     first, _ = annotator.evaluate(PHRASE_BOXES, ["Geneva", 0])
     annotator.mouse.dblclick(first["x"] + 3, first["y"] + first["height"] / 2)
-    annotator.keyboard.press("c")
+    annotator.keyboard.press("k")
     expect(annotator.locator("#span-list .span-item")).to_have_count(1)
     # The page paints the span before the server stores it.
     wait_until_saved(annotator)
