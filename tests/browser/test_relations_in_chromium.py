@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 from test_annotate_in_chromium import (
+    PHRASE_BOXES,
     annotator,  # noqa: F401 - a fixture
     axe_violations,
     document_titled,
@@ -184,6 +185,12 @@ def test_relations_shown_have_no_axe_violations(page_as, annotator):  # noqa: F8
     )
     page = page_as(annotator)
     open_document(page, seed)
+    first, _ = page.evaluate(PHRASE_BOXES, [ACTOR, 0])
+    page.mouse.move(first["x"] + 2, first["y"] + first["height"] / 2)  # pointing at the actor
+    expect(page.locator(".overlay .link-source")).not_to_have_count(0)
+    expect(page.locator(".overlay .tag-link")).to_have_text("← claimant")
+    page.mouse.move(1, 1)
+    expect(page.locator(".overlay .link-end")).to_have_count(0)
     page.keyboard.press("]")
     page.keyboard.press("]")  # the threat: its attributes and relation shown
     expect(page.locator("#attributes")).to_be_visible()

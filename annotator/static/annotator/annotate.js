@@ -707,6 +707,7 @@
   let nextRelationKey = 1;
   let picking = null; // {type, source, candidates, index}
   let shownRelation = null; // the relation whose row is hovered or focused
+  let hoveredRelations = []; // those of the spans under the pointer
 
   const names = (labels) => {
     const words = labels.map((label) => labelNames.get(label));
@@ -734,7 +735,9 @@
 
   // Outline the relations of the hovered row, else those of the selected span.
   function showLinks() {
-    const relations = shownRelation ? [shownRelation] : selected && selected.layer === "own" ? relationsOf(selected) : [];
+    const relations = shownRelation ? [shownRelation]
+      : hoveredRelations.length ? hoveredRelations
+        : selected && selected.layer === "own" ? relationsOf(selected) : [];
     const candidate = picking ? picking.candidates[picking.index] : null;
     painter.showLinks(
       relations.map((relation) => ({ source: relation.source, target: relation.target, name: relation.type.name })),
@@ -745,6 +748,15 @@
     );
     for (const row of relationList.children) {
       row.classList.toggle("shown", relations.some((relation) => relation.key === row.dataset.key));
+    }
+  }
+
+  // Pointing at a span shows its relations; redrawn only when they change.
+  function hoverSpans(spans) {
+    const relations = store.relations.size ? [...new Set(spans.flatMap(relationsOf))] : [];
+    if (relations.length !== hoveredRelations.length || relations.some((relation, index) => relation !== hoveredRelations[index])) {
+      hoveredRelations = relations;
+      showLinks();
     }
   }
 
@@ -788,6 +800,7 @@
     if (shownRelation && !store.relations.has(shownRelation.key)) {
       shownRelation = null;
     }
+    hoveredRelations = hoveredRelations.filter((relation) => store.relations.get(relation.key) === relation);
     if (focusedKey !== null) {
       const rows = relationList.querySelectorAll(".relation-select");
       const row = Array.from(rows).find((button) => button.parentElement.dataset.key === focusedKey) ||
@@ -1334,9 +1347,13 @@
       const offset = view.offsetAtPoint(event.clientX, event.clientY);
       const around = offset === null ? [] : coveringAll(offset).reverse();
       painter.hover(around, { left: event.clientX + 12, top: event.clientY + 16 });
+      hoverSpans(around.filter((span) => span.layer === "own"));
     });
   });
-  textElement.addEventListener("pointerleave", () => painter.hover([], null));
+  textElement.addEventListener("pointerleave", () => {
+    painter.hover([], null);
+    hoverSpans([]);
+  });
 
   for (const button of root.querySelectorAll(".label-button")) {
     // Keep the text selection: pressing a button would otherwise move focus first.
