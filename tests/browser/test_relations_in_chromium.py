@@ -104,6 +104,13 @@ def test_keyboard_links_sets_stance_deletes_and_undoes(page_as, annotator):  # n
     wait_until_saved(page)
     assert SpanAttribute.objects.get(span=relation.source).value == "oppose"
     expect(page.locator("#attributes input:checked + kbd + span")).to_have_text("oppose")
+    page.keyboard.press("Alt+3")  # neutral, then undone: oppose again
+    wait_until_saved(page)
+    assert SpanAttribute.objects.get(span=relation.source).value == "neutral"
+    page.keyboard.press("Control+z")
+    wait_until_saved(page)
+    assert SpanAttribute.objects.get(span=relation.source).value == "oppose"
+    expect(page.locator("#attributes input:checked + kbd + span")).to_have_text("oppose")
 
     tab_to(page, ".relation-select")
     page.keyboard.press("Delete")
