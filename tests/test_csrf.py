@@ -17,6 +17,7 @@ from django.urls import reverse
 from test_permissions_walk import ROUTES
 
 from annotator.annotation.assignments import assignment_submit, assignments_distribute
+from annotator.annotation.relations import relation_create
 from annotator.annotation.spans import span_create
 from annotator.annotation.suggestions import suggestion_reject
 from annotator.exports.splits import assign_split
@@ -28,14 +29,18 @@ from annotator.models import (
     GoldOrigin,
     GoldSpan,
     Label,
+    LabelAttribute,
     Membership,
     Project,
+    Relation,
     Role,
     Span,
+    SpanAttribute,
     Suggestion,
     SuggestionDecision,
     TrainedModel,
 )
+from annotator.projects.setup import add_default_relations
 
 READ_ONLY = {
     "project-list",
@@ -189,6 +194,44 @@ def _suggestion(scene: Scene) -> dict:
     return {"suggestion_id": Suggestion.objects.get().pk}
 
 
+def _alice_claim(scene: Scene) -> None:
+    """The default relation types and stance, and alice's claim "NATO will meet"."""
+    add_default_relations(scene.document.project)
+    span_create(
+        document=scene.document,
+        annotator=scene.alice,
+        label=scene.labels["claim"],
+        **_offsets(scene, "NATO will meet"),
+    )
+
+
+def _claim(scene: Scene) -> Span:
+    return Span.objects.get(annotator=scene.alice, label=scene.labels["claim"])
+
+
+def _claimant(scene: Scene) -> dict:
+    return {
+        "type": scene.document.project.relation_types.get(name="claimant").pk,
+        "source": _claim(scene).pk,
+        "target": scene.alice_span.pk,
+    }
+
+
+def _alice_related(scene: Scene) -> None:
+    _alice_claim(scene)
+    relation_create(
+        relation_type=scene.document.project.relation_types.get(name="claimant"),
+        source=_claim(scene),
+        target=scene.alice_span,
+        annotator=scene.alice,
+    )
+
+
+def _stance_of_claim(scene: Scene) -> dict:
+    stance = LabelAttribute.objects.get(label=scene.labels["claim"], name="stance")
+    return {"span_id": _claim(scene).pk, "attribute_id": stance.pk}
+
+
 WRITES = [
     Write(
         "span-create",
@@ -205,6 +248,17 @@ WRITES = [
     ),
     Write("document-status", "alice", _document, lambda scene: {"status": "submitted"}),
     # Listing stores the string matches it computes: alice's "Sergey Lavrov" is one.
+    Write("relation-create", "alice", _document, _claimant, _alice_claim),
+    Write(
+        "relation-delete",
+        "alice",
+        lambda scene: {"relation_id": Relation.objects.get().pk},
+        _nothing,
+        _alice_related,
+    ),
+    Write(
+        "span-attribute", "alice", _stance_of_claim, lambda scene: {"value": "oppose"}, _alice_claim
+    ),
     Write("suggestions", "alice", _document, _nothing),
     Write("suggestion-accept", "alice", _suggestion, _nothing, _suggested),
     Write("suggestion-reject", "alice", _suggestion, _nothing, _suggested),
@@ -374,6 +428,10 @@ def _state() -> list:
         TrainedModel.objects.count(),
         list(Suggestion.objects.order_by("pk").values_list("pk", "label_id", "start", "end")),
         list(SuggestionDecision.objects.order_by("pk").values_list("pk", "status", "span_id")),
+        list(
+            Relation.objects.order_by("pk").values_list("pk", "type_id", "source_id", "target_id")
+        ),
+        list(SpanAttribute.objects.order_by("pk").values_list("pk", "attribute_id", "value")),
     ]
 
 
@@ -449,6 +507,7 @@ def test_every_write_of_the_html_views_is_listed():
         "annotator.web.documents",
         "annotator.web.span_imports",
         "annotator.web.suggestions",
+        "annotator.web.relations",
     }
     routed = {route.name for route in ROUTES if route.view.__module__ in modules}
 

@@ -40,6 +40,7 @@ from ..models import Assignment, AssignmentStatus, Document, Span
 from ..permissions import Access, declares, document_for, own_span_for
 from .forms import posted_int, posted_label
 from .refusals import span_refused as page_refused
+from .relation_data import relation_page_data
 
 
 def span_refused(request: HttpRequest, document: Document, message: str) -> HttpResponse:
@@ -92,6 +93,7 @@ def _workspace_context(request: HttpRequest, document: Document) -> dict:
         "page_data": {
             "spans": [[span.pk, span.label_id, span.start, span.end] for span in spans],
             "readOnly": read_only,
+            **relation_page_data(document, request.user),
         },
         "submit_undo_until": _submit_undo_until(assignment),
         "document": document,

@@ -13,6 +13,7 @@ from . import (
     health,
     manage,
     projects,
+    relations,
     span_imports,
     suggestions,
 )
@@ -53,6 +54,17 @@ urlpatterns = [
     path(f"{DOCUMENT}status/", annotate.document_status_view, name="document-status"),
     path("spans/<int:span_id>/delete/", annotate.span_delete_view, name="span-delete"),
     path("spans/<int:span_id>/relabel/", annotate.span_relabel_view, name="span-relabel"),
+    path(f"{DOCUMENT}relations/", relations.relation_create_view, name="relation-create"),
+    path(
+        "relations/<int:relation_id>/delete/",
+        relations.relation_delete_view,
+        name="relation-delete",
+    ),
+    path(
+        "spans/<int:span_id>/attributes/<int:attribute_id>/",
+        relations.span_attribute_view,
+        name="span-attribute",
+    ),
     path(f"{DOCUMENT}suggestions/", suggestions.suggestions_view, name="suggestions"),
     path(
         f"{DOCUMENT}suggestions/accept-all/",

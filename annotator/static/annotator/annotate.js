@@ -3,8 +3,16 @@
 // machine suggestions plug in). Offsets here are UTF-16 units over the text;
 // selection.js converts to and from the server's code points.
 //
-// Extension points (see engine.js): relations between spans (issue 14) live in
-// SpanStore.relations and are drawn in Painter.overlay.
+// Relations and attributes (issue 14) come with the page data. With a span
+// selected, a relation type's key (c claimant, d addressee by default) starts
+// picking its target: Tab / Shift+Tab or the arrows walk the spans the type
+// allows there, nearest first; Enter or a click links, Esc cancels. The
+// Relations list in the panel has a row per relation (hover or focus outlines
+// both ends, as does selecting a span; Delete removes it). The selected span's
+// attributes are radio groups in the panel; Alt+1, Alt+2… set their values in
+// the order shown (again to clear). Each write is optimistic, queued and
+// undoable like a span's; a deleted span takes its relations along on the page
+// (the server cascades), and undoing the deletion makes them again.
 //
 // Suggestions (issue 16) are spans of layer "suggestion" with a `source`,
 // loaded once the page is up (web/suggestions.py computes string matches on the
@@ -126,11 +134,14 @@
     selected = span && store.has(span) ? span : null;
     painter.select(selected);
     list.mark(selected && selected.layer === "own" ? selected.key : null);
+    showLinks();
+    renderAttributes();
     if (selected) {
       announce(selected.layer === "suggestion"
         ? `Selected suggestion ${describeSuggestion(selected)}. ` +
           "Enter accepts it, a label key accepts it with that label, x rejects it."
-        : `Selected ${describe(selected)}. Delete deletes it, a label key relabels it.`);
+        : `Selected ${describe(selected)}. Delete deletes it, a label key relabels it` +
+          `${relationTypes.length ? ", a relation key starts a relation from it" : ""}.`);
       if (scroll) {
         const rect = view.rectsFor(selected.start, selected.end)[0];
         if (rect && (rect.top < 80 || rect.bottom > window.innerHeight)) {
@@ -228,6 +239,9 @@
     }
     const incarnation = span.incarnation;
     noticeNear(span);
+    // The server deletes the span's relations and values with it.
+    const relations = relationsOf(span);
+    relations.forEach(dropRelation);
     store.remove(span);
     hide(span);
     queue.push({
@@ -250,7 +264,19 @@
     if (record) {
       undoLog.push({
         valid: () => !store.has(span),
-        undo: () => createSpan(span.label, span.start, span.end, { record: false, revive: span }),
+        undo: () => {
+          if (!createSpan(span.label, span.start, span.end, { record: false, revive: span })) {
+            return;
+          }
+          for (const relation of relations) {
+            if (store.has(relation.source) && store.has(relation.target)) {
+              createRelation(relation.type, relation.source, relation.target, { record: false, revive: relation });
+            }
+          }
+          const values = Array.from(span.attrs);
+          span.attrs = new Map();
+          values.forEach(([id, value]) => setAttribute(span, attributeById.get(id), value, { record: false }));
+        },
       });
     }
     return true;
@@ -268,8 +294,11 @@
       return;
     }
     const incarnation = span.incarnation;
+    const previousValues = span.attrs;
+    span.attrs = relabelAttributes(span, label);
     span.label = label;
     restyle(span);
+    renderAttributes();
     pending(span, 1);
     queue.push({
       describe: () => `${describe(span)} (was ${labelNames.get(previous)})`,
@@ -281,7 +310,9 @@
         pending(span, -1);
         if (store.has(span) && span.label === label) {
           span.label = previous;
+          span.attrs = previousValues;
           restyle(span);
+          renderAttributes();
         }
         if (message) {
           refuse(`Not relabelled: ${describe(span)}. ${message}`, span);
@@ -653,6 +684,531 @@
     }
   }
 
+  // ---- relations and attributes ---------------------------------------------------
+  // A relation links two of the annotator's spans; on the page it holds the span
+  // objects, so it follows them through their incarnations, and its writes name
+  // the incarnations they were made for: a relation to a span whose creation was
+  // refused is dropped, never sent. Picking a target is a mode: the candidates
+  // are the spans the type allows at its target, nearest first.
+
+  const relationTypes = data.relationTypes;
+  const typeById = new Map(relationTypes.map((type) => [type.id, type]));
+  const attributesOf = new Map(); // label id -> [attribute]
+  for (const attribute of data.attributes) {
+    if (!attributesOf.has(attribute.label)) {
+      attributesOf.set(attribute.label, []);
+    }
+    attributesOf.get(attribute.label).push(attribute);
+  }
+  const attributeById = new Map(data.attributes.map((attribute) => [attribute.id, attribute]));
+  const relationList = document.getElementById("relation-list");
+  const relationCounters = root.querySelectorAll("[data-relation-count]");
+  const attributeBox = document.getElementById("attributes");
+  let nextRelationKey = 1;
+  let picking = null; // {type, source, candidates, index}
+  let shownRelation = null; // the relation whose row is hovered or focused
+  let hoveredRelations = []; // those of the spans under the pointer
+
+  const names = (labels) => {
+    const words = labels.map((label) => labelNames.get(label));
+    return words.length > 1 ? `${words.slice(0, -1).join(", ")} or ${words[words.length - 1]}` : words[0];
+  };
+  const article = (word) => (/^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`);
+  const spanWords = (span) => `the ${labelNames.get(span.label)} span ${E.quoted(view.quote(span.start, span.end))}`;
+  const describeRelation = (relation) =>
+    `${relation.type.name}: ${E.quoted(view.quote(relation.source.start, relation.source.end))} → ` +
+    `${E.quoted(view.quote(relation.target.start, relation.target.end))}`;
+
+  function relationsOf(span) {
+    return Array.from(store.relations.values()).filter((relation) => relation.source === span || relation.target === span);
+  }
+
+  function sameRelation(type, source, target) {
+    for (const relation of store.relations.values()) {
+      if (relation.type === type && ((relation.source === source && relation.target === target) ||
+          (!type.directed && relation.source === target && relation.target === source))) {
+        return relation;
+      }
+    }
+    return null;
+  }
+
+  // Outline the relations of the hovered row, else those of the selected span.
+  function showLinks() {
+    const relations = shownRelation ? [shownRelation]
+      : hoveredRelations.length ? hoveredRelations
+        : selected && selected.layer === "own" ? relationsOf(selected) : [];
+    const candidate = picking ? picking.candidates[picking.index] : null;
+    painter.showLinks(
+      relations.map((relation) => ({ source: relation.source, target: relation.target, name: relation.type.name })),
+      candidate ? {
+        span: candidate,
+        text: `${picking.type.name} target ${picking.index + 1} of ${picking.candidates.length}: Enter links, Tab next`,
+      } : null,
+    );
+    for (const row of relationList.children) {
+      row.classList.toggle("shown", relations.some((relation) => relation.key === row.dataset.key));
+    }
+  }
+
+  // Pointing at a span shows its relations; redrawn only when they change.
+  function hoverSpans(spans) {
+    const relations = store.relations.size ? [...new Set(spans.flatMap(relationsOf))] : [];
+    if (relations.length !== hoveredRelations.length || relations.some((relation, index) => relation !== hoveredRelations[index])) {
+      hoveredRelations = relations;
+      showLinks();
+    }
+  }
+
+  function renderRelations() {
+    const ordered = Array.from(store.relations.values()).sort((a, b) =>
+      E.compareSpans(a.source, b.source) || E.compareSpans(a.target, b.target) || a.type.key.localeCompare(b.type.key));
+    const focusedKey = relationList.contains(document.activeElement)
+      ? document.activeElement.closest("[data-key]").dataset.key : null;
+    const focusedIndex = focusedKey ? Array.from(relationList.children).findIndex((row) => row.dataset.key === focusedKey) : -1;
+    relationList.replaceChildren(...ordered.map((relation, index) => {
+      const item = document.createElement("li");
+      item.className = `relation-item${relation.pending ? " pending" : ""}`;
+      item.dataset.key = relation.key;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "relation-select";
+      button.tabIndex = index === 0 ? 0 : -1;
+      button.textContent = describeRelation(relation);
+      item.append(button);
+      if (!readOnly) {
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "delete";
+        remove.tabIndex = -1;
+        remove.textContent = "×";
+        remove.setAttribute("aria-label", `Delete ${describeRelation(relation)}`);
+        item.append(remove);
+      }
+      return item;
+    }));
+    if (!ordered.length) {
+      const item = document.createElement("li");
+      item.className = "muted";
+      item.textContent = "No relations yet. Select a span and press a relation key.";
+      relationList.append(item);
+    }
+    relationCounters.forEach((counter) => {
+      counter.textContent = String(ordered.length);
+    });
+    root.dataset.relationCount = String(ordered.length);
+    if (shownRelation && !store.relations.has(shownRelation.key)) {
+      shownRelation = null;
+    }
+    hoveredRelations = hoveredRelations.filter((relation) => store.relations.get(relation.key) === relation);
+    if (focusedKey !== null) {
+      const rows = relationList.querySelectorAll(".relation-select");
+      const row = Array.from(rows).find((button) => button.parentElement.dataset.key === focusedKey) ||
+        rows[Math.min(focusedIndex, rows.length - 1)];
+      (row || textElement).focus({ preventScroll: true });
+    }
+    showLinks();
+  }
+
+  function relationOfRow(element) {
+    const row = element.closest("[data-key]");
+    return row ? store.relations.get(row.dataset.key) : null;
+  }
+
+  function focusRow(button) {
+    relationList.querySelectorAll(".relation-select").forEach((other) => {
+      other.tabIndex = other === button ? 0 : -1;
+    });
+    button.focus();
+  }
+
+  relationList.addEventListener("click", (event) => {
+    const relation = relationOfRow(event.target);
+    if (!relation) {
+      return;
+    }
+    if (event.target.closest(".delete")) {
+      deleteRelation(relation);
+    } else {
+      choose(relation.source, { scroll: true });
+    }
+  });
+  relationList.addEventListener("keydown", (event) => {
+    const relation = relationOfRow(event.target);
+    if (!relation || event.ctrlKey || event.metaKey || event.altKey) {
+      return;
+    }
+    const rows = Array.from(relationList.querySelectorAll(".relation-select"));
+    const index = rows.indexOf(event.target.closest(".relation-item").querySelector(".relation-select"));
+    const moves = { ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: rows.length - 1 };
+    if (event.key in moves) {
+      event.preventDefault();
+      focusRow(rows[Math.max(0, Math.min(rows.length - 1, moves[event.key]))]);
+    } else if (event.key === "Delete" || event.key === "Backspace") {
+      event.preventDefault();
+      deleteRelation(relation);
+    }
+  });
+  const showRow = (event) => {
+    shownRelation = relationOfRow(event.target) || null;
+    showLinks();
+  };
+  const unshowRow = () => {
+    shownRelation = null;
+    showLinks();
+  };
+  relationList.addEventListener("pointerover", showRow);
+  relationList.addEventListener("pointerleave", unshowRow);
+  relationList.addEventListener("focusin", showRow);
+  relationList.addEventListener("focusout", unshowRow);
+
+  function dropRelation(relation) {
+    if (store.relations.get(relation.key) === relation) {
+      store.relations.delete(relation.key);
+      renderRelations();
+    }
+  }
+
+  function createRelation(type, source, target, { record = true, revive = null } = {}) {
+    const relation = revive || {
+      key: `r${nextRelationKey++}`, id: null, type, source, target, from: source.key, to: target.key,
+    };
+    const incarnation = { id: null, refused: false };
+    const sourceLife = source.incarnation;
+    const targetLife = target.incarnation;
+    relation.incarnation = incarnation;
+    relation.id = null;
+    relation.pending = true;
+    store.relations.set(relation.key, relation);
+    renderRelations();
+    const clientId = E.newClientId();
+    const mine = () => relation.incarnation === incarnation;
+    queue.push({
+      describe: () => describeRelation(relation),
+      request: () => {
+        if (sourceLife.refused || targetLife.refused || sourceLife.id === null || targetLife.id === null) {
+          // An end was never saved: nothing to link.
+          incarnation.refused = true;
+          if (mine()) {
+            dropRelation(relation);
+          }
+          return null;
+        }
+        return {
+          url: root.dataset.relationCreateUrl,
+          values: { type: type.id, source: sourceLife.id, target: targetLife.id, client_id: clientId },
+        };
+      },
+      applied: (answer) => {
+        incarnation.id = answer.relation.id;
+        if (mine()) {
+          relation.id = answer.relation.id;
+          relation.pending = false;
+          renderRelations();
+        }
+      },
+      refused: (message) => {
+        incarnation.refused = true;
+        if (mine()) {
+          dropRelation(relation);
+        }
+        if (message) {
+          refuse(`Not linked: ${describeRelation(relation)}. ${message}`, target);
+        }
+      },
+    });
+    if (record) {
+      undoLog.push({
+        valid: () => !incarnation.refused && mine() && store.relations.get(relation.key) === relation,
+        undo: () => deleteRelation(relation, { record: false }),
+      });
+    }
+    announce(`Linked ${describeRelation(relation)}.`);
+    return relation;
+  }
+
+  function deleteRelation(relation, { record = true } = {}) {
+    if (readOnly) {
+      refuse(readOnlyText);
+      return;
+    }
+    if (store.relations.get(relation.key) !== relation) {
+      return;
+    }
+    const incarnation = relation.incarnation;
+    dropRelation(relation);
+    queue.push({
+      describe: () => `the deletion of ${describeRelation(relation)}`,
+      request: () => (incarnation.refused || incarnation.id === null ? null : {
+        url: E.urlFor(root.dataset.relationDeleteUrl, incarnation.id), values: {},
+      }),
+      applied: () => {},
+      refused: (message) => {
+        if (!store.relations.has(relation.key) && relation.incarnation === incarnation &&
+            store.has(relation.source) && store.has(relation.target)) {
+          store.relations.set(relation.key, relation);
+          renderRelations();
+        }
+        if (message) {
+          refuse(`Not deleted: ${describeRelation(relation)}. ${message}`);
+        }
+      },
+    });
+    if (record) {
+      undoLog.push({
+        valid: () => !store.relations.has(relation.key) && store.has(relation.source) && store.has(relation.target),
+        undo: () => createRelation(relation.type, relation.source, relation.target, { record: false, revive: relation }),
+      });
+    }
+    announce(`Deleted ${describeRelation(relation)}.`);
+  }
+
+  // ---- picking a relation's target -------------------------------------------------
+
+  function distance(a, b) {
+    if (a.start < b.end && b.start < a.end) {
+      return 0;
+    }
+    return a.end <= b.start ? b.start - a.end : a.start - b.end;
+  }
+
+  function startPicking(type) {
+    if (readOnly) {
+      refuse(readOnlyText);
+      return;
+    }
+    const source = selected;
+    if (!source || source.layer !== "own") {
+      refuse(`Select one of your spans first, then press ${type.key} to link it as ${article(type.name)} relation.`);
+      return;
+    }
+    if (type.sources.length && !type.sources.includes(source.label)) {
+      refuse(`A ${type.name} relation starts at ${article(names(type.sources))} span, not at ${spanWords(source)}.`, source);
+      return;
+    }
+    const candidates = store.ordered("own")
+      .filter((span) => span !== source && (!type.targets.length || type.targets.includes(span.label)) &&
+        !sameRelation(type, source, span))
+      .map((span, order) => ({ span, order, gap: distance(source, span) }))
+      .sort((a, b) => (a.gap - b.gap) || (a.order - b.order))
+      .map(({ span }) => span);
+    if (!candidates.length) {
+      const wanted = type.targets.length ? `${names(type.targets)} span` : "other span";
+      refuse(`No ${wanted} of yours to link ${spanWords(source)} to as ${type.name}: mark it first.`, source);
+      return;
+    }
+    picking = { type, source, candidates, index: 0 };
+    root.dataset.picking = type.name;
+    announcePick();
+  }
+
+  function announcePick() {
+    const candidate = picking.candidates[picking.index];
+    showLinks();
+    const rect = view.rectsFor(candidate.start, candidate.end)[0];
+    if (rect && (rect.top < 80 || rect.bottom > window.innerHeight)) {
+      window.scrollBy({ top: rect.top - window.innerHeight / 3 });
+      showLinks();
+    }
+    announce(`${picking.type.name} from ${describe(picking.source)}: target ${picking.index + 1} of ` +
+      `${picking.candidates.length}, ${describe(candidate)}. Tab or arrows for the next, Enter links, Esc cancels.`);
+  }
+
+  function stopPicking(message = null) {
+    picking = null;
+    delete root.dataset.picking;
+    showLinks();
+    if (message) {
+      announce(message);
+    }
+  }
+
+  function confirmPick(target) {
+    const { type, source } = picking;
+    stopPicking();
+    if (!store.has(source) || !store.has(target)) {
+      return;
+    }
+    createRelation(type, source, target);
+  }
+
+  // In the capture phase, before the text's caret keys and the page's keys.
+  window.addEventListener("keydown", (event) => {
+    if (!picking) {
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) {
+      stopPicking();
+      return;
+    }
+    const steps = { Tab: event.shiftKey ? -1 : 1, ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+    if (event.key in steps) {
+      const count = picking.candidates.length;
+      picking.index = (picking.index + steps[event.key] + count) % count;
+      announcePick();
+    } else if (event.key === "Enter") {
+      confirmPick(picking.candidates[picking.index]);
+    } else if (event.key === "Escape") {
+      stopPicking("No relation made.");
+    } else if (event.key === "Shift") {
+      return;
+    } else {
+      notices.show("Picking a relation's target: Tab or arrows walk the candidates, Enter links, Esc cancels.",
+        "info", [], 4000);
+    }
+    event.preventDefault();
+    event.stopPropagation();
+  }, true);
+
+  // A click on a span picks it (a span the type does not allow is sent all the
+  // same: the server's refusal says why).
+  textElement.parentElement.addEventListener("click", (event) => {
+    if (!picking) {
+      return;
+    }
+    event.stopPropagation();
+    const offset = view.offsetAtPoint(event.clientX, event.clientY);
+    const around = offset === null ? [] : store.covering("own", offset).filter((span) => span !== picking.source);
+    if (!around.length) {
+      stopPicking("No relation made.");
+      return;
+    }
+    confirmPick(around.find((span) => picking.candidates.includes(span)) || around[0]);
+  }, true);
+
+  // ---- attributes ------------------------------------------------------------------
+
+  function setAttribute(span, attribute, value, { record = true } = {}) {
+    const previous = span.attrs.has(attribute.id) ? span.attrs.get(attribute.id) : null;
+    if (previous === value || !store.has(span)) {
+      return;
+    }
+    if (readOnly) {
+      refuse(readOnlyText, span);
+      return;
+    }
+    const apply = (to) => {
+      if (to === null) {
+        span.attrs.delete(attribute.id);
+      } else {
+        span.attrs.set(attribute.id, to);
+      }
+      renderAttributes();
+    };
+    apply(value);
+    const incarnation = span.incarnation;
+    pending(span, 1);
+    const words = `${attribute.name} of ${describe(span)}`;
+    queue.push({
+      describe: () => words,
+      request: () => (incarnation.refused || incarnation.id === null ? null : {
+        url: root.dataset.attributeUrl.replace("/0/attributes/0/", `/${incarnation.id}/attributes/${attribute.id}/`),
+        values: { value: value || "" },
+      }),
+      applied: () => pending(span, -1),
+      refused: (message) => {
+        pending(span, -1);
+        if ((span.attrs.get(attribute.id) ?? null) === value) {
+          apply(previous);
+        }
+        if (message) {
+          refuse(`Not saved: ${words}. ${message}`, span);
+        }
+      },
+    });
+    if (record) {
+      undoLog.push({
+        valid: () => store.has(span) && (span.attrs.get(attribute.id) ?? null) === value,
+        undo: () => setAttribute(span, attribute, previous, { record: false }),
+      });
+    }
+    announce(value === null ? `Cleared ${words}.` : `${words}: ${value}.`);
+  }
+
+  // The selected span's attributes, as radio groups; Alt+1, Alt+2… number their
+  // values in the order shown.
+  function renderAttributes() {
+    const span = selected && selected.layer === "own" ? selected : null;
+    const attributes = span ? attributesOf.get(span.label) || [] : [];
+    const hadFocus = attributeBox.contains(document.activeElement) ? document.activeElement.id : null;
+    attributeBox.hidden = !attributes.length;
+    if (!attributes.length) {
+      return;
+    }
+    document.getElementById("attributes-of").textContent = describe(span);
+    let number = 0;
+    attributeBox.querySelector(".attribute-groups").replaceChildren(...attributes.map((attribute) => {
+      const group = document.createElement("fieldset");
+      const legend = document.createElement("legend");
+      legend.textContent = attribute.name;
+      group.append(legend);
+      const current = span.attrs.get(attribute.id) ?? null;
+      for (const value of [...attribute.values, null]) {
+        const label = document.createElement("label");
+        const input = document.createElement("input");
+        input.type = "radio";
+        input.name = `attribute-${attribute.id}`;
+        input.id = `attribute-${attribute.id}-${value === null ? "none" : attribute.values.indexOf(value)}`;
+        input.checked = current === value;
+        input.disabled = readOnly;
+        input.addEventListener("change", () => setAttribute(span, attribute, value));
+        const text = document.createElement("span");
+        if (value === null) {
+          text.textContent = "not set";
+        } else {
+          number += 1;
+          if (number < 10) {
+            const key = document.createElement("kbd");
+            key.textContent = `Alt+${number}`;
+            label.append(input, key, " ");
+          }
+          text.textContent = value;
+        }
+        if (!input.parentElement) {
+          label.append(input);
+        }
+        label.append(text);
+        group.append(label);
+      }
+      return group;
+    }));
+    if (hadFocus) {
+      const input = document.getElementById(hadFocus);
+      if (input) {
+        input.focus({ preventScroll: true });
+      }
+    }
+  }
+
+  document.addEventListener("keydown", (event) => {
+    const digit = /^Digit([1-9])$/.exec(event.code);
+    if (!digit || !event.altKey || event.ctrlKey || event.metaKey || !selected || selected.layer !== "own") {
+      return;
+    }
+    const values = (attributesOf.get(selected.label) || [])
+      .flatMap((attribute) => attribute.values.map((value) => [attribute, value]));
+    const chosen = values[Number(digit[1]) - 1];
+    if (!chosen) {
+      return;
+    }
+    event.preventDefault();
+    const [attribute, value] = chosen;
+    setAttribute(selected, attribute, selected.attrs.get(attribute.id) === value ? null : value);
+  });
+
+  // A relabel keeps the values of same-named attributes of the new label, as the server does.
+  function relabelAttributes(span, label) {
+    const byName = new Map((attributesOf.get(label) || []).map((attribute) => [attribute.name.toLowerCase(), attribute]));
+    const kept = new Map();
+    for (const [id, value] of span.attrs) {
+      const moved = byName.get(attributeById.get(id).name.toLowerCase());
+      if (moved && moved.values.includes(value)) {
+        kept.set(moved.id, value);
+      }
+    }
+    return kept;
+  }
+
   // ---- labelling ---------------------------------------------------------------
 
   const readOnlyText = "This document is read-only: you have handed it in. " +
@@ -791,9 +1347,13 @@
       const offset = view.offsetAtPoint(event.clientX, event.clientY);
       const around = offset === null ? [] : coveringAll(offset).reverse();
       painter.hover(around, { left: event.clientX + 12, top: event.clientY + 16 });
+      hoverSpans(around.filter((span) => span.layer === "own"));
     });
   });
-  textElement.addEventListener("pointerleave", () => painter.hover([], null));
+  textElement.addEventListener("pointerleave", () => {
+    painter.hover([], null);
+    hoverSpans([]);
+  });
 
   for (const button of root.querySelectorAll(".label-button")) {
     // Keep the text selection: pressing a button would otherwise move focus first.
@@ -878,6 +1438,7 @@
     labelByHotkey,
     applyLabel,
     keys: {
+      ...Object.fromEntries(relationTypes.map((type) => [type.key, () => startPicking(type)])),
       n: () => leave(root.dataset.nextUrl),
       p: () => leave(root.dataset.previousUrl),
       "]": () => neighbour(1),
@@ -909,6 +1470,19 @@
   }
   list.render(store.ordered("own"));
   counted();
+  for (const [id, typeId, sourceId, targetId] of data.relations) {
+    const source = store.byId("own", sourceId);
+    const target = store.byId("own", targetId);
+    const key = `r${nextRelationKey++}`;
+    store.relations.set(key, {
+      key, id, type: typeById.get(typeId), source, target, from: source.key, to: target.key,
+      incarnation: { id, refused: false }, pending: false,
+    });
+  }
+  for (const [spanId, attributeId, value] of data.attributeValues) {
+    store.byId("own", spanId).attrs.set(attributeId, value);
+  }
+  renderRelations();
   root.dataset.ready = "true";
   loadSuggestions();
 })();

@@ -24,11 +24,12 @@
 //               the flow, so a save never moves the text.
 //
 // Extension points for later work:
-// * Relations (issue 14): SpanStore.relations holds {key, id, from, to, type}
-//   with `from`/`to` span keys; Painter.overlay is the layer to draw arrows in
-//   (rectsFor gives each end's boxes, and the overlay is redrawn on resize by
-//   Painter.refresh); a relation write is a WriteQueue write like any other, and
-//   keyboard picking can walk SpanStore.ordered() from the selected span.
+// * Relations (issue 14, annotate.js): SpanStore.relations holds {key, id,
+//   from, to, type, source, target} with `from`/`to` span keys and the span
+//   objects; Painter.showLinks outlines both ends of the relations shown, draws
+//   a line between them and the candidate target while one is picked (redrawn
+//   with the rest of the overlay by Painter.refresh). A relation write is a
+//   WriteQueue write and an UndoLog entry like any other.
 // * Suggestions (issue 16, annotate.js): spans with layer "suggestion" and a
 //   `source`, painted only with the "suggested" highlight (a dashed underline,
 //   no label colour, so they never pass for the annotator's own spans) and
@@ -54,7 +55,8 @@ window.AnnotatorEngine = (() => {
     }
 
     add(fields) {
-      const span = { key: `s${this.nextKey++}`, id: null, status: "saved", ...fields };
+      // attrs: attribute id -> value (annotate.js)
+      const span = { key: `s${this.nextKey++}`, id: null, status: "saved", attrs: new Map(), ...fields };
       this.spans.set(span.key, span);
       return span;
     }
@@ -128,8 +130,10 @@ window.AnnotatorEngine = (() => {
       this.overlay.setAttribute("aria-hidden", "true");
       overlayHost.append(this.overlay);
       this.host = overlayHost;
-      this.marks = { selected: [], caret: [], hover: [] };
+      this.marks = { selected: [], caret: [], hover: [], links: [] };
       this.selected = null;
+      this.links = []; // [{source, target, name}] of spans: relations to show
+      this.picking = null; // {span, text}: the candidate target of a relation being made
       this.caret = null;
       this.window = null; // [start, end) UTF-16 of the spans registered; null: all
       new ResizeObserver(() => this.refresh()).observe(overlayHost);
@@ -288,9 +292,60 @@ window.AnnotatorEngine = (() => {
       this.refresh();
     }
 
+    // Show relations: both ends outlined, a line between them, the type named
+    // at the target; and the candidate while a relation's target is picked.
+    showLinks(links, picking = null) {
+      this.links = links;
+      this.picking = picking;
+      this.refresh();
+    }
+
+    drawLinks() {
+      this.clear("links");
+      if (!this.overlay.isConnected) {
+        return;
+      }
+      const marks = this.marks.links;
+      for (const { source, target, name } of this.links) {
+        const from = this.view.rectsFor(source.start, source.end);
+        const to = this.view.rectsFor(target.start, target.end);
+        from.forEach((rect) => marks.push(this.box(rect, "link-end link-source")));
+        to.forEach((rect) => marks.push(this.box(rect, "link-end link-target")));
+        if (from.length && to.length) {
+          marks.push(this.line(from[0], to[0]));
+          marks.push(this.tag(to[0], `← ${name}`, "tag-link"));
+        }
+      }
+      if (this.picking) {
+        const rects = this.view.rectsFor(this.picking.span.start, this.picking.span.end);
+        rects.forEach((rect) => marks.push(this.box(rect, "pick-box")));
+        if (rects.length) {
+          marks.push(this.tag(rects[0], this.picking.text, "tag-pick"));
+        }
+      }
+    }
+
+    // A straight connector from the middle of one box to the middle of another.
+    line(from, to) {
+      const host = this.host.getBoundingClientRect();
+      const x1 = from.left + from.width / 2 - host.left;
+      const y1 = from.top + from.height / 2 - host.top;
+      const x2 = to.left + to.width / 2 - host.left;
+      const y2 = to.top + to.height / 2 - host.top;
+      const element = document.createElement("div");
+      element.className = "link-line";
+      element.style.left = `${x1}px`;
+      element.style.top = `${y1}px`;
+      element.style.width = `${Math.hypot(x2 - x1, y2 - y1)}px`;
+      element.style.transform = `rotate(${Math.atan2(y2 - y1, x2 - x1)}rad)`;
+      this.overlay.append(element);
+      return element;
+    }
+
     refresh() {
       this.clear("selected");
       this.clear("caret");
+      this.drawLinks();
       if (this.selected && this.ranges.has(this.selected.key) && this.overlay.isConnected) {
         const rects = this.view.rectsFor(this.selected.start, this.selected.end);
         const boxClass = this.selected.layer === "suggestion" ? "selected-box suggested-box" : "selected-box";
