@@ -16,9 +16,10 @@ dicts with the keys ``document_id``, ``start``, ``end``, ``label_name`` and
 ``[start, end)``.
 
 Annotator sources also carry each annotator's relations between their spans
-(:class:`~annotator.exports.records.ExportRelation`): the span query joins each span's
-outgoing relations, so a chunk still costs two queries. Gold has no relations yet:
-relations are not adjudicated so far.
+(:class:`~annotator.exports.records.ExportRelation`) and each span's attribute values
+(``ExportSpan.attributes``): the span query joins each span's outgoing relations and
+attribute values, so a chunk still costs two queries. Gold has neither yet: relations
+and attributes are not adjudicated so far.
 
 Gold (the default source) is the accepted gold spans of the documents whose
 gold status is *gold*: a gold selection holds only those documents, so that a
@@ -40,8 +41,15 @@ from annotator.models import Document, GoldSpan, GoldSpanStatus, GoldStatus, Pro
 
 DEFAULT_CHUNK_SIZE = 1000
 SPAN_FIELDS = ("document_id", "start", "end", "label_name", "annotator_name")
-#: Read beside SPAN_FIELDS: the span's id, and per outgoing relation its target and type.
-RELATION_FIELDS = ("span_key", "relation_target", "relation_type")
+#: Read beside SPAN_FIELDS: the span's id, per outgoing relation its target and type,
+#: and per attribute value the attribute's name and the value.
+RELATION_FIELDS = (
+    "span_key",
+    "relation_target",
+    "relation_type",
+    "attribute_name",
+    "attribute_value",
+)
 
 
 class ExportError(Exception):
@@ -213,24 +221,30 @@ def _spans_by_document(
 ) -> dict[int, tuple[tuple[ExportSpan, ...], tuple[ExportRelation, ...]]]:
     """Each document's spans and relations, from one query.
 
-    With relations, the spans are left-joined to their outgoing relations: a span
-    comes once per relation it starts (once with ``None`` when it starts none), and
-    each relation is turned into the indexes of its two spans in the document's tuple.
+    With relations, the spans are left-joined to their outgoing relations and to their
+    attribute values: a span comes once per pair of a relation it starts and a value
+    it holds (``None`` standing in for none), so both are deduplicated, and each
+    relation is turned into the indexes of its two spans in the document's tuple.
+    A span has few of either, so the product stays small.
     """
     extra = {"span_key": F("pk")}
     if with_relations:
         extra |= {
             "relation_target": F("relations_from__target_id"),
             "relation_type": F("relations_from__type__name"),
+            "attribute_name": F("attribute_values__attribute__name"),
+            "attribute_value": F("attribute_values__value"),
         }
     else:
         extra |= {
             "relation_target": Value(None, output_field=IntegerField()),
             "relation_type": Value(None, output_field=CharField()),
+            "attribute_name": Value(None, output_field=CharField()),
+            "attribute_value": Value(None, output_field=CharField()),
         }
     ordered = (
         rows.annotate(**extra)
-        .order_by(*SPAN_FIELDS, "span_key", "relation_target", "relation_type")
+        .order_by(*SPAN_FIELDS, *RELATION_FIELDS)
         .values_list(*SPAN_FIELDS, *RELATION_FIELDS)
     )
     documents = {}
@@ -243,8 +257,12 @@ def _spans_by_document(
         for span_key, span_rows in groupby(document_rows, key=itemgetter(5)):
             span_rows = list(span_rows)
             index_of[span_key] = len(spans)
-            spans.append(ExportSpan._make(span_rows[0][1:5]))
-            links += [(span_key, row[6], row[7]) for row in span_rows if row[6] is not None]
+            attributes = tuple(sorted({row[8:10] for row in span_rows if row[8] is not None}))
+            spans.append(ExportSpan(*span_rows[0][1:5], attributes))
+            # dict.fromkeys: deduplicated, in the query's order.
+            links += dict.fromkeys(
+                (span_key, row[6], row[7]) for row in span_rows if row[6] is not None
+            )
         relations = tuple(
             ExportRelation(index_of[source], index_of[target], relation_type)
             for source, target, relation_type in links
