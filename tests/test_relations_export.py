@@ -343,3 +343,57 @@ def test_two_queries_per_chunk_with_relations(
     assert len(documents) == count
     assert all(len(document.relations) == 1 for document in documents)
     assert all(len(document.spans) == 2 for document in documents)
+
+
+def test_the_w3c_download_links_the_span_annotations(client, manager, coded):
+    archive = _download(client, manager, "w3c")
+
+    folder = f"talks-annotators-w3c/{assign_split(coded.pk)}"
+    [document] = [
+        json.loads(line) for line in archive.read(f"{folder}/documents.jsonl").splitlines()
+    ]
+    annotations = _by_id(
+        [json.loads(line) for line in archive.read(f"{folder}/annotations.jsonl").splitlines()]
+    )
+    text = document["text"]
+
+    def quoted(annotation_id: str) -> str:
+        position = annotations[annotation_id]["target"]["selector"][0]
+        return text[position["start"] : position["end"]]
+
+    links = [a for a in annotations.values() if a.get("motivation") == "linking"]
+    assert all(a["@context"] == "http://www.w3.org/ns/anno.jsonld" for a in links)
+    read_back = {
+        (link["body"]["value"], quoted(source), link["creator"]["nickname"], quoted(target))
+        for link in links
+        for source, target in [link["target"]]
+    }
+    assert read_back == CODED
+    assert all(
+        target.startswith(document["id"] + "#span-") for a in links for target in a["target"]
+    )
+    classified = [
+        (a["creator"]["nickname"], a["body"])
+        for a in annotations.values()
+        if isinstance(a["body"], list)
+    ]
+    assert classified == [
+        (
+            "alice",
+            [
+                {"type": "TextualBody", "purpose": "tagging", "value": "claim"},
+                {
+                    "type": "TextualBody",
+                    "purpose": "classifying",
+                    "label": "certainty",
+                    "value": "high",
+                },
+                {
+                    "type": "TextualBody",
+                    "purpose": "classifying",
+                    "label": "stance",
+                    "value": "oppose",
+                },
+            ],
+        )
+    ]

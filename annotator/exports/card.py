@@ -189,6 +189,23 @@ def dataset_features(labels: Sequence[str]) -> list[dict]:
                 {"name": "label", "dtype": "string"},
             ],
         },
+        {
+            "name": "relations",
+            "list": [
+                {"name": "head", "dtype": "int64"},
+                {"name": "tail", "dtype": "int64"},
+                {"name": "type", "dtype": "string"},
+            ],
+        },
+        {
+            "name": "span_attributes",
+            "list": {
+                "list": [
+                    {"name": "name", "dtype": "string"},
+                    {"name": "value", "dtype": "string"},
+                ]
+            },
+        },
     ]
 
 
