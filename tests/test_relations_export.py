@@ -397,3 +397,41 @@ def test_the_w3c_download_links_the_span_annotations(client, manager, coded):
             ],
         )
     ]
+
+
+def test_the_spacy_download_keeps_relations_in_user_data(client, manager, coded):
+    import spacy
+    from spacy.tokens import DocBin
+
+    archive = _download(client, manager, "spacy")
+
+    folder = {"validation": "dev"}.get(assign_split(coded.pk), assign_split(coded.pk))
+    data = archive.read(f"talks-annotators-spacy/{folder}/00000.spacy")
+    [doc] = DocBin().from_bytes(data).get_docs(spacy.blank("en").vocab)
+    assert doc.user_data["id"] == coded.pk
+
+    def quoted(named: tuple[int, int, str]) -> str:
+        return doc.text[named[0] : named[1]]
+
+    assert {
+        (r["type"], quoted(r["head"]), r["annotator"], quoted(r["tail"]))
+        for r in doc.user_data["relations"]
+    } == CODED
+    assert all(doc.char_span(*r["head"][:2]) is not None for r in doc.user_data["relations"])
+    [attributes] = doc.user_data["span_attributes"]
+    assert doc.text[attributes["start"] : attributes["end"]] == "NATO will meet in January"
+    assert (attributes["annotator"], attributes["attributes"]) == ("alice", CLAIM_ATTRIBUTES)
+
+
+def test_a_gold_spacy_doc_has_no_relations_key(client, manager, coded):
+    import spacy
+    from spacy.tokens import DocBin
+
+    coded.gold_status = "gold"
+    coded.save(update_fields=["gold_status"])
+    archive = _download(client, manager, "spacy", source="gold")
+
+    folder = {"validation": "dev"}.get(assign_split(coded.pk), assign_split(coded.pk))
+    data = archive.read(f"talks-gold-spacy/{folder}/00000.spacy")
+    [doc] = DocBin().from_bytes(data).get_docs(spacy.blank("en").vocab)
+    assert set(doc.user_data) == {"id", "title", "source", "split"}
