@@ -435,3 +435,58 @@ def test_a_gold_spacy_doc_has_no_relations_key(client, manager, coded):
     data = archive.read(f"talks-gold-spacy/{folder}/00000.spacy")
     [doc] = DocBin().from_bytes(data).get_docs(spacy.blank("en").vocab)
     assert set(doc.user_data) == {"id", "title", "source", "split"}
+
+
+def test_jsonl_and_w3c_tell_accepted_suggestions_from_spans_marked_by_hand(
+    client, manager, document, labels, alice
+):
+    start = document.text.index("NATO")
+    span_create(
+        document=document,
+        annotator=alice,
+        label=labels["actor"],
+        start=start,
+        end=start + 4,
+        origin="model:spancat@3",
+    )
+    _span(document, alice, labels["actor"], "Sergey Lavrov")
+    split = assign_split(document.pk)
+
+    jsonl = _download(client, manager, "jsonl")
+    record = json.loads(jsonl.read(f"talks-annotators-jsonl/{split}.jsonl"))
+    origins = {
+        record["text"][start:end]: origin
+        for (start, end, _), origin in zip(record["label"], record["span_origins"], strict=True)
+    }
+    assert origins == {"NATO": "model:spancat@3", "Sergey Lavrov": None}
+
+    entities = _download(client, manager, "doccano-entities")
+    line = json.loads(entities.read(f"talks-annotators-doccano-entities/{split}.jsonl"))
+    assert [e.get("origin") for e in line["entities"]] == [
+        origins[line["text"][e["start_offset"] : e["end_offset"]]] for e in line["entities"]
+    ]
+
+    w3c = _download(client, manager, "w3c")
+    annotations = [
+        json.loads(row)
+        for row in w3c.read(f"talks-annotators-w3c/{split}/annotations.jsonl").splitlines()
+    ]
+    by_quote = {a["target"]["selector"][1]["exact"]: a for a in annotations}
+    assert by_quote["NATO"]["urn:annotator:origin"] == "model:spancat@3"
+    assert "urn:annotator:origin" not in by_quote["Sergey Lavrov"]
+
+
+def test_gold_spans_carry_no_origin_or_attributes(coded, labels, curator):
+    from annotator.curation.gold import gold_span_create
+
+    start = coded.text.index("NATO")
+    gold_span_create(
+        document=coded, label=labels["actor"], start=start, end=start + 4, curator=curator
+    )
+    coded.gold_status = "gold"
+    coded.save(update_fields=["gold_status"])
+
+    [document] = read_documents(Selection(coded.project, "gold"))
+
+    assert document.spans == (ExportSpan(start, start + 4, "actor"),)
+    assert document.spans[0].origin is None and document.spans[0].attributes == ()

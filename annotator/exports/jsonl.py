@@ -12,10 +12,14 @@ points, half-open, as Python (and doccano, which is Python) index text.
 ``meta`` is the document's meta exactly as imported, whatever its keys; our own
 fields sit beside it at the top level, so no key of a user's meta can clash with
 them: ``source``, ``split`` and, in an export of annotators' spans (when any span
-carries an annotator), three more, each read against ``label`` and leaving its
+carries an annotator), four more, each read against ``label`` and leaving its
 ``[start, end, label]`` triples as they are:
 
 - ``span_annotators``: one username per ``label`` entry, in order;
+- ``span_origins``: one per ``label`` entry, in order: where the span came from
+  when its annotator did not mark it by hand (the suggestion source they
+  accepted, ``model:<name>@<version>``, ``string-match`` or ``import:<name>``, or
+  the import that wrote it), ``null`` for a span marked by hand;
 - ``span_attributes``: one object per ``label`` entry, in order, of the span's
   attribute values (``{"stance": "oppose"}``; ``{}`` when it has none);
 - ``relations``: ``[{"from": 0, "to": 2, "type": "claimant"}]``, ``from`` and
@@ -23,7 +27,7 @@ carries an annotator), three more, each read against ``label`` and leaving its
 
 doccano keeps top-level keys it does not know as metadata. Gold has no relations
 or attributes yet (they are not adjudicated so far), so a gold line has none of
-the three keys rather than empty ones that would claim there are none.
+these keys rather than empty ones that would claim there are none.
 
 ``write_doccano_entities_jsonl``::
 
@@ -35,7 +39,8 @@ the three keys rather than empty ones that would claim there are none.
 Entity ids and relation ids each run from 1 across the whole file; a relation's
 ``from_id`` and ``to_id`` are entity ids of its line. An entity has an
 ``"annotator"`` key when its span has one, and an ``"attributes"`` object
-(``{"stance": "oppose"}``) when its span holds attribute values. Gold has no
+(``{"stance": "oppose"}``) when its span holds attribute values, and an
+``"origin"`` when its span was not marked by hand (see ``span_origins``). Gold has no
 relations yet (adjudication of relations comes later), so a gold export writes
 ``"relations": []``.
 """
@@ -84,6 +89,7 @@ def write_doccano_jsonl(
         relations = ordered_relations(document, spans)
         if any(span.annotator is not None for span in spans):
             record["span_annotators"] = [span.annotator for span in spans]
+            record["span_origins"] = [span.origin for span in spans]
             record["span_attributes"] = [dict(span.attributes) for span in spans]
             record["relations"] = [
                 {"from": source, "to": target, "type": type_} for source, target, type_ in relations
@@ -131,6 +137,8 @@ def write_doccano_entities_jsonl(
                 entity["annotator"] = span.annotator
             if span.attributes:
                 entity["attributes"] = dict(span.attributes)
+            if span.origin is not None:
+                entity["origin"] = span.origin
             entities.append(entity)
         relations = [
             {

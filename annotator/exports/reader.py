@@ -11,8 +11,9 @@ and memory holds one chunk, whatever the corpus size.
 
 Span sources are the functions in :data:`SOURCES`: each takes a condition on
 the span's document (a ``Q``) and the annotator, and returns a queryset of
-dicts with the keys ``document_id``, ``start``, ``end``, ``label_name`` and
-``annotator_name`` (``None`` for gold). Offsets are code points, half-open
+dicts with the keys ``document_id``, ``start``, ``end``, ``label_name``,
+``annotator_name`` and ``span_origin`` (both ``None`` for gold; the origin is
+``None`` too for a span marked by hand). Offsets are code points, half-open
 ``[start, end)``.
 
 Annotator sources also carry each annotator's relations between their spans
@@ -48,7 +49,7 @@ from annotator.models import (
 )
 
 DEFAULT_CHUNK_SIZE = 1000
-SPAN_FIELDS = ("document_id", "start", "end", "label_name", "annotator_name")
+SPAN_FIELDS = ("document_id", "start", "end", "label_name", "annotator_name", "span_origin")
 #: Read beside SPAN_FIELDS: the span's id, per outgoing relation its target and type,
 #: and per attribute value the attribute's name and the value.
 RELATION_FIELDS = (
@@ -71,6 +72,7 @@ def all_annotator_spans(documents: Q, annotator: User | None) -> QuerySet:
         "end",
         label_name=F("label__name"),
         annotator_name=F("annotator__username"),
+        span_origin=F("origin"),
     )
 
 
@@ -86,6 +88,7 @@ def gold_spans(documents: Q, annotator: User | None) -> QuerySet:
         "end",
         label_name=F("label__name"),
         annotator_name=Value(None, output_field=CharField()),
+        span_origin=Value(None, output_field=CharField()),
     )
 
 
@@ -297,14 +300,15 @@ def _spans_by_document(
         spans: list[ExportSpan] = []
         index_of: dict[int, int] = {}
         links: list[tuple[int, int, str]] = []
-        for span_key, span_rows in groupby(document_rows, key=itemgetter(5)):
+        for span_key, span_rows in groupby(document_rows, key=itemgetter(6)):
             span_rows = list(span_rows)
             index_of[span_key] = len(spans)
-            attributes = tuple(sorted({row[8:10] for row in span_rows if row[8] is not None}))
-            spans.append(ExportSpan(*span_rows[0][1:5], attributes))
+            attributes = tuple(sorted({row[9:11] for row in span_rows if row[9] is not None}))
+            start, end, label, annotator, origin = span_rows[0][1:6]
+            spans.append(ExportSpan(start, end, label, annotator, attributes, origin))
             # dict.fromkeys: deduplicated, in the query's order.
             links += dict.fromkeys(
-                (span_key, row[6], row[7]) for row in span_rows if row[6] is not None
+                (span_key, row[7], row[8]) for row in span_rows if row[7] is not None
             )
         relations = tuple(
             ExportRelation(index_of[source], index_of[target], relation_type)

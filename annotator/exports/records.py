@@ -40,6 +40,9 @@ class ExportSpan(NamedTuple):
     #: The span's attribute values as ``(name, value)`` pairs sorted by name, such as
     #: ``(("stance", "oppose"),)``; only annotator sources have any so far.
     attributes: tuple[tuple[str, str], ...] = ()
+    #: Where an annotator's span came from when they did not mark it by hand: the
+    #: suggestion source they accepted or the import that wrote it (``Span.origin``).
+    origin: str | None = None
 
 
 class ExportRelation(NamedTuple):

@@ -34,6 +34,11 @@ span annotations, the source span first, its type the tagging body::
      "body": {"type": "TextualBody", "purpose": "tagging", "value": "claimant"},
      "target": ["urn:annotator:document:7#span-2", "urn:annotator:document:7#span-1"]}
 
+A span its annotator did not mark by hand has its origin (``Span.origin``: the
+suggestion source they accepted, such as ``model:spancat@3``, or the import that
+wrote it) under the key ``"urn:annotator:origin"``, an absolute IRI, so that a
+JSON-LD processor keeps it too.
+
 JSON keeps the order of ``target``; a JSON-LD processor reads it as a set, so
 there the direction is lost. Gold has no attribute values or relations yet.
 
@@ -61,6 +66,7 @@ from annotator.exports.records import (
 )
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+ORIGIN_KEY = "urn:annotator:origin"
 DEFAULT_DOCUMENT_IRI = "urn:annotator:document:{id}"
 
 
@@ -102,6 +108,8 @@ def annotation(
     }
     if span.annotator is not None:
         record["creator"] = _creator(span.annotator)
+    if span.origin is not None:
+        record[ORIGIN_KEY] = span.origin
     return record
 
 
