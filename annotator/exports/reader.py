@@ -161,7 +161,7 @@ def relation_schema(project: Project) -> dict[str, list[dict]]:
     """The project's relation types and span attributes, for a release's manifest and card:
     ``{"relation_types": [{name, directed, source_labels, target_labels}], "attributes":
     [{label, name, values}]}``, labels in label order (an empty list allows every label).
-    Four queries, whatever the number of types."""
+    Five queries, whatever the number of types."""
     order = {name: index for index, name in enumerate(export_labels(project))}
 
     def names(labels) -> list[str]:
