@@ -490,3 +490,22 @@ def test_gold_spans_carry_no_origin_or_attributes(coded, labels, curator):
 
     assert document.spans == (ExportSpan(start, start + 4, "actor"),)
     assert document.spans[0].origin is None and document.spans[0].attributes == ()
+
+
+def test_brat_writes_names_with_spaces_as_one_token_in_ann_and_conf():
+    from annotator.exports.brat import brat_files
+
+    spans = (
+        ExportSpan(0, 4, "claim", "ann", (("stance", "strongly oppose"),)),
+        ExportSpan(5, 9, "actor", "ann"),
+    )
+    document = ExportDocument(
+        1, "", "abcd efgh", "", {}, spans, (ExportRelation(0, 1, "made by, | whom"),)
+    )
+
+    files = {name: data.decode() for name, data, _ in brat_files([document], ["claim", "actor"])}
+
+    conf = parse_brat_conf(files["annotation.conf"])
+    found = check_brat_ann(files["1.ann"], document.text, conf)
+    assert found["R"] == [("made_by_whom", "abcd", "efgh")]
+    assert found["A"] == [("stance", "abcd", "strongly_oppose")]

@@ -22,11 +22,16 @@ declares each relation type written, with the labels seen at each end
 (``claimant\tArg1:claim|threat, Arg2:actor``), and ``[attributes]`` each
 attribute written, with the labels that carry it and the values seen
 (``stance\tArg:claim, Value:oppose|support``), so that brat accepts every line
-of the folder's ``.ann`` files. Because it is built from the lines written, it
+of the folder's ``.ann`` files. brat reads a type, an attribute or a value as one
+token, and the configuration splits on ``|`` and ``,``: in relation types,
+attribute names and values, each run of whitespace or of those characters is
+written as ``_`` (``strongly oppose`` becomes ``strongly_oppose``), the same in
+``.ann`` and ``annotation.conf``. Because it is built from the lines written, it
 is the last file of its folder. Each split folder has its own, so that a folder
 copied alone into brat's data directory still opens.
 """
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -40,6 +45,13 @@ from annotator.exports.records import (
 )
 
 CONF_NAME = "annotation.conf"
+#: What brat cannot read inside a type, attribute or value (see the module docstring).
+NOT_IN_A_NAME = re.compile(r"[\s|,]+")
+
+
+def brat_name(name: str) -> str:
+    """``name`` as one brat token: runs of whitespace, ``|`` and ``,`` become ``_``."""
+    return NOT_IN_A_NAME.sub("_", name)
 
 
 def fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -111,6 +123,7 @@ def ann_text(
         if span.annotator is not None:
             lines.append(f"#{number}\tAnnotatorNotes T{number}\tannotator: {span.annotator}\n")
         for name, value in span.attributes:
+            name, value = brat_name(name), brat_name(value)
             attribute_number += 1
             lines.append(f"A{attribute_number}\t{name} T{number} {value}\n")
             carriers, values = schema.attributes.setdefault(name, (set(), set()))
@@ -120,6 +133,7 @@ def ann_text(
     for source, target, type_ in ordered_relations(document, spans):
         if source not in text_bound or target not in text_bound:
             continue
+        type_ = brat_name(type_)
         relation_number += 1
         lines.append(
             f"R{relation_number}\t{type_} Arg1:T{text_bound[source]} Arg2:T{text_bound[target]}\n"
