@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,10 +27,12 @@ from annotator.exports.huggingface import _offsets, arrow_schema, write_huggingf
 from annotator.exports.records import (
     ExportCounts,
     ExportDocument,
+    ExportRelation,
     ExportSpan,
     iob2_names,
     iob2_tags,
     layers,
+    ordered_relations,
     span_sort_key,
     token_layer_counts,
     tokenize_document,
@@ -101,12 +104,35 @@ DOCUMENTS = [
 ]
 
 
+def coded(
+    document: ExportDocument, relations: list[tuple[int, int, str]], **values
+) -> ExportDocument:
+    """``document`` with ``relations`` between its spans (indexes into ``spans``) and
+    attribute values on spans, ``values`` mapping ``"s<index>"`` to ``(name, value)`` pairs."""
+    spans = tuple(
+        span._replace(annotator="ann", attributes=tuple(sorted(values.get(f"s{index}", ()))))
+        for index, span in enumerate(document.spans)
+    )
+    return replace(document, spans=spans, relations=tuple(ExportRelation(*r) for r in relations))
+
+
+# The claim (third span, first in the sorted order) is made by NATO (second span);
+# in document 9 the proposal and the overlapping claim both point at "We".
+DOCUMENTS[0] = coded(
+    DOCUMENTS[0], [(2, 1, "claimant"), (2, 0, "addressee")], s2=[("stance", "support"), ("x", "y")]
+)
+DOCUMENTS[8] = coded(
+    DOCUMENTS[8], [(1, 0, "claimant"), (2, 0, "claimant")], s1=[("stance", "oppose")]
+)
+
+
 def test_fixtures_exercise_what_they_claim() -> None:
     assert not unicodedata.is_normalized("NFC", DOCUMENTS[1].text)
     assert any(len(c.encode("utf-16-le")) == 4 for c in DOCUMENTS[0].text)  # astral
     assert not tokenize(DOCUMENTS[5].text) and not tokenize(DOCUMENTS[7].text)
     overlapping = tokenize_document(DOCUMENTS[8], LABELS).aligned
     assert len(iob2_tags(len(tokenize(DOCUMENTS[8].text)), overlapping, LABELS[:3])[1]) == 1
+    assert DOCUMENTS[0].spans[2].label == "claim" and DOCUMENTS[0].spans[1].label == "actor"
     # Every split gets documents, so rows interleave between the three buffers.
     assert {assign_split(d.id, SEED) for d in DOCUMENTS} == set(SPLIT_NAMES)
 
@@ -133,6 +159,16 @@ def expected_row(document: ExportDocument) -> dict:
             {"start": span.start, "end": span.end, "label": span.label}
             for span in sorted(document.spans, key=span_sort_key)
         ],
+        "relations": [
+            {"head": head, "tail": tail, "type": type_}
+            for head, tail, type_ in ordered_relations(
+                document, sorted(document.spans, key=span_sort_key)
+            )
+        ],
+        "span_attributes": [
+            [{"name": name, "value": value} for name, value in span.attributes]
+            for span in sorted(document.spans, key=span_sort_key)
+        ],
     }
 
 
@@ -152,7 +188,7 @@ def expected_counts(documents: list[ExportDocument]) -> ExportCounts:
         )
         # What a summary says before writing is what the writer reports.
         assert token_layer_counts(document, LABELS) == written
-        counts += written
+        counts += written + ExportCounts(relations=len(document.relations))
     return counts
 
 
@@ -312,3 +348,53 @@ def test_writing_does_not_import_pandas(tmp_path: Path) -> None:
         cwd=Path(__file__).parent.parent,
     )
     assert list((tmp_path / "hf").glob("*.parquet"))
+
+
+def test_datasets_reads_relations_and_attributes_back(tmp_path: Path, monkeypatch) -> None:
+    import datasets
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    write_huggingface(DOCUMENTS, LABELS, tmp_path / "hf", ratios=SplitRatios(1.0, 0.0, 0.0))
+
+    loaded = datasets.load_dataset(str(tmp_path / "hf"), cache_dir=str(tmp_path / "cache"))
+
+    features = loaded["train"].features
+    assert set(features["relations"].feature) == {"head", "tail", "type"}
+    rows = {row["id"]: row for row in loaded["train"]}
+    read_back = {}
+    for doc_id, row in rows.items():
+        text, spans = row["text"], row["spans"]
+        assert len(row["span_attributes"]) == len(spans)
+        read_back[doc_id] = {
+            "relations": {
+                (
+                    r["type"],
+                    text[spans[r["head"]]["start"] : spans[r["head"]]["end"]],
+                    text[spans[r["tail"]]["start"] : spans[r["tail"]]["end"]],
+                )
+                for r in row["relations"]
+            },
+            "attributes": {
+                text[span["start"] : span["end"]]: {a["name"]: a["value"] for a in values}
+                for span, values in zip(spans, row["span_attributes"], strict=True)
+                if values
+            },
+        }
+    assert read_back[1] == {
+        "relations": {
+            ("claimant", "NATO 👍🏽 says the alliance will grow", "NATO"),
+            ("addressee", "NATO 👍🏽 says the alliance will grow", "Oslo"),
+        },
+        "attributes": {"NATO 👍🏽 says the alliance will grow": {"stance": "support", "x": "y"}},
+    }
+    assert read_back[9] == {
+        "relations": {
+            ("claimant", "a new tax on imports", "We"),
+            ("claimant", "tax on imports today", "We"),
+        },
+        "attributes": {"a new tax on imports": {"stance": "oppose"}},
+    }
+    assert all(
+        read_back[d] == {"relations": set(), "attributes": {}} for d in rows if d not in (1, 9)
+    )

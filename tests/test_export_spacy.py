@@ -10,6 +10,7 @@ import sys
 import unicodedata
 import zlib
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,10 @@ from annotator.annotation.tokenization import tokenize
 from annotator.exports.records import (
     ExportCounts,
     ExportDocument,
+    ExportRelation,
     ExportSpan,
     resolve_overlaps,
+    span_sort_key,
     tokenize_document,
 )
 from annotator.exports.spacy_docbin import (
@@ -130,6 +133,23 @@ EDGES = [
         ("a\nb", "actor", 0),
         ("b c d", "claim", 0),
     ),
+    # An annotators' document: relations named by their index in the unsorted spans,
+    # one to a span off token edges, and attribute values.
+    replace(
+        quoted_document(
+            110,
+            "NATO said talks in Oslo would resume.",
+            ("talks in Oslo would resume", "claim", 0),
+            ("NATO", "actor", 0),
+            ("Osl", "actor", 0),
+        ),
+        spans=(
+            ExportSpan(10, 36, "claim", "alice", (("stance", "support"),)),
+            ExportSpan(0, 4, "actor", "alice"),
+            ExportSpan(19, 22, "actor", "bob", (("role", "host"),)),
+        ),
+        relations=(ExportRelation(0, 1, "claimant"), ExportRelation(0, 2, "addressee")),
+    ),
     quoted_document(
         109,
         "שלום עולם 🎉👍🏽 经济增长",
@@ -138,6 +158,47 @@ EDGES = [
         ("经济增长", "LOC", 0),
     ),
 ]
+
+
+def annotator_user_data(document: ExportDocument) -> dict:
+    """What ``doc.user_data`` holds of an annotators' document beside its id, title,
+    source and split, worked out from ``document.spans`` as given (not sorted)."""
+
+    def named(index: int) -> list:
+        span = document.spans[index]
+        return [span.start, span.end, span.label]
+
+    with_values = sorted((span for span in document.spans if span.attributes), key=span_sort_key)
+    return {
+        "relations": [
+            {
+                "head": named(relation.source),
+                "tail": named(relation.target),
+                "type": relation.type,
+                "annotator": document.spans[relation.source].annotator,
+            }
+            for relation in document.relations
+        ],
+        "span_attributes": [
+            {
+                "start": span.start,
+                "end": span.end,
+                "label": span.label,
+                "annotator": span.annotator,
+                "attributes": dict(span.attributes),
+            }
+            for span in with_values
+        ],
+    }
+
+
+def as_read(value: object) -> object:
+    """``value`` as DocBin.get_docs gives user data back: lists as tuples."""
+    if isinstance(value, list):
+        return tuple(as_read(item) for item in value)
+    if isinstance(value, dict):
+        return {key: as_read(item) for key, item in value.items()}
+    return value
 
 
 def spacy_docbin(documents: Sequence[ExportDocument], labels: Sequence[str]) -> DocBin:
@@ -156,6 +217,8 @@ def spacy_docbin(documents: Sequence[ExportDocument], labels: Sequence[str]) -> 
             source=export_document.source,
             split=SPLIT,
         )
+        if any(span.annotator is not None for span in export_document.spans):
+            doc.user_data.update(annotator_user_data(export_document))
 
         def char_span(aligned: tuple[int, int, ExportSpan], doc: Doc = doc) -> spacy.tokens.Span:
             span = aligned[2]
@@ -178,6 +241,7 @@ def expected_counts(documents: Sequence[ExportDocument], labels: Sequence[str]) 
         counts += ExportCounts.of(
             1, len(export_document.spans), misaligned=tokenized.misaligned, overlapping=dropped
         )
+        counts += ExportCounts(relations=len(export_document.relations))
     return counts
 
 
@@ -205,6 +269,7 @@ def assert_written_like_spacy(
     summary = ExportCounts()
     for export_document in documents:
         summary += spacy_left_out(export_document, labels)
+        summary += ExportCounts(relations=len(export_document.relations))
     assert summary == counts
     shards = sorted(directory.iterdir())
     batches = [documents[i : i + shard_size] for i in range(0, len(documents), shard_size)]
@@ -226,7 +291,11 @@ def assert_written_like_spacy(
                 "title": export_document.title,
                 "source": export_document.source,
                 "split": SPLIT,
-            }
+            } | (
+                as_read(annotator_user_data(export_document))
+                if any(span.annotator is not None for span in export_document.spans)
+                else {}
+            )
             # The DocBin's tokens are ours: every word that is not whitespace is a token.
             assert [t.text for t in doc if not t.is_space] == [
                 text[start:end] for start, end in tokenize(text)

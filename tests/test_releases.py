@@ -650,3 +650,52 @@ def test_card_and_manifest_say_which_spans_each_format_left_out(
         "- CoNLL, IOB2 tags left out 1 spans (1 threat): a boundary is not on a token edge "
         "(inside a word or on whitespace)." in card
     )
+
+
+def test_card_and_manifest_list_relation_types_with_their_counts(
+    project, manager, gold_documents, alice, labels
+):
+    from annotator.annotation.relations import relation_create
+    from annotator.annotation.spans import span_create
+    from annotator.projects.setup import add_default_relations
+
+    add_default_relations(project)
+    # Alice's relations are not gold: the release counts none of them.
+    document = gold_documents[0]
+    claim, _ = span_create(
+        document=document, annotator=alice, label=labels["claim"], start=0, end=4
+    )
+    actor, _ = span_create(
+        document=document, annotator=alice, label=labels["actor"], start=5, end=8
+    )
+    relation_create(
+        relation_type=project.relation_types.get(name="claimant"),
+        source=claim,
+        target=actor,
+        annotator=alice,
+    )
+
+    release = release_create(project=project, author=manager, formats=["jsonl"])
+
+    archive = archive_of(release)
+    manifest = json.loads(archive.read("talks-v1/release.json"))
+    assert [(t["name"], t["relations"]) for t in manifest["relation_types"]] == [
+        ("addressee", 0),
+        ("claimant", 0),
+    ]
+    claimant = manifest["relation_types"][1]
+    assert claimant["source_labels"] == ["claim", "threat", "proposal"]
+    assert claimant["target_labels"] == ["actor"]
+    assert {a["name"] for a in manifest["attributes"]} == {"stance"}
+    card = archive.read("talks-v1/README.md").decode("utf-8")
+    assert "| `claimant` | `claim`, `threat`, `proposal` | `actor` | yes | 0 |" in card
+    assert "| `stance` | `claim` | support, oppose, neutral |" in card
+    assert "This release holds no relations and no attribute values" in card
+
+
+def test_a_card_without_relation_types_says_nothing_of_them(project, manager, gold_documents):
+    release = release_create(project=project, author=manager, formats=["jsonl"])
+
+    card = archive_of(release).read("talks-v1/README.md").decode("utf-8")
+    body = card.split("---\n", 2)[2]
+    assert "Relation types" not in body and "relations" not in body.split("## Uses")[0]

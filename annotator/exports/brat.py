@@ -10,12 +10,30 @@ space. A span made only of line breaks has no fragment: it is left out and
 counted as ``line_breaks_only``. A span's annotator, when present, is an
 ``AnnotatorNotes`` comment on it.
 
+In an export of annotators' spans, each relation is a line
+``R<n>\t<type> Arg1:T<i> Arg2:T<j>`` from its source span to its target span,
+and each attribute value of a span is a line ``A<n>\t<attribute> T<i> <value>``.
+A relation with an end left out (a span of line breaks only) is left out too.
+Gold has neither yet.
+
 ``annotation.conf`` lists the labels in order and allows entities to overlap,
-since nested and overlapping spans are normal here. Each split folder has its
-own, so that a folder copied alone into brat's data directory still opens.
+since nested and overlapping spans are normal here. Its ``[relations]`` section
+declares each relation type written, with the labels seen at each end
+(``claimant\tArg1:claim|threat, Arg2:actor``), and ``[attributes]`` each
+attribute written, with the labels that carry it and the values seen
+(``stance\tArg:claim, Value:oppose|support``), so that brat accepts every line
+of the folder's ``.ann`` files. brat reads a type, an attribute or a value as one
+token, and the configuration splits on ``|`` and ``,``: in relation types,
+attribute names and values, each run of whitespace or of those characters is
+written as ``_`` (``strongly oppose`` becomes ``strongly_oppose``), the same in
+``.ann`` and ``annotation.conf``. Because it is built from the lines written, it
+is the last file of its folder. Each split folder has its own, so that a folder
+copied alone into brat's data directory still opens.
 """
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from annotator.exports.records import (
     LINE_BREAKS,
@@ -23,9 +41,17 @@ from annotator.exports.records import (
     ExportDocument,
     ExportSpan,
     checked_spans,
+    ordered_relations,
 )
 
 CONF_NAME = "annotation.conf"
+#: What brat cannot read inside a type, attribute or value (see the module docstring).
+NOT_IN_A_NAME = re.compile(r"[\s|,]+")
+
+
+def brat_name(name: str) -> str:
+    """``name`` as one brat token: runs of whitespace, ``|`` and ``,`` become ``_``."""
+    return NOT_IN_A_NAME.sub("_", name)
 
 
 def fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -40,32 +66,82 @@ def fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces
 
 
-def annotation_conf(labels: Sequence[str]) -> str:
+@dataclass
+class Schema:
+    """The relation types and attributes a folder's ``.ann`` files use, gathered while
+    they are written, for ``annotation.conf``: type -> (source labels, target labels),
+    and attribute -> (labels, values)."""
+
+    relations: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
+    attributes: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
+
+
+def _conf_labels(seen: set[str], labels: Sequence[str]) -> str:
+    return "|".join(label for label in labels if label in seen)
+
+
+def annotation_conf(labels: Sequence[str], schema: Schema | None = None) -> str:
+    schema = schema or Schema()
     entities = "".join(f"{label}\n" for label in labels)
+    relations = "".join(
+        f"{name}\tArg1:{_conf_labels(sources, labels)}, Arg2:{_conf_labels(targets, labels)}\n"
+        for name, (sources, targets) in sorted(schema.relations.items())
+    )
+    attributes = "".join(
+        f"{name}\tArg:{_conf_labels(carriers, labels)}, Value:{'|'.join(sorted(values))}\n"
+        for name, (carriers, values) in sorted(schema.attributes.items())
+    )
     return (
         f"[entities]\n{entities}\n"
-        "[relations]\n<OVERLAP>\tArg1:<ENTITY>, Arg2:<ENTITY>, <OVL-TYPE>:<ANY>\n\n"
-        "[events]\n\n[attributes]\n"
+        f"[relations]\n<OVERLAP>\tArg1:<ENTITY>, Arg2:<ENTITY>, <OVL-TYPE>:<ANY>\n{relations}\n"
+        f"[events]\n\n[attributes]\n{attributes}"
     )
 
 
-def ann_text(document: ExportDocument, labels: Sequence[str]) -> tuple[str, list[ExportSpan]]:
-    """The ``.ann`` content of a document and the spans left out."""
+def ann_text(
+    document: ExportDocument, labels: Sequence[str], schema: Schema | None = None
+) -> tuple[str, list[ExportSpan], int]:
+    """The ``.ann`` content of a document, the spans left out and the relations
+    written; ``schema`` gathers the relation types and attributes used."""
+    schema = schema if schema is not None else Schema()
     lines = []
     left_out = []
     number = 0
-    for span in checked_spans(document, labels):
+    attribute_number = 0
+    spans = checked_spans(document, labels)
+    text_bound: dict[int, int] = {}
+    for position, span in enumerate(spans):
         pieces = fragments(document.text, span.start, span.end)
         if not pieces:
             left_out.append(span)
             continue
         number += 1
+        text_bound[position] = number
         offsets = ";".join(f"{start} {end}" for start, end in pieces)
         quote = " ".join(document.text[start:end] for start, end in pieces)
         lines.append(f"T{number}\t{span.label} {offsets}\t{quote}\n")
         if span.annotator is not None:
             lines.append(f"#{number}\tAnnotatorNotes T{number}\tannotator: {span.annotator}\n")
-    return "".join(lines), left_out
+        for name, value in span.attributes:
+            name, value = brat_name(name), brat_name(value)
+            attribute_number += 1
+            lines.append(f"A{attribute_number}\t{name} T{number} {value}\n")
+            carriers, values = schema.attributes.setdefault(name, (set(), set()))
+            carriers.add(span.label)
+            values.add(value)
+    relation_number = 0
+    for source, target, type_ in ordered_relations(document, spans):
+        if source not in text_bound or target not in text_bound:
+            continue
+        type_ = brat_name(type_)
+        relation_number += 1
+        lines.append(
+            f"R{relation_number}\t{type_} Arg1:T{text_bound[source]} Arg2:T{text_bound[target]}\n"
+        )
+        sources, targets = schema.relations.setdefault(type_, (set(), set()))
+        sources.add(spans[source].label)
+        targets.add(spans[target].label)
+    return "".join(lines), left_out, relation_number
 
 
 def brat_left_out(document: ExportDocument, labels: Sequence[str]) -> ExportCounts:
@@ -81,11 +157,13 @@ def brat_left_out(document: ExportDocument, labels: Sequence[str]) -> ExportCoun
 def brat_files(
     documents: Iterable[ExportDocument], labels: Sequence[str]
 ) -> Iterator[tuple[str, bytes, ExportCounts]]:
-    """The files of one split folder, one at a time: ``annotation.conf``, then each
-    document's ``.txt`` and ``.ann``, each with the counts it adds."""
-    yield CONF_NAME, annotation_conf(labels).encode("utf-8"), ExportCounts()
+    """The files of one split folder, one at a time: each document's ``.txt`` and
+    ``.ann``, each with the counts it adds, then ``annotation.conf``."""
+    schema = Schema()
     for document in documents:
-        ann, left_out = ann_text(document, labels)
+        ann, left_out, relations = ann_text(document, labels, schema)
         yield f"{document.id}.txt", document.text.encode("utf-8"), ExportCounts()
         counts = ExportCounts.of(1, len(document.spans), line_breaks_only=left_out)
+        counts = ExportCounts(counts.documents, counts.spans, counts.left_out, relations)
         yield f"{document.id}.ann", ann.encode("utf-8"), counts
+    yield CONF_NAME, annotation_conf(labels, schema).encode("utf-8"), ExportCounts()

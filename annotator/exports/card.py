@@ -189,6 +189,23 @@ def dataset_features(labels: Sequence[str]) -> list[dict]:
                 {"name": "label", "dtype": "string"},
             ],
         },
+        {
+            "name": "relations",
+            "list": [
+                {"name": "head", "dtype": "int64"},
+                {"name": "tail", "dtype": "int64"},
+                {"name": "type", "dtype": "string"},
+            ],
+        },
+        {
+            "name": "span_attributes",
+            "list": {
+                "list": [
+                    {"name": "name", "dtype": "string"},
+                    {"name": "value", "dtype": "string"},
+                ]
+            },
+        },
     ]
 
 
@@ -309,6 +326,59 @@ def _left_out_lines(formats: Mapping[str, Mapping[str, Any]], labels: Sequence[s
     return ["What the formats left out:", "", *lines, ""] if lines else []
 
 
+def relation_lines(manifest: Mapping[str, Any]) -> list[str]:
+    """The project's relation types with their count in the release, and its span
+    attributes; nothing for a project with neither (or a manifest from before them)."""
+    types = manifest.get("relation_types", [])
+    attributes = manifest.get("attributes", [])
+    if not types and not attributes:
+        return []
+
+    def labels(names: Sequence[str]) -> str:
+        return ", ".join(f"`{name}`" for name in names) or "any label"
+
+    lines = []
+    if types:
+        rows = [
+            (
+                f"`{entry['name']}`",
+                labels(entry["source_labels"]),
+                labels(entry["target_labels"]),
+                "yes" if entry["directed"] else "no",
+                entry["relations"],
+            )
+            for entry in types
+        ]
+        lines += [
+            "Relation types of the project (a relation links two spans of a document, "
+            "from a span of a *from* label to one of a *to* label), with the relations "
+            "of each type in this release:",
+            "",
+            *_table(rows, ["Type", "From", "To", "Directed", "Relations"]),
+            "",
+        ]
+    if attributes:
+        rows = [
+            (f"`{entry['name']}`", f"`{entry['label']}`", ", ".join(entry["values"]))
+            for entry in attributes
+        ]
+        lines += [
+            "Span attributes of the project (a span holds at most one value of each):",
+            "",
+            *_table(rows, ["Attribute", "Label", "Values"]),
+            "",
+        ]
+    if not sum(entry["relations"] for entry in types):
+        lines += [
+            "This release holds no relations and no attribute values: they are not "
+            "adjudicated yet, so gold data has none. Annotators' relations and attribute "
+            "values are in an export of their spans (JSONL, doccano entities, W3C, brat, "
+            "spaCy and Hugging Face carry them).",
+            "",
+        ]
+    return lines
+
+
 def dataset_card(manifest: Mapping[str, Any], *, description: str = "") -> str:
     """The ``README.md`` of a release: YAML header, then the datasheet sections."""
     header = yaml.safe_dump(card_header(manifest), allow_unicode=True, sort_keys=False)
@@ -364,6 +434,7 @@ def dataset_card(manifest: Mapping[str, Any], *, description: str = "") -> str:
         "",
         rule_in_words(splits["seed"], ratios),
         "",
+        *relation_lines(manifest),
         "## Collection process",
         "",
         "Documents were imported into Annotator as text, normalised to Unicode NFC with LF "

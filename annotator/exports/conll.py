@@ -20,6 +20,10 @@ A span whose start is not a token start or whose end is not a token end is left
 out and counted as ``misaligned``; a span overlapping a kept span of the same
 layer is left out (see ``records.resolve_overlaps``: the most spans that do not
 overlap are kept) and counted as ``overlapping``, both per label.
+
+Relations and span attribute values are not written: a column of tags per token
+has no place for a link between two spans or for a span's values. The other
+formats carry them.
 """
 
 import re

@@ -24,7 +24,15 @@ One row per document, documents assigned by :func:`assign_split`:
 - ``spans``: every span as ``{start, end, label}``, code points, half-open,
   including spans the tag columns could not carry (counted per label as
   ``misaligned`` or ``overlapping``, see ExportCounts; within a layer the tags
-  keep the most spans that do not overlap, see ``records.resolve_overlaps``).
+  keep the most spans that do not overlap, see ``records.resolve_overlaps``);
+- ``relations``: every relation as ``{head, tail, type}``, ``head`` and ``tail``
+  indexes into the row's ``spans`` (the relation runs from ``spans[head]`` to
+  ``spans[tail]``);
+- ``span_attributes``: one list per entry of ``spans``, in the same order, of the
+  span's attribute values as ``{name, value}`` (``[]`` when it holds none).
+
+Only annotators' spans have relations and attribute values so far; in a gold
+export both columns hold empty lists.
 
 Rows are buffered ``rows_per_group`` at a time per split, compactly (UTF-8
 bytes and numpy arrays, no Python object per token), so memory holds three row
@@ -50,6 +58,7 @@ from annotator.exports.records import (
     ExportSpan,
     iob2_names,
     layers,
+    ordered_relations,
     resolve_overlaps,
     tokenize_document,
 )
@@ -64,6 +73,9 @@ from annotator.exports.splits import SPLIT_NAMES, SplitRatios, assign_split
 PARQUET_OPTIONS = {
     "write_statistics": ["id"],
     "use_dictionary": [
+        "relations.list.element.type",
+        "span_attributes.list.element.list.element.name",
+        "span_attributes.list.element.list.element.value",
         "source",
         "meta",
         "tokens.list.element",
@@ -77,6 +89,8 @@ PARQUET_OPTIONS = {
     },
 }
 SPAN_TYPE = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string())])
+RELATION_TYPE = pa.struct([("head", pa.int64()), ("tail", pa.int64()), ("type", pa.string())])
+ATTRIBUTE_TYPE = pa.struct([("name", pa.string()), ("value", pa.string())])
 
 
 def _value(dtype: str) -> dict:
@@ -103,6 +117,8 @@ def features(labels: Sequence[str]) -> dict:
         "actor_tags": _sequence({"names": iob2_names(actor_labels), "_type": "ClassLabel"}),
         # A list of dicts, not Sequence(dict): the latter means a dict of lists.
         "spans": [{"start": _value("int64"), "end": _value("int64"), "label": _value("string")}],
+        "relations": [{"head": _value("int64"), "tail": _value("int64"), "type": _value("string")}],
+        "span_attributes": [[{"name": _value("string"), "value": _value("string")}]],
     }
 
 
@@ -121,6 +137,8 @@ def arrow_schema(labels: Sequence[str]) -> pa.Schema:
             ("ner_tags", pa.list_(pa.int64())),
             ("actor_tags", pa.list_(pa.int64())),
             ("spans", pa.list_(SPAN_TYPE)),
+            ("relations", pa.list_(RELATION_TYPE)),
+            ("span_attributes", pa.list_(pa.list_(ATTRIBUTE_TYPE))),
         ]
     )
     info = {"info": {"features": features(labels)}}
@@ -239,6 +257,8 @@ class _SplitColumns:
         self.token_total = 0
         self.span_counts: list[int] = []
         self.spans: list[ExportSpan] = []
+        self.relation_counts: list[int] = []
+        self.relations: list[tuple[int, int, str]] = []
         self.actor.clear()
         self.content.clear()
 
@@ -265,9 +285,13 @@ class _SplitColumns:
         self.token_total += token_count
         self.span_counts.append(len(tokenized.spans))
         self.spans += tokenized.spans
-        return ExportCounts.of(
+        relations = ordered_relations(document, tokenized.spans)
+        self.relation_counts.append(len(relations))
+        self.relations += relations
+        counts = ExportCounts.of(
             1, len(document.spans), misaligned=tokenized.misaligned, overlapping=dropped
         )
+        return ExportCounts(counts.documents, counts.spans, counts.left_out, len(relations))
 
     def table(self, schema: pa.Schema) -> pa.Table:
         token_counts = np.fromiter(map(len, self.token_starts), np.int64, self.rows)
@@ -287,6 +311,26 @@ class _SplitColumns:
             ],
             fields=list(SPAN_TYPE),
         )
+        relations = pa.StructArray.from_arrays(
+            [
+                _array(pa.int64(), np.array([r[0] for r in self.relations], np.int64)),
+                _array(pa.int64(), np.array([r[1] for r in self.relations], np.int64)),
+                _encoded([r[2].encode() for r in self.relations]),
+            ],
+            fields=list(RELATION_TYPE),
+        )
+        values = [value for span in self.spans for value in span.attributes]
+        attributes = pa.StructArray.from_arrays(
+            [
+                _encoded([name.encode() for name, _ in values]),
+                _encoded([v.encode() for _, v in values]),
+            ],
+            fields=list(ATTRIBUTE_TYPE),
+        )
+        per_span = pa.ListArray.from_arrays(
+            _offsets(np.fromiter((len(span.attributes) for span in self.spans), np.int64)),
+            attributes,
+        )
         columns = [
             _array(pa.int64(), np.array(self.ids, np.int64)),
             _encoded(self.titles),
@@ -299,6 +343,8 @@ class _SplitColumns:
             token_list(_array(pa.int64(), self.content.tags(self.token_total))),
             token_list(_array(pa.int64(), self.actor.tags(self.token_total))),
             pa.ListArray.from_arrays(_offsets(np.array(self.span_counts, np.int64)), spans),
+            pa.ListArray.from_arrays(_offsets(np.array(self.relation_counts, np.int64)), relations),
+            pa.ListArray.from_arrays(_offsets(np.array(self.span_counts, np.int64)), per_span),
         ]
         return pa.Table.from_arrays(columns, schema=schema)
 

@@ -10,10 +10,24 @@ points, half-open, as Python (and doccano, which is Python) index text.
      "split": "train", "text": "...", "title": "..."}
 
 ``meta`` is the document's meta exactly as imported, whatever its keys; our own
-fields (``source``, ``split`` and, when any span carries an annotator,
-``span_annotators``, one entry per ``label`` entry in order) sit beside it at
-the top level, so no key of a user's meta can clash with them. doccano keeps
-top-level keys it does not know as metadata.
+fields sit beside it at the top level, so no key of a user's meta can clash with
+them: ``source``, ``split`` and, in an export of annotators' spans (when any span
+carries an annotator), four more, each read against ``label`` and leaving its
+``[start, end, label]`` triples as they are:
+
+- ``span_annotators``: one username per ``label`` entry, in order;
+- ``span_origins``: one per ``label`` entry, in order: where the span came from
+  when its annotator did not mark it by hand (the suggestion source they
+  accepted, ``model:<name>@<version>``, ``string-match`` or ``import:<name>``, or
+  the import that wrote it), ``null`` for a span marked by hand;
+- ``span_attributes``: one object per ``label`` entry, in order, of the span's
+  attribute values (``{"stance": "oppose"}``; ``{}`` when it has none);
+- ``relations``: ``[{"from": 0, "to": 2, "type": "claimant"}]``, ``from`` and
+  ``to`` indexes into ``label``.
+
+doccano keeps top-level keys it does not know as metadata. Gold has no relations
+or attributes yet (they are not adjudicated so far), so a gold line has none of
+these keys rather than empty ones that would claim there are none.
 
 ``write_doccano_entities_jsonl``::
 
@@ -24,15 +38,24 @@ top-level keys it does not know as metadata.
 
 Entity ids and relation ids each run from 1 across the whole file; a relation's
 ``from_id`` and ``to_id`` are entity ids of its line. An entity has an
-``"annotator"`` key when its span has one. Gold has no relations yet (adjudication
-of relations comes later), so a gold export writes ``"relations": []``.
+``"annotator"`` key when its span has one, and an ``"attributes"`` object
+(``{"stance": "oppose"}``) when its span holds attribute values, and an
+``"origin"`` when its span was not marked by hand (see ``span_origins``). Gold has no
+relations yet (adjudication of relations comes later), so a gold export writes
+``"relations": []``.
 """
 
 import json
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 
-from annotator.exports.records import ExportCounts, ExportDocument, checked_spans, span_sort_key
+from annotator.exports.records import (
+    ExportCounts,
+    ExportDocument,
+    checked_spans,
+    ordered_relations,
+    span_sort_key,
+)
 
 # One encoder for every line: json.dumps builds a new one per call when given options.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
@@ -51,7 +74,7 @@ def write_doccano_jsonl(
 ) -> ExportCounts:
     """Write one ``{"id", "title", "text", "label", "meta", "source", "split"}`` line per
     document of ``split``."""
-    written = spans_written = 0
+    written = spans_written = relations_written = 0
     for document in documents:
         spans = checked_spans(document, labels)
         record = {
@@ -63,12 +86,19 @@ def write_doccano_jsonl(
             "source": document.source,
             "split": split,
         }
+        relations = ordered_relations(document, spans)
         if any(span.annotator is not None for span in spans):
             record["span_annotators"] = [span.annotator for span in spans]
+            record["span_origins"] = [span.origin for span in spans]
+            record["span_attributes"] = [dict(span.attributes) for span in spans]
+            record["relations"] = [
+                {"from": source, "to": target, "type": type_} for source, target, type_ in relations
+            ]
         stream.write(_line(record))
         written += 1
         spans_written += len(spans)
-    return ExportCounts(documents=written, spans=spans_written)
+        relations_written += len(relations)
+    return ExportCounts(documents=written, spans=spans_written, relations=relations_written)
 
 
 def write_doccano_entities_jsonl(
@@ -105,6 +135,10 @@ def write_doccano_entities_jsonl(
             }
             if span.annotator is not None:
                 entity["annotator"] = span.annotator
+            if span.attributes:
+                entity["attributes"] = dict(span.attributes)
+            if span.origin is not None:
+                entity["origin"] = span.origin
             entities.append(entity)
         relations = [
             {

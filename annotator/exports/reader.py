@@ -11,14 +11,16 @@ and memory holds one chunk, whatever the corpus size.
 
 Span sources are the functions in :data:`SOURCES`: each takes a condition on
 the span's document (a ``Q``) and the annotator, and returns a queryset of
-dicts with the keys ``document_id``, ``start``, ``end``, ``label_name`` and
-``annotator_name`` (``None`` for gold). Offsets are code points, half-open
+dicts with the keys ``document_id``, ``start``, ``end``, ``label_name``,
+``annotator_name`` and ``span_origin`` (both ``None`` for gold; the origin is
+``None`` too for a span marked by hand). Offsets are code points, half-open
 ``[start, end)``.
 
 Annotator sources also carry each annotator's relations between their spans
-(:class:`~annotator.exports.records.ExportRelation`): the span query joins each span's
-outgoing relations, so a chunk still costs two queries. Gold has no relations yet:
-relations are not adjudicated so far.
+(:class:`~annotator.exports.records.ExportRelation`) and each span's attribute values
+(``ExportSpan.attributes``): the span query joins each span's outgoing relations and
+attribute values, so a chunk still costs two queries. Gold has neither yet: relations
+and attributes are not adjudicated so far.
 
 Gold (the default source) is the accepted gold spans of the documents whose
 gold status is *gold*: a gold selection holds only those documents, so that a
@@ -36,12 +38,27 @@ from django.contrib.auth.models import User
 from django.db.models import CharField, Count, F, IntegerField, Q, QuerySet, Value
 
 from annotator.exports.records import ExportDocument, ExportRelation, ExportSpan
-from annotator.models import Document, GoldSpan, GoldSpanStatus, GoldStatus, Project, Span
+from annotator.models import (
+    Document,
+    GoldSpan,
+    GoldSpanStatus,
+    GoldStatus,
+    LabelAttribute,
+    Project,
+    Span,
+)
 
 DEFAULT_CHUNK_SIZE = 1000
-SPAN_FIELDS = ("document_id", "start", "end", "label_name", "annotator_name")
-#: Read beside SPAN_FIELDS: the span's id, and per outgoing relation its target and type.
-RELATION_FIELDS = ("span_key", "relation_target", "relation_type")
+SPAN_FIELDS = ("document_id", "start", "end", "label_name", "annotator_name", "span_origin")
+#: Read beside SPAN_FIELDS: the span's id, per outgoing relation its target and type,
+#: and per attribute value the attribute's name and the value.
+RELATION_FIELDS = (
+    "span_key",
+    "relation_target",
+    "relation_type",
+    "attribute_name",
+    "attribute_value",
+)
 
 
 class ExportError(Exception):
@@ -55,6 +72,7 @@ def all_annotator_spans(documents: Q, annotator: User | None) -> QuerySet:
         "end",
         label_name=F("label__name"),
         annotator_name=F("annotator__username"),
+        span_origin=F("origin"),
     )
 
 
@@ -70,6 +88,7 @@ def gold_spans(documents: Q, annotator: User | None) -> QuerySet:
         "end",
         label_name=F("label__name"),
         annotator_name=Value(None, output_field=CharField()),
+        span_origin=Value(None, output_field=CharField()),
     )
 
 
@@ -136,6 +155,41 @@ class SelectionCounts:
 def export_labels(project: Project) -> list[str]:
     """The label names the writers take, in the project's label order."""
     return list(project.labels.values_list("name", flat=True))
+
+
+def relation_schema(project: Project) -> dict[str, list[dict]]:
+    """The project's relation types and span attributes, for a release's manifest and card:
+    ``{"relation_types": [{name, directed, source_labels, target_labels}], "attributes":
+    [{label, name, values}]}``, labels in label order (an empty list allows every label).
+    Five queries, whatever the number of types."""
+    order = {name: index for index, name in enumerate(export_labels(project))}
+
+    def names(labels) -> list[str]:
+        return sorted((label.name for label in labels.all()), key=order.__getitem__)
+
+    types = project.relation_types.prefetch_related("source_labels", "target_labels")
+    attributes = LabelAttribute.objects.filter(label__project=project).select_related("label")
+    return {
+        "relation_types": [
+            {
+                "name": relation_type.name,
+                "directed": relation_type.directed,
+                "source_labels": names(relation_type.source_labels),
+                "target_labels": names(relation_type.target_labels),
+            }
+            for relation_type in sorted(types, key=lambda relation_type: relation_type.name)
+        ],
+        "attributes": [
+            {
+                "label": attribute.label.name,
+                "name": attribute.name,
+                "values": list(attribute.allowed_values),
+            }
+            for attribute in sorted(
+                attributes, key=lambda attribute: (order[attribute.label.name], attribute.name)
+            )
+        ],
+    }
 
 
 def count_selection(selection: Selection) -> SelectionCounts:
@@ -213,24 +267,30 @@ def _spans_by_document(
 ) -> dict[int, tuple[tuple[ExportSpan, ...], tuple[ExportRelation, ...]]]:
     """Each document's spans and relations, from one query.
 
-    With relations, the spans are left-joined to their outgoing relations: a span
-    comes once per relation it starts (once with ``None`` when it starts none), and
-    each relation is turned into the indexes of its two spans in the document's tuple.
+    With relations, the spans are left-joined to their outgoing relations and to their
+    attribute values: a span comes once per pair of a relation it starts and a value
+    it holds (``None`` standing in for none), so both are deduplicated, and each
+    relation is turned into the indexes of its two spans in the document's tuple.
+    A span has few of either, so the product stays small.
     """
     extra = {"span_key": F("pk")}
     if with_relations:
         extra |= {
             "relation_target": F("relations_from__target_id"),
             "relation_type": F("relations_from__type__name"),
+            "attribute_name": F("attribute_values__attribute__name"),
+            "attribute_value": F("attribute_values__value"),
         }
     else:
         extra |= {
             "relation_target": Value(None, output_field=IntegerField()),
             "relation_type": Value(None, output_field=CharField()),
+            "attribute_name": Value(None, output_field=CharField()),
+            "attribute_value": Value(None, output_field=CharField()),
         }
     ordered = (
         rows.annotate(**extra)
-        .order_by(*SPAN_FIELDS, "span_key", "relation_target", "relation_type")
+        .order_by(*SPAN_FIELDS, *RELATION_FIELDS)
         .values_list(*SPAN_FIELDS, *RELATION_FIELDS)
     )
     documents = {}
@@ -240,11 +300,16 @@ def _spans_by_document(
         spans: list[ExportSpan] = []
         index_of: dict[int, int] = {}
         links: list[tuple[int, int, str]] = []
-        for span_key, span_rows in groupby(document_rows, key=itemgetter(5)):
+        for span_key, span_rows in groupby(document_rows, key=itemgetter(6)):
             span_rows = list(span_rows)
             index_of[span_key] = len(spans)
-            spans.append(ExportSpan._make(span_rows[0][1:5]))
-            links += [(span_key, row[6], row[7]) for row in span_rows if row[6] is not None]
+            attributes = tuple(sorted({row[9:11] for row in span_rows if row[9] is not None}))
+            start, end, label, annotator, origin = span_rows[0][1:6]
+            spans.append(ExportSpan(start, end, label, annotator, attributes, origin))
+            # dict.fromkeys: deduplicated, in the query's order.
+            links += dict.fromkeys(
+                (span_key, row[7], row[8]) for row in span_rows if row[7] is not None
+            )
         relations = tuple(
             ExportRelation(index_of[source], index_of[target], relation_type)
             for source, target, relation_type in links

@@ -37,6 +37,12 @@ class ExportSpan(NamedTuple):
     end: int
     label: str
     annotator: str | None = None
+    #: The span's attribute values as ``(name, value)`` pairs sorted by name, such as
+    #: ``(("stance", "oppose"),)``; only annotator sources have any so far.
+    attributes: tuple[tuple[str, str], ...] = ()
+    #: Where an annotator's span came from when they did not mark it by hand: the
+    #: suggestion source they accepted or the import that wrote it (``Span.origin``).
+    origin: str | None = None
 
 
 class ExportRelation(NamedTuple):
@@ -149,6 +155,28 @@ class ExportCounts:
 
 def span_sort_key(span: ExportSpan) -> tuple[int, int, str, str]:
     return (span.start, span.end, span.label, span.annotator or "")
+
+
+def ordered_relations(
+    document: ExportDocument, spans: Sequence[ExportSpan]
+) -> list[tuple[int, int, str]]:
+    """The document's relations as ``(source, target, type)`` with ``source`` and
+    ``target`` indexes into ``spans``, the document's spans in the order a writer
+    writes them (:func:`checked_spans`).
+
+    Relations name spans by their index in ``document.spans``; equal spans are
+    matched to equal positions in order, so each index gets a position of its own.
+    """
+    if not document.relations:
+        return []
+    positions: dict[ExportSpan, list[int]] = {}
+    for position, span in enumerate(spans):
+        positions.setdefault(span, []).append(position)
+    position_of = [positions[span].pop(0) for span in document.spans]
+    return [
+        (position_of[relation.source], position_of[relation.target], relation.type)
+        for relation in document.relations
+    ]
 
 
 def checked_spans(document: ExportDocument, labels: Sequence[str]) -> list[ExportSpan]:

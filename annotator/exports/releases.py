@@ -65,6 +65,7 @@ from annotator.exports.reader import (
     checked_counts,
     export_labels,
     read_documents,
+    relation_schema,
 )
 from annotator.exports.records import ZIP_DATE_TIME, ExportDocument
 from annotator.exports.splits import SPLIT_NAMES, SplitRatios, assign_split
@@ -102,6 +103,8 @@ class GoldTally:
     split_ids: dict[str, list[int]] = field(default_factory=lambda: {s: [] for s in SPLIT_NAMES})
     documents: Counter = field(default_factory=Counter)
     spans: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in SPLIT_NAMES})
+    #: Relations per type, over all splits.
+    relations: Counter = field(default_factory=Counter)
 
     def counting(self, documents: Iterable[ExportDocument]) -> Iterator[ExportDocument]:
         for document in documents:
@@ -110,6 +113,7 @@ class GoldTally:
             self.split_ids[split].append(document.id)
             self.documents[split] += 1
             self.spans[split].update(span.label for span in document.spans)
+            self.relations.update(relation.type for relation in document.relations)
             yield document
 
     def as_dict(self) -> dict:
@@ -232,6 +236,8 @@ class GoldSnapshot:
     language_sample: list[str]
     agreement: dict | None
     spool: Path
+    #: The project's relation types and span attributes (see ``reader.relation_schema``).
+    schema: dict[str, list[dict]]
 
     @property
     def total(self) -> int:
@@ -262,7 +268,8 @@ def read_gold(project: Project, spool: Path, *, seed: str, ratios: SplitRatios) 
                     language_sample.append(document.text[:LANGUAGE_SAMPLE_CHARACTERS])
                 pickle.dump(document, stream, protocol=pickle.HIGHEST_PROTOCOL)
         agreement = _agreement(project)
-    return GoldSnapshot(project, labels, tally, language_sample, agreement, spool)
+        schema = relation_schema(project)
+    return GoldSnapshot(project, labels, tally, language_sample, agreement, spool, schema)
 
 
 def release_create(
@@ -345,6 +352,11 @@ def release_create(
                 "documents": {split: gold.tally.split_ids[split] for split in SPLIT_NAMES},
             },
             "counts": gold.tally.as_dict(),
+            "relation_types": [
+                relation_type | {"relations": gold.tally.relations[relation_type["name"]]}
+                for relation_type in gold.schema["relation_types"]
+            ],
+            "attributes": gold.schema["attributes"],
             "agreement": gold.agreement,
             "guidelines_version": gold.project.guidelines_version,
             "documents": gold.tally.document_ids,

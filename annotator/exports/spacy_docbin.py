@@ -26,7 +26,19 @@ overlap, holds the largest subset of them that does not, chosen by
 the next starting after it, and so on (which keeps as many spans as any choice
 could), an actor first between spans ending together. Actors nest inside
 claims, so a claim that holds an actor is in ``sc`` only.
-``doc.user_data`` holds ``id``, ``title``, ``source`` and ``split``.
+``doc.user_data`` holds ``id``, ``title``, ``source`` and ``split``. In an
+export of annotators' spans (when any span of the document carries an
+annotator) it also holds, by code point offsets so that spans off token edges
+are named too (``doc.char_span(start, end)`` finds those on token edges):
+
+- ``relations``: ``{"head": (start, end, label), "tail": (start, end, label),
+  "type": "claimant", "annotator": "alice"}`` per relation, from head to tail;
+- ``span_attributes``: ``{"start", "end", "label", "annotator", "attributes":
+  {"stance": "oppose"}}`` per span holding attribute values.
+
+``DocBin`` keeps ``user_data`` (``store_user_data=True``, as written here) and
+gives it back from ``get_docs`` with lists read as tuples. Gold has neither
+key: gold relations and attributes are not adjudicated yet.
 
 Counts, per label: ``misaligned`` spans are missing from both ``sc`` and
 ``ents``; ``overlapping`` ones are in ``sc`` but not in ``ents``.
@@ -55,6 +67,7 @@ from annotator.exports.records import (
     ExportDocument,
     ExportSpan,
     checked_spans,
+    ordered_relations,
     resolve_overlaps,
     tokenize_document,
 )
@@ -211,6 +224,39 @@ class _Vocabulary(dict[str, bytes]):
         self.strings.clear()
 
 
+def annotator_user_data(
+    spans: Sequence[ExportSpan], relations: Sequence[tuple[int, int, str]]
+) -> dict:
+    """The ``relations`` and ``span_attributes`` of ``doc.user_data`` (see the module
+    docstring); ``relations`` index ``spans``."""
+
+    def named(span: ExportSpan) -> list:
+        return [span.start, span.end, span.label]
+
+    return {
+        "relations": [
+            {
+                "head": named(spans[head]),
+                "tail": named(spans[tail]),
+                "type": type_,
+                "annotator": spans[head].annotator,
+            }
+            for head, tail, type_ in relations
+        ],
+        "span_attributes": [
+            {
+                "start": span.start,
+                "end": span.end,
+                "label": span.label,
+                "annotator": span.annotator,
+                "attributes": dict(span.attributes),
+            }
+            for span in spans
+            if span.attributes
+        ],
+    }
+
+
 class _Shard:
     """The columns of one DocBin, filled document by document."""
 
@@ -241,7 +287,8 @@ class _Shard:
         aligned: list[tuple[int, int, ExportSpan]] = []  # token ranges, for resolve_overlaps
         word_ranges: dict[ExportSpan, tuple[int, int]] = {}
         misaligned: list[ExportSpan] = []
-        for span in checked_spans(document, labels):
+        spans = checked_spans(document, labels)
+        for span in spans:
             first = bisect_left(starts, span.start)
             last = bisect_left(starts, span.end) - 1  # the last word starting inside
             if (
@@ -283,17 +330,18 @@ class _Shard:
             }
         )
         self.span_groups.append(self.packer.pack({group: [SPANS_KEY]}))
-        self.user_data.append(
-            self.packer.pack(
-                {
-                    "id": document.id,
-                    "title": document.title,
-                    "source": document.source,
-                    "split": split,
-                }
-            )
-        )
-        return ExportCounts.of(1, len(document.spans), misaligned=misaligned, overlapping=dropped)
+        user_data = {
+            "id": document.id,
+            "title": document.title,
+            "source": document.source,
+            "split": split,
+        }
+        relations = ordered_relations(document, spans)
+        if any(span.annotator is not None for span in spans):
+            user_data |= annotator_user_data(spans, relations)
+        self.user_data.append(self.packer.pack(user_data))
+        counts = ExportCounts.of(1, len(document.spans), misaligned=misaligned, overlapping=dropped)
+        return ExportCounts(counts.documents, counts.spans, counts.left_out, len(relations))
 
     def to_bytes(self) -> bytes:
         count = len(self.lengths)
