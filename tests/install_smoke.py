@@ -74,7 +74,7 @@ def prepare() -> dict:
     from annotator.curation.gold import gold_accept_all, gold_premerge, gold_status_set
     from annotator.exports.formats import FORMATS
     from annotator.exports.release_jobs import request_release
-    from annotator.models import Document, GoldStatus, Label, Project
+    from annotator.models import Document, GoldStatus, Label, Project, Suggestion
 
     project = Project.objects.get(slug=SLUG)
     curator = User.objects.get(username="curator")
@@ -83,6 +83,11 @@ def prepare() -> dict:
     gold_accept_all(document=disputed, curator=curator)
     gold_status_set(document=disputed, status=GoldStatus.GOLD, confirm=True)
     job = request_release(project=project, requested_by=curator, formats=list(FORMATS))
+    suggestion = Suggestion.objects.create(
+        document=disputed, label=Label.objects.get(project=project, name="actor"), start=0, end=6,
+        source="import:smoke",
+    )  # fmt: skip
+    relation = _a_relation(project)
     tokens = {
         user.username: token_create(user=user, name="smoke")[0].pk
         for user in User.objects.filter(username__in=ROLES)
@@ -94,7 +99,35 @@ def prepare() -> dict:
         "label": Label.objects.filter(project=project).order_by("pk").first(),
         "job": job,
         "tokens": tokens,
+        "suggestion": suggestion,
+        "relation": relation,
     }
+
+
+def _a_relation(project) -> object | None:
+    """A claimant relation between two spans of one demo annotator, written as stored
+    rows (their documents are submitted, so the service would refuse): the relation
+    pages and API need one to show."""
+    from annotator.models import Relation, RelationType, Span
+
+    claimant = RelationType.objects.get(project=project, name="claimant")
+    statements = Span.objects.filter(
+        document__project=project, label__in=claimant.source_labels.all()
+    ).order_by("pk")
+    for source in statements:
+        target = (
+            Span.objects.filter(
+                document=source.document, annotator=source.annotator, label__name="actor"
+            )
+            .order_by("pk")
+            .first()
+        )
+        if target is not None:
+            return Relation.objects.create(
+                type=claimant, document=source.document, annotator=source.annotator,
+                source=source, target=target,
+            )  # fmt: skip
+    return None
 
 
 def url_values(world: dict, role: str) -> dict[str, object]:
@@ -102,7 +135,14 @@ def url_values(world: dict, role: str) -> dict[str, object]:
     from django.contrib.auth.models import User
     from django.contrib.contenttypes.models import ContentType
 
-    from annotator.models import Assignment, GoldSpan, Release, Span
+    from annotator.models import (
+        Assignment,
+        GoldSpan,
+        LabelAttribute,
+        Membership,
+        Release,
+        Span,
+    )
 
     user = User.objects.filter(username=role).first()
     own_spans = Span.objects.filter(annotator=user) if user else Span.objects.none()
@@ -118,6 +158,13 @@ def url_values(world: dict, role: str) -> dict[str, object]:
         "version": Release.objects.get(project=world["project"]).version,
         "job_id": world["job"].pk,
         "token_id": token,
+        "membership_id": Membership.objects.filter(project=world["project"]).order_by("pk")[0].pk,
+        "suggestion_id": world["suggestion"].pk,
+        # No relation among the demo's spans: a missing one must be a 404, not a 500.
+        "relation_id": world["relation"].pk if world["relation"] else 2**31 - 1,
+        "attribute_id": LabelAttribute.objects.filter(label__project=world["project"])
+        .order_by("pk")[0]
+        .pk,
         "app_label": "annotator",
         "content_type_id": ContentType.objects.get_for_model(world["document"]).pk,
         "object_id": world["document"].pk,
