@@ -433,7 +433,8 @@ def insert_rows(model: type[Model], attnames: tuple[str, ...], rows: list[tuple]
     PostgreSQL takes ids from the table's sequence and the rows through
     ``COPY``, at a fraction of the cost of building a model instance per row;
     other databases go through ``bulk_create``. Either way the database's
-    constraints and triggers see every row; ``auto_now`` fields must be given.
+    constraints and triggers see every row, and their refusals come out as
+    Django's ``IntegrityError`` on both; ``auto_now`` fields must be given.
     """
     if not rows:
         return []
@@ -457,7 +458,11 @@ def insert_rows(model: type[Model], attnames: tuple[str, ...], rows: list[tuple]
             [table, len(rows)],
         )
         ids = [row[0] for row in cursor.fetchall()]
-        with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+        # Django wraps the errors of execute(), not of the psycopg cursor's copy().
+        with (
+            connection.wrap_database_errors,
+            cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy,
+        ):
             for pk, row in zip(ids, rows, strict=True):
                 if json_columns:
                     row = list(row)
