@@ -176,7 +176,6 @@ def _page_context(project: Project, form: NetworkForm) -> dict:
         names = {node.id: node.name for node in networks.actors + networks.concepts}
         context |= {
             "networks": networks,
-            "names": names,
             "statement_rows": [
                 {"edge": edge, "actor": names[edge.actor], "concept": names[edge.concept]}
                 for edge in networks.statement_edges
