@@ -2,6 +2,10 @@
 text and aliases, statements by label and text, congruence and conflict per pair of
 actors, and the label and stance filters."""
 
+import io
+
+import networkx as nx
+
 from annotator.curation.network import (
     ActorEdge,
     StatementEdge,
@@ -9,6 +13,7 @@ from annotator.curation.network import (
     circle_layout,
     normalise,
 )
+from annotator.exports.network_files import network_graphml
 from annotator.exports.records import ExportDocument, ExportRelation, ExportSpan
 
 
@@ -187,3 +192,21 @@ def test_circle_layout_is_deterministic_and_starts_at_the_top():
         "d": (50.0, 100.0),
     }
     assert circle_layout(["a"], centre=100, radius=50) == {"a": (100, 100)}
+
+
+def test_graphml_replaces_characters_xml_cannot_hold():
+    document = _document(
+        "Ann\x01 Lee and Bo: stop it.",
+        [
+            ("Ann\x01 Lee", 0, "actor", None),
+            ("Bo", 0, "actor", None),
+            ("stop it", 0, "claim", None),
+        ],
+        [(2, 0, "claimant"), (2, 1, "claimant")],
+    )
+    graph = nx.read_graphml(io.BytesIO(network_graphml(build_networks([document], {}), "actors")))
+    assert dict(graph.nodes(data="label")) == {
+        "actor:ann\ufffd lee": "Ann\ufffd Lee",
+        "actor:bo": "Bo",
+    }
+    assert graph.edges["actor:ann\ufffd lee", "actor:bo"]["congruence"] == 1
