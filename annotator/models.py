@@ -676,6 +676,36 @@ class SpanAttribute(models.Model):
         return f"{self.attribute}={self.value}"
 
 
+class ActorAlias(models.Model):
+    """A curator's merge of an actor variant into an entity, for the discourse network:
+    actor spans whose normalised text is ``alias`` count as ``entity``
+    (``annotator/curation/network.py`` says how text is normalised).
+
+    ``alias`` is stored normalised, so one variant has one row per project; deleting
+    the row undoes the merge. The service (``curation/actor_aliases.py``) refuses
+    chains (an alias into an entity that is itself an alias) and a merge into itself.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="actor_aliases")
+    alias = models.CharField(max_length=200)
+    entity = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "entity", "alias"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "alias"], name="actor_alias_unique"),
+            models.CheckConstraint(condition=~Q(alias=""), name="actor_alias_not_empty"),
+            models.CheckConstraint(condition=~Q(entity=""), name="actor_alias_entity_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alias} -> {self.entity}"
+
+
 class DocumentAgreement(models.Model):
     """Agreement statistics of one document over its submitted assignments.
 

@@ -78,7 +78,7 @@ def test_document_list_counts_only_my_spans(client, alice, bobs_span, document):
     assert "Gold" not in response.text
 
 
-@pytest.mark.parametrize("url_name", ["dashboard", "adjudicate"])
+@pytest.mark.parametrize("url_name", ["dashboard", "network", "adjudicate"])
 def test_curation_pages_that_show_everyones_spans_are_403_for_an_annotator(
     client, alice, bobs_span, document, url_name
 ):

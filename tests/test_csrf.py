@@ -22,6 +22,7 @@ from annotator.annotation.spans import span_create
 from annotator.annotation.suggestions import suggestion_reject
 from annotator.exports.splits import assign_split
 from annotator.models import (
+    ActorAlias,
     Assignment,
     AuditEvent,
     Distribution,
@@ -48,6 +49,8 @@ READ_ONLY = {
     "guidelines",
     "annotate",
     "dashboard",
+    "network",
+    "network-download",
     "adjudicate",
     "document-search",
     "guidelines-preview",  # a POST (the Markdown can be long) that renders and stores nothing
@@ -306,6 +309,21 @@ WRITES = [
         },
         _nothing,
     ),
+    Write(
+        "actor-alias-create",
+        "manager",
+        _project,
+        lambda scene: {"variant": "Lavrov", "entity": "Sergey Lavrov"},
+    ),
+    Write(
+        "actor-alias-delete",
+        "manager",
+        _project,
+        lambda scene: {"alias": ActorAlias.objects.get().pk},
+        lambda scene: ActorAlias.objects.create(
+            project=scene.document.project, alias="lavrov", entity="Sergey Lavrov"
+        ),
+    ),
     Write("gold-premerge", "manager", _document, lambda scene: {"minimum": 1}),
     Write("gold-accept-all", "manager", _document, _nothing),
     Write(
@@ -432,6 +450,7 @@ def _state() -> list:
             Relation.objects.order_by("pk").values_list("pk", "type_id", "source_id", "target_id")
         ),
         list(SpanAttribute.objects.order_by("pk").values_list("pk", "attribute_id", "value")),
+        list(ActorAlias.objects.order_by("pk").values_list("pk", "alias", "entity")),
     ]
 
 
@@ -508,6 +527,7 @@ def test_every_write_of_the_html_views_is_listed():
         "annotator.web.span_imports",
         "annotator.web.suggestions",
         "annotator.web.relations",
+        "annotator.web.network",
     }
     routed = {route.name for route in ROUTES if route.view.__module__ in modules}
 

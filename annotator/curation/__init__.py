@@ -9,4 +9,7 @@
 - ``dashboard``: what the dashboard shows, read from stored rows.
 - ``suggestion_figures``: the dashboard's figures on suggestions: decisions per source,
   pseudo-annotators against gold, trained models' validation scores.
+- ``network``: the discourse network (actors and statements, actors and actors) from
+  the export reader's documents (pure functions); ``actor_aliases``: the merges of
+  actor variants it uses.
 """

@@ -9,6 +9,7 @@
   ``release_workers``: the workers' heartbeat rows and ``release_worker --status``.
 - ``downloads``: who may export, and the responses that send an export or a release.
 - ``zipstream``: a zip written front to back as it is sent (through ``stream-zip``).
+- ``network_files``: the discourse network as GraphML and CSV edge lists.
 
 ``records`` holds the plain data the writers take (``ExportDocument``,
 ``ExportSpan``, ``ExportCounts`` with the spans left out by reason and label) and

@@ -4,6 +4,7 @@
   queue) and its guidelines.
 - ``annotate``: the annotate page and its span writes, submit and skip.
 - ``curation``: assignments and distribution, the dashboard.
+- ``network``: the discourse network page, its downloads and the actor aliases.
 - ``manage``: setting a project up (managers): create it, its settings and
   guidelines with a live preview, its labels, its members.
 - ``documents``: a manager's document pages: upload with progress, find by words,

@@ -12,6 +12,7 @@ from . import (
     exports,
     health,
     manage,
+    network,
     projects,
     relations,
     span_imports,
@@ -86,8 +87,16 @@ urlpatterns = [
         suggestions.suggestion_undo_view,
         name="suggestion-undo",
     ),
-    # Curation: assignments and the dashboard
+    # Curation: assignments, the dashboard and the discourse network
     path(f"{PROJECT}dashboard/", curation.dashboard, name="dashboard"),
+    path(f"{PROJECT}network/", network.network_page, name="network"),
+    path(f"{PROJECT}network/download/", network.network_download, name="network-download"),
+    path(f"{PROJECT}network/aliases/", network.actor_alias_create_view, name="actor-alias-create"),
+    path(
+        f"{PROJECT}network/aliases/undo/",
+        network.actor_alias_delete_view,
+        name="actor-alias-delete",
+    ),
     path(f"{PROJECT}assignments/", curation.assignments, name="assignments"),
     path(
         f"{PROJECT}assignments/distribute/",

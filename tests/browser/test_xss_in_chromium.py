@@ -189,6 +189,10 @@ def test_manager_pages_show_payloads_as_text(page_as, hostile, dialogs):
     page.goto(f"/projects/{slug}/export/")
     assert_inert(page, dialogs, f"Talks {SVG_ALERT}")
     assert page.locator("option", has_text=IMG_ALERT).count() == 1
+    page.goto(f"/projects/{slug}/network/")
+    assert_inert(page, dialogs, f"Talks {SVG_ALERT}")
+    assert page.locator("option", has_text=IMG_ALERT).count() == 1
+    assert page.locator("option", has_text=SCRIPT_ALERT).count() == 1
     page.goto(f"/projects/{slug}/audit/")
     assert_inert(page, dialogs, IMG_ALERT, SVG_FLAG, "mona", hostile.adjudicated.title)
 
