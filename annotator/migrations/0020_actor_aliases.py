@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("annotator", "0017_relations_attributes"),
+        ("annotator", "0019_document_search_pending_list"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
