@@ -16,6 +16,7 @@ from test_annotate_in_chromium import (
     annotator,  # noqa: F401 - a fixture
     axe_violations,
     document_titled,
+    drag_over,
     open_document,
     wait_for_span_count,
     wait_until_saved,
@@ -224,3 +225,39 @@ def test_a_refused_acceptance_brings_the_suggestion_back_and_says_why(page_as, a
     wait_for_span_count(page, 0)
     wait_until_saved(page)
     assert not Span.objects.filter(document=seed, annotator=annotator).exists()
+
+
+def test_marking_a_suggested_phrase_by_hand_takes_the_suggestion_away_until_undone(
+    page_as,
+    annotator,  # noqa: F811
+):
+    seed = document_titled("Russia & US Agree")
+    _labelled_two_documents(seed, annotator)
+    page = page_as(annotator)
+    page.set_viewport_size({"width": 1280, "height": 6000})
+    open_document(page, seed)
+    expect(page.locator("#annotate")).to_have_attribute("data-suggestions", "ready")
+    suggestion_count(page, 10)
+
+    # Reuters, proposed as an actor, marked as an actor with the mouse and key 4.
+    drag_over(page, "Reuters")
+    page.keyboard.press("4")
+    wait_for_span_count(page, 1)
+    suggestion_count(page, 9)
+    assert "Reuters" not in page.evaluate(SUGGESTED)
+    wait_until_saved(page)
+    assert own(seed, annotator) == {("actor", "Reuters", None)}
+
+    # Undone, the span goes and the suggestion is offered again.
+    page.keyboard.press("Control+z")
+    wait_for_span_count(page, 0)
+    suggestion_count(page, 10)
+    assert "Reuters" in page.evaluate(SUGGESTED)
+    wait_until_saved(page)
+    assert own(seed, annotator) == set()
+
+    # Marked with another label, the actor suggestion stays.
+    drag_over(page, "Reuters")
+    page.keyboard.press("1")
+    wait_for_span_count(page, 1)
+    suggestion_count(page, 10)

@@ -187,6 +187,14 @@
     span.id = null;
     pending(span, 1);
     show(span);
+    // A suggestion of these very words and label is what the annotator just marked:
+    // the server stops offering it (pending_suggestions), so it goes now, and comes
+    // back if the span does not stay.
+    const twin = store.find("suggestion", label, start, end);
+    if (twin) {
+      hideSuggestion(twin);
+      span.twin = twin;
+    }
     const [pointStart, pointEnd] = view.toCodePoints(start, end);
     const quote = view.quote(start, end);
     const clientId = E.newClientId();
@@ -216,6 +224,7 @@
           if (store.has(span)) {
             store.remove(span);
             hide(span);
+            offerTwinAgain(span);
           }
         }
         if (message) {
@@ -227,6 +236,12 @@
       undoLog.push({ valid: () => !incarnation.refused, undo: () => deleteSpan(span, { record: false }) });
     }
     return span;
+  }
+
+  function offerTwinAgain(span) {
+    if (span.twin && !store.has(span.twin)) {
+      showSuggestion(span.twin);
+    }
   }
 
   function deleteSpan(span, { record = true } = {}) {
@@ -244,6 +259,7 @@
     relations.forEach(dropRelation);
     store.remove(span);
     hide(span);
+    offerTwinAgain(span);
     queue.push({
       describe: () => `the deletion of ${describe(span)}`,
       request: () => (incarnation.refused || incarnation.id === null ? null : {
@@ -255,6 +271,9 @@
         if (!store.has(span) && span.incarnation === incarnation) {
           store.spans.set(span.key, span);
           show(span);
+          if (span.twin && store.has(span.twin)) {
+            hideSuggestion(span.twin);
+          }
         }
         if (message) {
           refuse(`Not deleted: ${describe(span)}. ${message}`, span);
