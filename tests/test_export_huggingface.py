@@ -124,6 +124,16 @@ DOCUMENTS[0] = coded(
 DOCUMENTS[8] = coded(
     DOCUMENTS[8], [(1, 0, "claimant"), (2, 0, "claimant")], s1=[("stance", "oppose")]
 )
+# Where spans came from when not marked by hand: an accepted suggestion, an import.
+DOCUMENTS[2] = replace(
+    DOCUMENTS[2],
+    spans=tuple(
+        span._replace(origin=origin)
+        for span, origin in zip(
+            DOCUMENTS[2].spans, ["string-match", None, "import:ner-v3"], strict=False
+        )
+    ),
+)
 
 
 def test_fixtures_exercise_what_they_claim() -> None:
@@ -169,6 +179,7 @@ def expected_row(document: ExportDocument) -> dict:
             [{"name": name, "value": value} for name, value in span.attributes]
             for span in sorted(document.spans, key=span_sort_key)
         ],
+        "span_origins": [span.origin for span in sorted(document.spans, key=span_sort_key)],
     }
 
 
@@ -309,7 +320,9 @@ def documents(draw: st.DrawFn) -> list[ExportDocument]:
             for _ in range(draw(st.integers(0, 5))):
                 start = draw(st.integers(0, len(text) - 1))
                 end = draw(st.integers(start + 1, len(text)))
-                spans.append(ExportSpan(start, end, draw(st.sampled_from(LABELS))))
+                label = draw(st.sampled_from(LABELS))
+                origin = draw(st.sampled_from([None, "string-match", "model:ner@2"]))
+                spans.append(ExportSpan(start, end, label, origin=origin))
         meta = draw(st.dictionaries(st.sampled_from(["k", "ключ", "🔑"]), st.integers()))
         built.append(ExportDocument(doc_id, text[:5], text, "s", meta, tuple(spans)))
     return built

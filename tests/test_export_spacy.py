@@ -145,8 +145,8 @@ EDGES = [
         ),
         spans=(
             ExportSpan(10, 36, "claim", "alice", (("stance", "support"),)),
-            ExportSpan(0, 4, "actor", "alice"),
-            ExportSpan(19, 22, "actor", "bob", (("role", "host"),)),
+            ExportSpan(0, 4, "actor", "alice", origin="string-match"),
+            ExportSpan(19, 22, "actor", "bob", (("role", "host"),), origin="import:ner v3"),
         ),
         relations=(ExportRelation(0, 1, "claimant"), ExportRelation(0, 2, "addressee")),
     ),
@@ -169,6 +169,9 @@ def annotator_user_data(document: ExportDocument) -> dict:
         return [span.start, span.end, span.label]
 
     with_values = sorted((span for span in document.spans if span.attributes), key=span_sort_key)
+    with_origins = sorted(
+        (span for span in document.spans if span.origin is not None), key=span_sort_key
+    )
     return {
         "relations": [
             {
@@ -188,6 +191,16 @@ def annotator_user_data(document: ExportDocument) -> dict:
                 "attributes": dict(span.attributes),
             }
             for span in with_values
+        ],
+        "span_origins": [
+            {
+                "start": span.start,
+                "end": span.end,
+                "label": span.label,
+                "annotator": span.annotator,
+                "origin": span.origin,
+            }
+            for span in with_origins
         ],
     }
 

@@ -6,7 +6,10 @@ import io
 import json
 import zipfile
 
+import pyarrow.parquet as pq
 import pytest
+import spacy
+from spacy.tokens import DocBin
 
 from annotator.annotation.relations import relation_create, span_attribute_set
 from annotator.annotation.spans import span_create
@@ -437,7 +440,7 @@ def test_a_gold_spacy_doc_has_no_relations_key(client, manager, coded):
     assert set(doc.user_data) == {"id", "title", "source", "split"}
 
 
-def test_jsonl_and_w3c_tell_accepted_suggestions_from_spans_marked_by_hand(
+def test_every_format_tells_accepted_suggestions_from_spans_marked_by_hand(
     client, manager, document, labels, alice
 ):
     start = document.text.index("NATO")
@@ -474,6 +477,38 @@ def test_jsonl_and_w3c_tell_accepted_suggestions_from_spans_marked_by_hand(
     by_quote = {a["target"]["selector"][1]["exact"]: a for a in annotations}
     assert by_quote["NATO"]["urn:annotator:origin"] == "model:spancat@3"
     assert "urn:annotator:origin" not in by_quote["Sergey Lavrov"]
+
+    hf = _download(client, manager, "huggingface")
+    [parquet] = [name for name in hf.namelist() if f"/{split}-" in name]
+    [row] = pq.read_table(io.BytesIO(hf.read(parquet))).to_pylist()
+    assert {
+        row["text"][span["start"] : span["end"]]: origin
+        for span, origin in zip(row["spans"], row["span_origins"], strict=True)
+    } == origins
+
+    spacy_zip = _download(client, manager, "spacy")
+    folder = {"validation": "dev"}.get(split, split)
+    data = spacy_zip.read(f"talks-annotators-spacy/{folder}/00000.spacy")
+    [doc] = DocBin().from_bytes(data).get_docs(spacy.blank("en").vocab)
+    assert [
+        (doc.text[o["start"] : o["end"]], o["annotator"], o["origin"])
+        for o in doc.user_data["span_origins"]
+    ] == [("NATO", "alice", "model:spancat@3")]
+
+    brat = _download(client, manager, "brat")
+    ann = brat.read(f"talks-annotators-brat/{split}/{document.pk}.ann").decode("utf-8")
+    bound = {
+        line.split("\t")[0]: line.split("\t")[2] for line in ann.splitlines() if line[0] == "T"
+    }
+    notes = {
+        bound[line.split("\t")[1].split()[1]]: line.split("\t")[2]
+        for line in ann.splitlines()
+        if line.startswith("#")
+    }
+    assert notes == {
+        "NATO": "annotator: alice; origin: model:spancat@3",
+        "Sergey Lavrov": "annotator: alice",
+    }
 
 
 def test_gold_spans_carry_no_origin_or_attributes(coded, labels, curator):

@@ -7,8 +7,9 @@ brat (a Python server) counts them. ``.ann`` is line-oriented, so a span that
 crosses a line break is written as fragments ``start end;start end`` that skip
 the line-break characters, and its text field is the fragment texts joined by a
 space. A span made only of line breaks has no fragment: it is left out and
-counted as ``line_breaks_only``. A span's annotator, when present, is an
-``AnnotatorNotes`` comment on it.
+counted as ``line_breaks_only``. A span's annotator and origin, when present,
+are an ``AnnotatorNotes`` comment on it (``annotator: alice; origin: string-match``:
+the origin, where the span came from when its annotator did not mark it by hand).
 
 In an export of annotators' spans, each relation is a line
 ``R<n>\t<type> Arg1:T<i> Arg2:T<j>`` from its source span to its target span,
@@ -120,8 +121,14 @@ def ann_text(
         offsets = ";".join(f"{start} {end}" for start, end in pieces)
         quote = " ".join(document.text[start:end] for start, end in pieces)
         lines.append(f"T{number}\t{span.label} {offsets}\t{quote}\n")
+        notes = []
         if span.annotator is not None:
-            lines.append(f"#{number}\tAnnotatorNotes T{number}\tannotator: {span.annotator}\n")
+            notes.append(f"annotator: {span.annotator}")
+        if span.origin is not None:
+            # A note runs to the end of its line: an import's name may hold tabs or breaks.
+            notes.append(f"origin: {' '.join(span.origin.split())}")
+        if notes:
+            lines.append(f"#{number}\tAnnotatorNotes T{number}\t{'; '.join(notes)}\n")
         for name, value in span.attributes:
             name, value = brat_name(name), brat_name(value)
             attribute_number += 1

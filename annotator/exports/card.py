@@ -206,6 +206,7 @@ def dataset_features(labels: Sequence[str]) -> list[dict]:
                 ]
             },
         },
+        {"name": "span_origins", "sequence": "string"},
     ]
 
 

@@ -29,7 +29,11 @@ One row per document, documents assigned by :func:`assign_split`:
   indexes into the row's ``spans`` (the relation runs from ``spans[head]`` to
   ``spans[tail]``);
 - ``span_attributes``: one list per entry of ``spans``, in the same order, of the
-  span's attribute values as ``{name, value}`` (``[]`` when it holds none).
+  span's attribute values as ``{name, value}`` (``[]`` when it holds none);
+- ``span_origins``: one per entry of ``spans``, in the same order: where the span
+  came from when its annotator did not mark it by hand (the suggestion source
+  they accepted, ``string-match``, ``model:<name>@<version>``, ``import:<name>``,
+  or the import that wrote it), ``None`` when they did; always ``None`` in gold.
 
 Only annotators' spans have relations and attribute values so far; in a gold
 export both columns hold empty lists.
@@ -76,6 +80,7 @@ PARQUET_OPTIONS = {
         "relations.list.element.type",
         "span_attributes.list.element.list.element.name",
         "span_attributes.list.element.list.element.value",
+        "span_origins.list.element",
         "source",
         "meta",
         "tokens.list.element",
@@ -119,6 +124,7 @@ def features(labels: Sequence[str]) -> dict:
         "spans": [{"start": _value("int64"), "end": _value("int64"), "label": _value("string")}],
         "relations": [{"head": _value("int64"), "tail": _value("int64"), "type": _value("string")}],
         "span_attributes": [[{"name": _value("string"), "value": _value("string")}]],
+        "span_origins": _sequence(_value("string")),
     }
 
 
@@ -139,6 +145,7 @@ def arrow_schema(labels: Sequence[str]) -> pa.Schema:
             ("spans", pa.list_(SPAN_TYPE)),
             ("relations", pa.list_(RELATION_TYPE)),
             ("span_attributes", pa.list_(pa.list_(ATTRIBUTE_TYPE))),
+            ("span_origins", pa.list_(pa.string())),
         ]
     )
     info = {"info": {"features": features(labels)}}
@@ -170,6 +177,20 @@ def _strings(data: bytes | np.ndarray, lengths: np.ndarray) -> pa.Array:
 def _encoded(values: Sequence[bytes]) -> pa.Array:
     """A string array of UTF-8 encoded ``values``."""
     return _strings(b"".join(values), np.fromiter(map(len, values), np.int64, len(values)))
+
+
+def _optional_strings(values: Sequence[str | None]) -> pa.Array:
+    """A string array of ``values``, ``None`` as null (a validity bitmap, least significant
+    bit first, as Arrow lays it out)."""
+    present = np.fromiter((value is not None for value in values), np.bool_, len(values))
+    encoded = [value.encode() if value is not None else b"" for value in values]
+    strings = _encoded(encoded)
+    if present.all():
+        return strings
+    validity = pa.py_buffer(np.packbits(present, bitorder="little"))
+    return pa.StringArray.from_buffers(
+        len(values), strings.buffers()[1], strings.buffers()[2], validity
+    )
 
 
 def _words(joined: bytes, count: int) -> pa.Array:
@@ -345,6 +366,10 @@ class _SplitColumns:
             pa.ListArray.from_arrays(_offsets(np.array(self.span_counts, np.int64)), spans),
             pa.ListArray.from_arrays(_offsets(np.array(self.relation_counts, np.int64)), relations),
             pa.ListArray.from_arrays(_offsets(np.array(self.span_counts, np.int64)), per_span),
+            pa.ListArray.from_arrays(
+                _offsets(np.array(self.span_counts, np.int64)),
+                _optional_strings([span.origin for span in self.spans]),
+            ),
         ]
         return pa.Table.from_arrays(columns, schema=schema)
 

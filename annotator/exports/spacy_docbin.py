@@ -34,7 +34,10 @@ are named too (``doc.char_span(start, end)`` finds those on token edges):
 - ``relations``: ``{"head": (start, end, label), "tail": (start, end, label),
   "type": "claimant", "annotator": "alice"}`` per relation, from head to tail;
 - ``span_attributes``: ``{"start", "end", "label", "annotator", "attributes":
-  {"stance": "oppose"}}`` per span holding attribute values.
+  {"stance": "oppose"}}`` per span holding attribute values;
+- ``span_origins``: ``{"start", "end", "label", "annotator", "origin":
+  "string-match"}`` per span its annotator did not mark by hand (the suggestion
+  source they accepted or the import that wrote it).
 
 ``DocBin`` keeps ``user_data`` (``store_user_data=True``, as written here) and
 gives it back from ``get_docs`` with lists read as tuples. Gold has neither
@@ -227,8 +230,8 @@ class _Vocabulary(dict[str, bytes]):
 def annotator_user_data(
     spans: Sequence[ExportSpan], relations: Sequence[tuple[int, int, str]]
 ) -> dict:
-    """The ``relations`` and ``span_attributes`` of ``doc.user_data`` (see the module
-    docstring); ``relations`` index ``spans``."""
+    """The ``relations``, ``span_attributes`` and ``span_origins`` of ``doc.user_data``
+    (see the module docstring); ``relations`` index ``spans``."""
 
     def named(span: ExportSpan) -> list:
         return [span.start, span.end, span.label]
@@ -253,6 +256,17 @@ def annotator_user_data(
             }
             for span in spans
             if span.attributes
+        ],
+        "span_origins": [
+            {
+                "start": span.start,
+                "end": span.end,
+                "label": span.label,
+                "annotator": span.annotator,
+                "origin": span.origin,
+            }
+            for span in spans
+            if span.origin is not None
         ],
     }
 
