@@ -3,6 +3,8 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
 
 from annotator.annotation.assignments import assignment_reopen, assignment_submit
 from annotator.annotation.relations import relation_create, span_attribute_set
@@ -216,3 +218,24 @@ def test_refresh_reads_a_documents_relations_and_values_in_a_fixed_number_of_que
     figures = ProjectAgreement.objects.get().summary
     assert figures["relation_f1"]["exact"]["overall"]["labels"]["claimant"]["tp"] == 151
     assert figures["attributes"]["claim"]["stance"]["krippendorff_alpha"]["values"] == 302
+
+
+def test_the_api_gives_the_relation_and_attribute_figures(
+    defaults, document, alice, bob, manager, labels
+):
+    _code(document, alice, labels, stance="oppose", addressee=True)
+    _code(document, bob, labels, stance="support")
+    assignment_submit(document=document, annotator=alice)
+    assignment_submit(document=document, annotator=bob)
+    client = APIClient()
+    client.force_authenticate(manager)
+
+    summary = client.get(reverse("api-agreement", args=[defaults.slug])).json()["summary"]
+
+    claimant = summary["relation_f1"]["overlap"]["overall"]["labels"]["claimant"]
+    assert (claimant["value"], claimant["tp"]) == (1.0, 1)
+    stance = summary["attributes"]["claim"]["stance"]
+    # One claim, "oppose" against "support": kappa and alpha are both 0.
+    first, second = sorted((str(alice.pk), str(bob.pk)))  # pairs are keyed in string order
+    assert stance["cohen_kappa"]["pairs"][first][second]["value"] == 0.0
+    assert stance["krippendorff_alpha"]["value"] == 0.0
