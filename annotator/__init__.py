@@ -6,8 +6,8 @@ Where things live (each package's own docstring says more):
 - ``permissions.py``: the one permission model (roles per project) every view declares.
 - ``audit.py``: the append-only audit log of span and gold-span writes.
 - ``api_tokens.py``: personal API tokens, created and revoked by their owner.
-- ``projects/``: setting a project up (the project, its labels, its members), finding
-  its documents, readable label colours.
+- ``projects/``: setting a project up (the project, its labels, relation types and
+  attributes, its members), finding its documents, readable label colours.
 - ``admin_site.py``: the Django admin, admitting superusers only.
 - ``untrusted_json.py``: JSON from outside (request bodies, JSONL imports) read into
   values both databases store, refusing the rest with a clause that names it.

@@ -140,6 +140,7 @@ def url_values(world: dict, role: str) -> dict[str, object]:
         GoldSpan,
         LabelAttribute,
         Membership,
+        RelationType,
         Release,
         Span,
     )
@@ -163,6 +164,9 @@ def url_values(world: dict, role: str) -> dict[str, object]:
         # No relation among the demo's spans: a missing one must be a 404, not a 500.
         "relation_id": world["relation"].pk if world["relation"] else 2**31 - 1,
         "attribute_id": LabelAttribute.objects.filter(label__project=world["project"])
+        .order_by("pk")[0]
+        .pk,
+        "relation_type_id": RelationType.objects.filter(project=world["project"])
         .order_by("pk")[0]
         .pk,
         "app_label": "annotator",

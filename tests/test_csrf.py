@@ -34,6 +34,7 @@ from annotator.models import (
     Membership,
     Project,
     Relation,
+    RelationType,
     Role,
     Span,
     SpanAttribute,
@@ -61,6 +62,7 @@ FORM_PAGES = {
     "project-create",
     "project-settings",
     "labels",
+    "relation-settings",
     "members",
     "documents-upload",
     "span-import",
@@ -230,6 +232,20 @@ def _alice_related(scene: Scene) -> None:
     )
 
 
+def _defaults(scene: Scene) -> None:
+    add_default_relations(scene.document.project)
+
+
+def _relation_type(scene: Scene, name: str) -> dict:
+    relation_type = scene.document.project.relation_types.get(name=name)
+    return {**_project(scene), "relation_type_id": relation_type.pk}
+
+
+def _stance_of(scene: Scene, label: str) -> dict:
+    stance = LabelAttribute.objects.get(label=scene.labels[label], name="stance")
+    return {**_project(scene), "attribute_id": stance.pk}
+
+
 def _stance_of_claim(scene: Scene) -> dict:
     stance = LabelAttribute.objects.get(label=scene.labels["claim"], name="stance")
     return {"span_id": _claim(scene).pk, "attribute_id": stance.pk}
@@ -379,6 +395,58 @@ WRITES = [
     ),
     Write("label-delete", "manager", lambda scene: _label(scene, "threat"), _nothing),
     Write(
+        "relation-settings",
+        "manager",
+        _project,
+        lambda scene: {"new-type-name": "ally", "new-type-key": "y"},
+        _defaults,
+    ),
+    Write(
+        "relation-type-edit",
+        "manager",
+        lambda scene: _relation_type(scene, "claimant"),
+        lambda scene: {
+            f"type-{_relation_type(scene, 'claimant')['relation_type_id']}-{name}": value
+            for name, value in {"name": "speaker", "key": "c", "directed": "on"}.items()
+        },
+        _defaults,
+    ),
+    Write(
+        "relation-type-delete",
+        "manager",
+        lambda scene: _relation_type(scene, "addressee"),
+        _nothing,
+        _defaults,
+    ),
+    Write(
+        "attribute-add",
+        "manager",
+        _project,
+        lambda scene: {
+            "new-attribute-label": scene.labels["actor"].pk,
+            "new-attribute-name": "kind",
+            "new-attribute-allowed_values": "state\nperson",
+        },
+        _defaults,
+    ),
+    Write(
+        "attribute-edit",
+        "manager",
+        lambda scene: _stance_of(scene, "claim"),
+        lambda scene: {
+            f"attribute-{_stance_of(scene, 'claim')['attribute_id']}-{name}": value
+            for name, value in {"name": "position", "allowed_values": "for\nagainst"}.items()
+        },
+        _defaults,
+    ),
+    Write(
+        "attribute-delete",
+        "manager",
+        lambda scene: _stance_of(scene, "threat"),
+        _nothing,
+        _defaults,
+    ),
+    Write(
         "members",
         "manager",
         _project,
@@ -451,6 +519,8 @@ def _state() -> list:
         ),
         list(SpanAttribute.objects.order_by("pk").values_list("pk", "attribute_id", "value")),
         list(ActorAlias.objects.order_by("pk").values_list("pk", "alias", "entity")),
+        list(RelationType.objects.order_by("pk").values_list("pk", "name", "key", "directed")),
+        list(LabelAttribute.objects.order_by("pk").values_list("pk", "name", "allowed_values")),
     ]
 
 

@@ -102,6 +102,7 @@ class World:
             ].pk,
             "relation_id": self.relations[owner if owner in self.relations else "annotator"].pk,
             "attribute_id": self.attributes[owner if owner in self.attributes else "annotator"].pk,
+            "relation_type_id": self.relations["annotator"].type_id,
         }
         unknown = [name for name in route.kwargs if name not in values]
         if unknown:

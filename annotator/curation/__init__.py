@@ -1,6 +1,7 @@
 """Curation: how far annotators agree, and the gold spans a curator settles.
 
-- ``agreement``: the agreement maths, pure functions (span F1, kappas, alphas).
+- ``agreement``: the agreement maths, pure functions (span F1, kappas, alphas, relation
+  F1 and attribute agreement).
 - ``agreement_refresh``: feeds that maths from the database and stores the
   per-document and per-project figures when assignments are submitted or reopened.
 - ``adjudication``: aligning annotators' spans and proposing gold (pure functions).

@@ -56,6 +56,19 @@ Rules chosen where the metrics leave room
   than two annotators contribute nothing. Stored per document: the length, the
   pairable length, the weighted observed disagreement, and histograms of unit
   and gap lengths per label, all additive.
+* Relation F1, per relation type and annotator pair: a relation of one annotator
+  matches one of the other when its two ends match theirs under the span rule of
+  the mode (exact: same label and range; overlap: the one-to-one overlap matching
+  above) and the type is the same. An undirected type's ``A - B`` and ``B - A``
+  are one relation (counted once if an annotator drew both). The "overall" F1
+  pools the counts of all pairs, as span F1 does.
+* Attribute agreement is measured on spans matched exactly (same label and
+  range), whose attribute values are compared. A span without a value for an
+  attribute is a missing datum, as Krippendorff's alpha treats one: it is left
+  out, so a pair (Cohen) counts only the spans both gave a value, and alpha
+  counts the values of every span two or more annotators marked alike and gave
+  a value. Leaving a value out is therefore never counted as a disagreement;
+  alpha's figure says how many values it rests on (``values``).
 """
 
 from __future__ import annotations
@@ -74,7 +87,8 @@ DEFAULT_LAYERS: dict[str, tuple[str, ...]] = {
     "content": ("claim", "threat", "proposal"),
 }
 OUTSIDE = "O"
-STATISTICS_FORMAT = 1
+#: 2 added relations and attributes; rows of an older format are recomputed.
+STATISTICS_FORMAT = 2
 #: The ``tokenization`` of statistics computed over tokens the caller gave.
 GIVEN_TOKENS = "given"
 
@@ -137,7 +151,10 @@ def _by_annotator_label(spans: list[Span]) -> dict[tuple[str, str], list[tuple[i
 # --------------------------------------------------------------------------- span F1
 
 
-def _overlap_matches(first: list[tuple[int, int]], second: list[tuple[int, int]]) -> int:
+def _overlap_alignment(
+    first: list[tuple[int, int]], second: list[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """Pair ranges of two annotators one to one under the overlap rule (module docstring)."""
     candidates = []
     for a in first:
         for b in second:
@@ -146,18 +163,18 @@ def _overlap_matches(first: list[tuple[int, int]], second: list[tuple[int, int]]
                 distance = abs(a[0] - b[0]) + abs(a[1] - b[1])
                 candidates.append((-overlap, distance, min(a, b), max(a, b), a, b))
     candidates.sort()
-    used_first: set[tuple[int, int]] = set()
+    alignment: dict[tuple[int, int], tuple[int, int]] = {}
     used_second: set[tuple[int, int]] = set()
     for *_, a, b in candidates:
-        if a not in used_first and b not in used_second:
-            used_first.add(a)
+        if a not in alignment and b not in used_second:
+            alignment[a] = b
             used_second.add(b)
-    return len(used_first)
+    return alignment
 
 
 def _span_counts(first: list[tuple[int, int]], second: list[tuple[int, int]]) -> dict:
     exact = len(set(first) & set(second))
-    overlap = _overlap_matches(first, second)
+    overlap = len(_overlap_alignment(first, second))
     return {
         "exact": {"tp": exact, "fp": len(second) - exact, "fn": len(first) - exact},
         "overlap": {"tp": overlap, "fp": len(second) - overlap, "fn": len(first) - overlap},
@@ -389,6 +406,198 @@ def _unitized_summary(unitized: dict, labels: Sequence[str]) -> dict:
     return {"overall": overall, "labels": per_label}
 
 
+# --------------------------------------------------------------------------- relations
+
+
+class Relation(NamedTuple):
+    """One annotator's typed link between two of their spans, each ``(label, start, end)``."""
+
+    annotator: str
+    type: str
+    source: tuple[str, int, int]
+    target: tuple[str, int, int]
+
+
+class AttributeValue(NamedTuple):
+    """One annotator's value of one attribute on their span ``(label, start, end)``."""
+
+    annotator: str
+    label: str
+    start: int
+    end: int
+    attribute: str
+    value: str
+
+
+SpanKey = tuple[str, int, int]
+
+
+def _span_keys(spans: list[Span]) -> dict[str, set[SpanKey]]:
+    keys: dict[str, set[SpanKey]] = {}
+    for span in spans:
+        keys.setdefault(span.annotator, set()).add((span.label, span.start, span.end))
+    return keys
+
+
+def _normalise_relations(
+    relations: Iterable[Sequence[Any]],
+    keys: dict[str, set[SpanKey]],
+    relation_types: Mapping[str, bool],
+) -> dict[tuple[str, str], set[tuple[SpanKey, SpanKey]]]:
+    """Each annotator's relations per type as a set of ``(source, target)`` span keys;
+    an undirected type's ends are put in order, so ``A - B`` and ``B - A`` are one relation."""
+    by_annotator_type: dict[tuple[str, str], set[tuple[SpanKey, SpanKey]]] = {}
+    for relation in relations:
+        annotator, type_name, source, target = relation
+        source, target = tuple(source), tuple(target)
+        if type_name not in relation_types:
+            raise ValueError(f"unknown relation type {type_name!r} in {relation}")
+        own = keys.get(annotator, set())
+        if source not in own or target not in own:
+            raise ValueError(f"relation {relation} joins spans its annotator does not have")
+        ends = (source, target) if relation_types[type_name] else tuple(sorted((source, target)))
+        by_annotator_type.setdefault((annotator, type_name), set()).add(ends)
+    return by_annotator_type
+
+
+def _alignments(
+    first: set[SpanKey], second: set[SpanKey], labels: Sequence[str]
+) -> dict[str, dict[SpanKey, SpanKey]]:
+    """Which span of ``second`` each span of ``first`` matches, per matching mode."""
+    overlap: dict[SpanKey, SpanKey] = {}
+    for label in labels:
+        mine = [(start, end) for name, start, end in first if name == label]
+        theirs = [(start, end) for name, start, end in second if name == label]
+        for a, b in _overlap_alignment(mine, theirs).items():
+            overlap[(label, *a)] = (label, *b)
+    return {"exact": {key: key for key in first & second}, "overlap": overlap}
+
+
+def _relation_counts(
+    first: set[tuple[SpanKey, SpanKey]],
+    second: set[tuple[SpanKey, SpanKey]],
+    alignment: dict[SpanKey, SpanKey],
+    directed: bool,
+) -> dict[str, int]:
+    # The alignment is one to one, so each relation matches at most one other.
+    carried = set()
+    for source, target in first:
+        if source in alignment and target in alignment:
+            ends = (alignment[source], alignment[target])
+            carried.add(ends if directed else tuple(sorted(ends)))
+    tp = len(carried & second)
+    return {"tp": tp, "fp": len(second) - tp, "fn": len(first) - tp}
+
+
+def _relation_statistics(
+    names: list[str],
+    keys: dict[str, set[SpanKey]],
+    relations: dict[tuple[str, str], set[tuple[SpanKey, SpanKey]]],
+    relation_types: Mapping[str, bool],
+    labels: Sequence[str],
+) -> dict:
+    result: dict = {}
+    for i, first in enumerate(names):
+        result[first] = {}
+        for second in names[i + 1 :]:
+            if not relation_types:
+                # Aligning spans costs as much as span F1 does: skip it when unused.
+                result[first][second] = {}
+                continue
+            alignments = _alignments(keys.get(first, set()), keys.get(second, set()), labels)
+            result[first][second] = {
+                type_name: {
+                    mode: _relation_counts(
+                        relations.get((first, type_name), set()),
+                        relations.get((second, type_name), set()),
+                        alignments[mode],
+                        directed,
+                    )
+                    for mode in ("exact", "overlap")
+                }
+                for type_name, directed in relation_types.items()
+            }
+    return result
+
+
+# --------------------------------------------------------------------------- attributes
+
+
+def _normalise_attribute_values(
+    values: Iterable[Sequence[Any]],
+    keys: dict[str, set[SpanKey]],
+    attributes: Mapping[str, Sequence[str]],
+) -> dict[tuple[str, SpanKey], dict[str, str]]:
+    by_span: dict[tuple[str, SpanKey], dict[str, str]] = {}
+    for item in values:
+        value = AttributeValue(*item)
+        key = (value.label, value.start, value.end)
+        if value.attribute not in attributes.get(value.label, ()):
+            raise ValueError(f"unknown attribute {value.attribute!r} of {value.label!r}")
+        if key not in keys.get(value.annotator, set()):
+            raise ValueError(f"attribute value {item} on a span its annotator does not have")
+        by_span.setdefault((value.annotator, key), {})[value.attribute] = value.value
+    return by_span
+
+
+def _attribute_statistics(
+    names: list[str],
+    keys: dict[str, set[SpanKey]],
+    values: dict[tuple[str, SpanKey], dict[str, str]],
+    attributes: Mapping[str, Sequence[str]],
+) -> dict:
+    """Cohen confusion tables per pair and alpha coincidences, per label and attribute.
+
+    A unit is a span key ``(label, start, end)``: exact matching pairs a span only
+    with the same key, so a unit is well defined across any number of annotators.
+    """
+
+    def value_of(name: str, key: SpanKey, attribute: str) -> str | None:
+        return values.get((name, key), {}).get(attribute)
+
+    cohen: dict = {}
+    for i, first in enumerate(names):
+        cohen[first] = {}
+        for second in names[i + 1 :]:
+            shared = keys.get(first, set()) & keys.get(second, set())
+            per_label: dict = {}
+            for label, attribute_names in attributes.items():
+                for attribute in attribute_names:
+                    confusion: dict[str, dict[str, int]] = {}
+                    for key in shared:
+                        if key[0] != label:
+                            continue
+                        a, b = value_of(first, key, attribute), value_of(second, key, attribute)
+                        if a is not None and b is not None:
+                            row = confusion.setdefault(a, {})
+                            row[b] = row.get(b, 0) + 1
+                    per_label.setdefault(label, {})[attribute] = confusion
+            cohen[first][second] = per_label
+
+    alpha: dict = {}
+    units = set().union(*keys.values()) if keys else set()
+    for label, attribute_names in attributes.items():
+        for attribute in attribute_names:
+            coincidence: dict[str, dict[str, float]] = {}
+            for key in units:
+                if key[0] != label:
+                    continue
+                counts = Counter(
+                    value for name in names if (value := value_of(name, key, attribute)) is not None
+                )
+                pairable = sum(counts.values())
+                if pairable < 2:
+                    continue
+                for c, n_c in counts.items():
+                    for k, n_k in counts.items():
+                        pairs = n_c * (n_c - 1) if c == k else n_c * n_k
+                        if pairs:
+                            row = coincidence.setdefault(c, {})
+                            row[k] = row.get(k, 0.0) + pairs / (pairable - 1)
+            alpha.setdefault(label, {})[attribute] = coincidence
+    return {"cohen": cohen, "alpha": alpha}
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -399,6 +608,11 @@ def document_statistics(
     layers: Mapping[str, Sequence[str]] = DEFAULT_LAYERS,
     labels: Sequence[str] = LABELS,
     tokens: list[tuple[int, int]] | None = None,
+    *,
+    relations: Iterable[Sequence[Any]] = (),
+    relation_types: Mapping[str, bool] | None = None,
+    attribute_values: Iterable[Sequence[Any]] = (),
+    attributes: Mapping[str, Sequence[str]] | None = None,
 ) -> Statistics:
     """Return the additive, JSON-serialisable agreement statistics of one document.
 
@@ -406,6 +620,12 @@ def document_statistics(
     everyone who annotated the document, including those who marked nothing;
     by default it is whoever has a span. ``tokens`` defaults to
     ``annotator.annotation.tokenization.tokenize(text)``.
+
+    ``relations`` are :class:`Relation` ``(annotator, type, source, target)`` with
+    both ends ``(label, start, end)`` spans of that annotator; ``relation_types``
+    maps every type name to whether it is directed. ``attribute_values`` are
+    :class:`AttributeValue` ``(annotator, label, start, end, attribute, value)``;
+    ``attributes`` maps a label to the names of its attributes.
 
     Shape (pairs are keyed ``[first][second]`` with ``first < second``)::
 
@@ -418,15 +638,27 @@ def document_statistics(
                            "fleiss": {"items", "agreement", "assignments"},
                            "alpha": {tag: {tag: coincidence}}}},
          "unitized": {"length", "pairable_length",
-                      "labels": {label: {"observed", "units", "gaps"}}}}
+                      "labels": {label: {"observed", "units", "gaps"}}},
+         "relation_types": {type: directed}, "attributes": {label: [attribute]},
+         "relations": {first: {second: {type: {"exact": {"tp", "fp", "fn"},
+                                               "overlap": {...}}}}},
+         "attribute_values": {
+             "cohen": {first: {second: {label: {attribute: {value: {value: count}}}}}},
+             "alpha": {label: {attribute: {value: {value: coincidence}}}}}}
 
-    Raises ValueError for an unknown label, an empty or out-of-text span, or a
-    span by an annotator missing from ``annotators``.
+    Raises ValueError for an unknown label, relation type or attribute, an empty
+    or out-of-text span, a span by an annotator missing from ``annotators``, or
+    a relation or attribute value on a span its annotator does not have.
     """
     names, cleaned = _normalise_spans(spans, len(text), annotators, labels)
     tokenization = TOKENIZATION_RULE if tokens is None else GIVEN_TOKENS
     if tokens is None:
         tokens = tokenize(text)
+    relation_types = dict(relation_types or {})
+    attributes = {label: list(names) for label, names in (attributes or {}).items()}
+    keys = _span_keys(cleaned)
+    relation_sets = _normalise_relations(relations, keys, relation_types)
+    values = _normalise_attribute_values(attribute_values, keys, attributes)
     return {
         "format": STATISTICS_FORMAT,
         "tokenization": tokenization,
@@ -439,6 +671,10 @@ def document_statistics(
             name: _token_statistics(names, tokens, cleaned, layer) for name, layer in layers.items()
         },
         "unitized": unitized_statistics(len(text), cleaned, names, labels),
+        "relation_types": relation_types,
+        "attributes": attributes,
+        "relations": _relation_statistics(names, keys, relation_sets, relation_types, labels),
+        "attribute_values": _attribute_statistics(names, keys, values, attributes),
     }
 
 
@@ -453,12 +689,15 @@ def _add_into(total: dict, part: Mapping) -> None:
 def merge_statistics(statistics: Iterable[Statistics]) -> Statistics:
     """Add up statistics of documents (or of already merged groups).
 
-    All inputs must share labels and layers. The result has the same shape as
-    one document's statistics, so it can be merged again or summarised.
+    All inputs must share labels, layers, relation types and attributes. The
+    result has the same shape as one document's statistics, so it can be merged
+    again or summarised.
     """
     merged: Statistics | None = None
     annotators: set[str] = set()
     for part in statistics:
+        if part["format"] != STATISTICS_FORMAT:
+            raise ValueError(f"unsupported statistics format {part['format']!r}")
         if merged is None:
             merged = {
                 "format": STATISTICS_FORMAT,
@@ -470,16 +709,23 @@ def merge_statistics(statistics: Iterable[Statistics]) -> Statistics:
                 "span_f1": {},
                 "token": {},
                 "unitized": {"length": 0, "pairable_length": 0, "labels": {}},
+                "relation_types": dict(part["relation_types"]),
+                "attributes": {label: list(names) for label, names in part["attributes"].items()},
+                "relations": {},
+                "attribute_values": {},
             }
         elif part["labels"] != merged["labels"] or part["layers"] != merged["layers"]:
             raise ValueError("statistics computed with different labels or layers")
+        elif (
+            part["relation_types"] != merged["relation_types"]
+            or part["attributes"] != merged["attributes"]
+        ):
+            raise ValueError("statistics computed with different relation types or attributes")
         elif part.get("tokenization") != merged["tokenization"]:
             raise ValueError("statistics computed with different tokenisation rules")
-        if part["format"] != STATISTICS_FORMAT:
-            raise ValueError(f"unsupported statistics format {part['format']!r}")
         merged["documents"] += part["documents"]
         annotators.update(part["annotators"])
-        for key in ("span_f1", "token", "unitized"):
+        for key in ("span_f1", "token", "unitized", "relations", "attribute_values"):
             _add_into(merged[key], part[key])
     if merged is None:
         raise ValueError("no statistics to merge")
@@ -487,10 +733,10 @@ def merge_statistics(statistics: Iterable[Statistics]) -> Statistics:
     return merged
 
 
-def _f1(counts: Mapping[str, int]) -> Figure:
+def _f1(counts: Mapping[str, int], units: str) -> Figure:
     tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]
     if tp + fp + fn == 0:
-        return _undefined("no spans from either side", tp=tp, fp=fp, fn=fn)
+        return _undefined(f"no {units} from either side", tp=tp, fp=fp, fn=fn)
     return _figure(2 * tp / (2 * tp + fp + fn), tp=tp, fp=fp, fn=fn)
 
 
@@ -502,14 +748,18 @@ def _summed(counts: Iterable[Mapping[str, int]]) -> dict[str, int]:
     return total
 
 
-def _f1_block(per_label: Mapping[str, Mapping[str, Mapping[str, int]]], mode: str) -> dict:
+def _f1_block(
+    per_label: Mapping[str, Mapping[str, Mapping[str, int]]], mode: str, units: str
+) -> dict:
     return {
-        "micro": _f1(_summed(counts[mode] for counts in per_label.values())),
-        "labels": {label: _f1(counts[mode]) for label, counts in per_label.items()},
+        "micro": _f1(_summed(counts[mode] for counts in per_label.values()), units),
+        "labels": {label: _f1(counts[mode], units) for label, counts in per_label.items()},
     }
 
 
-def _span_f1_summary(span_f1: dict, labels: Sequence[str]) -> dict:
+def _span_f1_summary(span_f1: dict, labels: Sequence[str], units: str = "spans") -> dict:
+    """F1 per matching mode, pooled over pairs and per pair; ``labels`` are the span
+    labels, or the relation types when ``span_f1`` holds relation counts."""
     pairs = [(a, b, per_label) for a, row in span_f1.items() for b, per_label in row.items()]
     result = {}
     for mode in ("exact", "overlap"):
@@ -518,7 +768,7 @@ def _span_f1_summary(span_f1: dict, labels: Sequence[str]) -> dict:
                 label: {mode: _summed(per_label[label][mode] for _, _, per_label in pairs)}
                 for label in labels
             }
-            overall = _f1_block(pooled, mode)
+            overall = _f1_block(pooled, mode, units)
         else:
             overall = {
                 "micro": _undefined("fewer than two annotators"),
@@ -526,12 +776,30 @@ def _span_f1_summary(span_f1: dict, labels: Sequence[str]) -> dict:
             }
         by_pair: dict = {}
         for a, b, per_label in pairs:
-            by_pair.setdefault(a, {})[b] = _f1_block(per_label, mode)
+            by_pair.setdefault(a, {})[b] = _f1_block(per_label, mode, units)
         result[mode] = {"overall": overall, "pairs": by_pair}
     return result
 
 
-def _cohen(confusion: Mapping[str, Mapping[str, int]]) -> Figure:
+TOKEN_REASONS = {
+    "empty": "no tokens",
+    "uniform": "no variation: both annotators used one and the same tag",
+}
+TOKEN_ALPHA_REASONS = {
+    "empty": "no tokens annotated by two or more annotators",
+    "uniform": "no variation: every token has the same tag",
+}
+ATTRIBUTE_REASONS = {
+    "empty": "no span both annotators marked alike and gave a value",
+    "uniform": "no variation: both annotators gave one and the same value",
+}
+ATTRIBUTE_ALPHA_REASONS = {
+    "empty": "no span marked alike and given a value by two or more annotators",
+    "uniform": "no variation: every value given is the same",
+}
+
+
+def _cohen(confusion: Mapping[str, Mapping[str, int]], reasons: Mapping[str, str]) -> Figure:
     rows: Counter[str] = Counter()
     columns: Counter[str] = Counter()
     agreeing = 0
@@ -543,10 +811,10 @@ def _cohen(confusion: Mapping[str, Mapping[str, int]]) -> Figure:
                 agreeing += count
     n = sum(rows.values())
     if n == 0:
-        return _undefined("no tokens")
+        return _undefined(reasons["empty"])
     chance = sum(rows[c] * columns[c] for c in rows)
     if chance == n * n:
-        return _undefined("no variation: both annotators used one and the same tag")
+        return _undefined(reasons["uniform"])
     return _figure((n * agreeing - chance) / (n * n - chance))
 
 
@@ -562,24 +830,27 @@ def _fleiss(fleiss: Mapping[str, Any]) -> Figure:
     return _figure((fleiss["agreement"] / items - chance) / (1 - chance))
 
 
-def _krippendorff_alpha(coincidence: Mapping[str, Mapping[str, float]]) -> Figure:
+def _krippendorff_alpha(
+    coincidence: Mapping[str, Mapping[str, float]], reasons: Mapping[str, str]
+) -> Figure:
     margins = {c: sum(row.values()) for c, row in coincidence.items()}
     n = sum(margins.values())
     if n == 0:
-        return _undefined("no tokens annotated by two or more annotators")
+        return _undefined(reasons["empty"])
     expected = n * n - sum(m * m for m in margins.values())
     if expected <= 0:
-        return _undefined("no variation: every token has the same tag")
+        return _undefined(reasons["uniform"])
     observed = n - sum(row.get(c, 0.0) for c, row in coincidence.items())
     return _figure(1 - (n - 1) * observed / expected)
 
 
-def _token_summary(token: Mapping[str, Any]) -> dict:
+def _cohen_pairs(cohen: Mapping[str, Mapping[str, Any]], reasons: Mapping[str, str]) -> dict:
+    """Cohen's kappa of each pair from its confusion table, and their unweighted mean."""
     pair_figures: dict = {}
     values = []
-    for a, row in token["cohen"].items():
+    for a, row in cohen.items():
         for b, confusion in row.items():
-            figure = _cohen(confusion)
+            figure = _cohen(confusion, reasons)
             pair_figures.setdefault(a, {})[b] = figure
             if figure["value"] is not None:
                 values.append(figure["value"])
@@ -589,11 +860,33 @@ def _token_summary(token: Mapping[str, Any]) -> dict:
         mean = _undefined("undefined for every annotator pair", pairs=0)
     else:
         mean = _undefined("fewer than two annotators", pairs=0)
+    return {"pairs": pair_figures, "mean": mean}
+
+
+def _token_summary(token: Mapping[str, Any]) -> dict:
     return {
-        "cohen_kappa": {"pairs": pair_figures, "mean": mean},
+        "cohen_kappa": _cohen_pairs(token["cohen"], TOKEN_REASONS),
         "fleiss_kappa": _fleiss(token["fleiss"]),
-        "krippendorff_alpha": _krippendorff_alpha(token["alpha"]),
+        "krippendorff_alpha": _krippendorff_alpha(token["alpha"], TOKEN_ALPHA_REASONS),
     }
+
+
+def _attribute_summary(attribute_values: Mapping[str, Any], attributes: Mapping) -> dict:
+    summary: dict = {}
+    for label, names in attributes.items():
+        for attribute in names:
+            cohen = {
+                first: {second: per_label[label][attribute] for second, per_label in row.items()}
+                for first, row in attribute_values["cohen"].items()
+            }
+            coincidence = attribute_values["alpha"][label][attribute]
+            alpha = _krippendorff_alpha(coincidence, ATTRIBUTE_ALPHA_REASONS)
+            alpha["values"] = round(sum(sum(row.values()) for row in coincidence.values()))
+            summary.setdefault(label, {})[attribute] = {
+                "cohen_kappa": _cohen_pairs(cohen, ATTRIBUTE_REASONS),
+                "krippendorff_alpha": alpha,
+            }
+    return summary
 
 
 def summarize(statistics: Statistics) -> dict:
@@ -609,7 +902,13 @@ def summarize(statistics: Statistics) -> dict:
                                            "mean": figure},
                            "fleiss_kappa": figure,
                            "krippendorff_alpha": figure}},
-         "unitized_alpha": {"overall": figure, "labels": {label: figure}}}
+         "unitized_alpha": {"overall": figure, "labels": {label: figure}},
+         "relation_f1": {"exact" | "overlap": {
+             "overall": {"micro": figure, "labels": {type: figure}},
+             "pairs": {first: {second: {"micro": figure, "labels": {...}}}}}},
+         "attributes": {label: {attribute: {
+             "cohen_kappa": {"pairs": {first: {second: figure}}, "mean": figure},
+             "krippendorff_alpha": figure}}}}
 
     A figure is ``{"value": float | None, "reason": str | None, ...counts}``.
     F1 "overall" pools the counts of all annotator pairs; the Cohen "mean" is
@@ -624,4 +923,8 @@ def summarize(statistics: Statistics) -> dict:
             layer: _token_summary(statistics["token"][layer]) for layer in statistics["layers"]
         },
         "unitized_alpha": _unitized_summary(statistics["unitized"], labels),
+        "relation_f1": _span_f1_summary(
+            statistics["relations"], list(statistics["relation_types"]), units="relations"
+        ),
+        "attributes": _attribute_summary(statistics["attribute_values"], statistics["attributes"]),
     }

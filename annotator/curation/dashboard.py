@@ -17,9 +17,11 @@ from ..models import (
     DocumentAgreement,
     GoldStatus,
     Label,
+    LabelAttribute,
     Project,
     ProjectAgreement,
     ProjectTally,
+    RelationType,
     TallyKind,
 )
 from .suggestion_figures import suggestion_figures
@@ -64,6 +66,55 @@ def _heat_class(value: float | None) -> str:
     if value is None:
         return "heat-none"
     return f"heat-{max(0, min(10, round(value * 10)))}"
+
+
+def _relation_scores(project: Project, summary: dict | None) -> list[dict]:
+    """Exact and overlap relation F1 of each relation type of the project."""
+    relation_f1 = (summary or {}).get("relation_f1")
+    rows = []
+    for relation_type in RelationType.objects.filter(project=project).order_by("key"):
+        figures = {}
+        if relation_f1:
+            figures = {
+                mode: relation_f1[mode]["overall"]["labels"].get(relation_type.name)
+                for mode in ("exact", "overlap")
+            }
+        rows.append(
+            {
+                "relation_type": relation_type,
+                "scores": [
+                    _score("exact F1", figures.get("exact")),
+                    _score("overlap F1", figures.get("overlap")),
+                ],
+            }
+        )
+    return rows
+
+
+def _attribute_scores(project: Project, summary: dict | None) -> list[dict]:
+    """Cohen's kappa (mean of pairs) and Krippendorff's alpha of each label attribute."""
+    attributes = (summary or {}).get("attributes")
+    rows = []
+    for attribute in (
+        LabelAttribute.objects.filter(label__project=project)
+        .select_related("label")
+        .order_by("label__hotkey", "name")
+    ):
+        figures = {}
+        if attributes:
+            figures = attributes.get(attribute.label.name, {}).get(attribute.name, {})
+        alpha = figures.get("krippendorff_alpha")
+        rows.append(
+            {
+                "attribute": attribute,
+                "scores": [
+                    _score("Cohen's kappa", figures.get("cohen_kappa", {}).get("mean")),
+                    _score("Krippendorff's alpha", alpha),
+                ],
+                "values": alpha["values"] if alpha else None,
+            }
+        )
+    return rows
 
 
 def dashboard_context(project: Project) -> dict:
@@ -164,6 +215,8 @@ def dashboard_context(project: Project) -> dict:
         "gold_bars": _bars(gold_counts, GoldStatus.choices),
         "document_total": sum(gold_counts.values()),
         "label_scores": label_scores,
+        "relation_scores": _relation_scores(project, summary),
+        "attribute_scores": _attribute_scores(project, summary),
         "heat": heat,
         "heat_annotators": heat_annotators,
         "heat_size": (len(user_ids) + 1) * HEAT_CELL + 80,

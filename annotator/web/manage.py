@@ -1,11 +1,13 @@
-"""A manager's pages for setting a project up: the project, its labels and its members.
+"""A manager's pages for setting a project up: the project, its labels, its relation types
+and label attributes, and its members.
 
 Creating a project takes the ``annotator.add_project`` permission (superusers have
 it); every other page takes the manager role in the project, through
 :mod:`annotator.permissions`. The pages are plain forms that work without
 JavaScript; the guidelines field gets a live Markdown preview through htmx. Each
-write calls a service of :mod:`annotator.projects.setup` and answers a refusal with the
-form again, its errors and a 400, having changed nothing.
+write calls a service of :mod:`annotator.projects.setup` (relation types and attributes:
+:mod:`annotator.projects.relation_setup`) and answers a refusal with the form again, its
+errors and a 400, having changed nothing.
 """
 
 from django import forms
@@ -16,9 +18,25 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ..models import RESERVED_KEYS, Label, Membership, Project, Role
+from ..models import (
+    RESERVED_KEYS,
+    Label,
+    LabelAttribute,
+    Membership,
+    Project,
+    RelationType,
+    Role,
+)
 from ..permissions import Access, declares, project_for, require_project_creator
 from ..projects.colours import INK, MINIMUM_CONTRAST, PALETTE
+from ..projects.relation_setup import (
+    label_attribute_create,
+    label_attribute_delete,
+    label_attribute_update,
+    relation_type_create,
+    relation_type_delete,
+    relation_type_update,
+)
 from ..projects.setup import (
     label_create,
     label_delete,
@@ -61,6 +79,68 @@ class LabelForm(forms.Form):
     )
     hotkey = forms.CharField(max_length=1, widget=forms.TextInput(attrs={"size": 2}))
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class RelationTypeForm(forms.Form):
+    name = forms.CharField(max_length=50)
+    key = forms.CharField(max_length=1, widget=forms.TextInput(attrs={"size": 2}))
+    directed = forms.BooleanField(
+        required=False,
+        initial=True,
+        help_text="Untick for a symmetric relation, where A to B is the same as B to A.",
+    )
+    source_labels = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: any label."
+    )
+    target_labels = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: any label."
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, labels: list[Label], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.labels = {str(label.pk): label for label in labels}
+        choices = [(pk, label.name) for pk, label in self.labels.items()]
+        self.fields["source_labels"].choices = choices
+        self.fields["target_labels"].choices = choices
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for field in ("source_labels", "target_labels"):
+            if field in cleaned:
+                cleaned[field] = [self.labels[pk] for pk in cleaned[field]]
+        return cleaned
+
+
+class AttributeForm(forms.Form):
+    label = forms.ChoiceField()
+    name = forms.CharField(max_length=50)
+    allowed_values = forms.CharField(
+        label="Values",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One value per line, in the order they are offered.",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, labels: list[Label], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.labels = {str(label.pk): label for label in labels}
+        if "label" in self.fields:
+            self.fields["label"].choices = [(pk, label.name) for pk, label in self.labels.items()]
+
+    def clean_label(self) -> Label:
+        return self.labels[self.cleaned_data["label"]]
+
+    def clean_allowed_values(self) -> list[str]:
+        return [
+            line.strip()
+            for line in self.cleaned_data["allowed_values"].splitlines()
+            if line.strip()
+        ]
+
+
+class AttributeEditForm(AttributeForm):
+    label = None
 
 
 class MemberAddForm(forms.Form):
@@ -250,6 +330,192 @@ def label_delete_view(request: HttpRequest, slug: str, label_id: int) -> HttpRes
         return _labels_page(request, project, refusal=" ".join(error.messages))
     messages.success(request, f"Deleted the label {label.name}.")
     return redirect("labels", project.slug)
+
+
+def _relation_settings_page(
+    request: HttpRequest,
+    project: Project,
+    *,
+    type_form: RelationTypeForm | None = None,
+    attribute_form: AttributeForm | None = None,
+    edited: RelationType | LabelAttribute | None = None,
+    refusal: str = "",
+) -> HttpResponse:
+    """The relation types and attributes page; a 400 when it shows a refused write."""
+    labels = list(project.labels.all())
+    if type_form is None:
+        type_form = RelationTypeForm(prefix="new-type", labels=labels)
+    if attribute_form is None:
+        attribute_form = AttributeForm(prefix="new-attribute", labels=labels)
+    relation_types = list(
+        RelationType.objects.filter(project=project).prefetch_related(
+            "source_labels", "target_labels"
+        )
+    )
+    for relation_type in relation_types:
+        if isinstance(edited, RelationType) and relation_type.pk == edited.pk:
+            relation_type.form = edited.form
+            continue
+        initial = {
+            "name": relation_type.name,
+            "key": relation_type.key,
+            "directed": relation_type.directed,
+            "source_labels": [str(label.pk) for label in relation_type.source_labels.all()],
+            "target_labels": [str(label.pk) for label in relation_type.target_labels.all()],
+            "description": relation_type.description,
+        }
+        relation_type.form = RelationTypeForm(
+            initial=initial, prefix=f"type-{relation_type.pk}", labels=labels
+        )
+    attributes = list(
+        LabelAttribute.objects.filter(label__project=project)
+        .select_related("label")
+        .order_by("label__hotkey", "name")
+    )
+    for attribute in attributes:
+        if isinstance(edited, LabelAttribute) and attribute.pk == edited.pk:
+            attribute.form = edited.form
+            continue
+        initial = {
+            "name": attribute.name,
+            "allowed_values": "\n".join(attribute.allowed_values),
+            "description": attribute.description,
+        }
+        attribute.form = AttributeEditForm(
+            initial=initial, prefix=f"attribute-{attribute.pk}", labels=labels
+        )
+    refused = bool(
+        refusal
+        or type_form.errors
+        or attribute_form.errors
+        or (edited is not None and edited.form.errors)
+    )
+    return render(
+        request,
+        "annotator/manage/relation_settings.html",
+        {
+            "project": project,
+            "relation_types": relation_types,
+            "attributes": attributes,
+            "type_form": type_form,
+            "attribute_form": attribute_form,
+            "refusal": refusal,
+            "reserved_keys": RESERVED_KEYS,
+            "label_keys": [label.hotkey for label in labels],
+        },
+        status=400 if refused else 200,
+    )
+
+
+@declares(Access.MANAGER)
+@login_required
+@require_http_methods(["GET", "POST"])
+def relation_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    """The project's relation types and label attributes; POST adds a relation type."""
+    project = project_for(request.user, slug, Access.MANAGER)
+    if request.method == "GET":
+        return _relation_settings_page(request, project)
+    form = RelationTypeForm(request.POST, prefix="new-type", labels=list(project.labels.all()))
+    if form.is_valid():
+        try:
+            relation_type = relation_type_create(project=project, **form.cleaned_data)
+        except ValidationError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, f"Added the relation type {relation_type.name}.")
+            return redirect("relation-settings", project.slug)
+    return _relation_settings_page(request, project, type_form=form)
+
+
+@declares(Access.MANAGER)
+@login_required
+@require_POST
+def relation_type_edit(request: HttpRequest, slug: str, relation_type_id: int) -> HttpResponse:
+    project = project_for(request.user, slug, Access.MANAGER)
+    relation_type = get_object_or_404(RelationType, project=project, pk=relation_type_id)
+    relation_type.form = RelationTypeForm(
+        request.POST, prefix=f"type-{relation_type.pk}", labels=list(project.labels.all())
+    )
+    if relation_type.form.is_valid():
+        try:
+            relation_type = relation_type_update(
+                relation_type=relation_type, **relation_type.form.cleaned_data
+            )
+        except ValidationError as error:
+            _refused(relation_type.form, error)
+        else:
+            messages.success(request, f"Saved the relation type {relation_type.name}.")
+            return redirect("relation-settings", project.slug)
+    return _relation_settings_page(request, project, edited=relation_type)
+
+
+@declares(Access.MANAGER)
+@login_required
+@require_POST
+def relation_type_delete_view(
+    request: HttpRequest, slug: str, relation_type_id: int
+) -> HttpResponse:
+    project = project_for(request.user, slug, Access.MANAGER)
+    relation_type = get_object_or_404(RelationType, project=project, pk=relation_type_id)
+    try:
+        relation_type_delete(relation_type=relation_type)
+    except ValidationError as error:
+        return _relation_settings_page(request, project, refusal=_refusal(error))
+    messages.success(request, f"Deleted the relation type {relation_type.name}.")
+    return redirect("relation-settings", project.slug)
+
+
+@declares(Access.MANAGER)
+@login_required
+@require_POST
+def attribute_add(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_for(request.user, slug, Access.MANAGER)
+    form = AttributeForm(request.POST, prefix="new-attribute", labels=list(project.labels.all()))
+    if form.is_valid():
+        try:
+            attribute = label_attribute_create(**form.cleaned_data)
+        except ValidationError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, f"Added the attribute {attribute.name} of {attribute.label}.")
+            return redirect("relation-settings", project.slug)
+    return _relation_settings_page(request, project, attribute_form=form)
+
+
+@declares(Access.MANAGER)
+@login_required
+@require_POST
+def attribute_edit(request: HttpRequest, slug: str, attribute_id: int) -> HttpResponse:
+    project = project_for(request.user, slug, Access.MANAGER)
+    attribute = get_object_or_404(LabelAttribute, label__project=project, pk=attribute_id)
+    attribute.form = AttributeEditForm(
+        request.POST, prefix=f"attribute-{attribute.pk}", labels=list(project.labels.all())
+    )
+    if attribute.form.is_valid():
+        try:
+            attribute = label_attribute_update(attribute=attribute, **attribute.form.cleaned_data)
+        except ValidationError as error:
+            _refused(attribute.form, error)
+        else:
+            messages.success(request, f"Saved the attribute {attribute.name} of {attribute.label}.")
+            return redirect("relation-settings", project.slug)
+    return _relation_settings_page(request, project, edited=attribute)
+
+
+@declares(Access.MANAGER)
+@login_required
+@require_POST
+def attribute_delete_view(request: HttpRequest, slug: str, attribute_id: int) -> HttpResponse:
+    project = project_for(request.user, slug, Access.MANAGER)
+    attribute = get_object_or_404(
+        LabelAttribute.objects.select_related("label"), label__project=project, pk=attribute_id
+    )
+    try:
+        label_attribute_delete(attribute=attribute)
+    except ValidationError as error:
+        return _relation_settings_page(request, project, refusal=_refusal(error))
+    messages.success(request, f"Deleted the attribute {attribute.name} of {attribute.label}.")
+    return redirect("relation-settings", project.slug)
 
 
 def _members_page(

@@ -39,6 +39,24 @@ urlpatterns = [
     path(f"{PROJECT}labels/", manage.labels, name="labels"),
     path(f"{PROJECT}labels/<int:label_id>/", manage.label_edit, name="label-edit"),
     path(f"{PROJECT}labels/<int:label_id>/delete/", manage.label_delete_view, name="label-delete"),
+    path(f"{PROJECT}relation-types/", manage.relation_settings, name="relation-settings"),
+    path(
+        f"{PROJECT}relation-types/<int:relation_type_id>/",
+        manage.relation_type_edit,
+        name="relation-type-edit",
+    ),
+    path(
+        f"{PROJECT}relation-types/<int:relation_type_id>/delete/",
+        manage.relation_type_delete_view,
+        name="relation-type-delete",
+    ),
+    path(f"{PROJECT}attributes/", manage.attribute_add, name="attribute-add"),
+    path(f"{PROJECT}attributes/<int:attribute_id>/", manage.attribute_edit, name="attribute-edit"),
+    path(
+        f"{PROJECT}attributes/<int:attribute_id>/delete/",
+        manage.attribute_delete_view,
+        name="attribute-delete",
+    ),
     path(f"{PROJECT}members/", manage.members, name="members"),
     path(f"{PROJECT}members/<int:membership_id>/", manage.member_edit, name="member-edit"),
     path(
