@@ -331,6 +331,14 @@ def _refusals(documents) -> list[tuple[bytes, str]]:
             r"line 2: expected a JSON object",
         ),
         (b"\n\n", r"spans.jsonl: the file is empty"),
+        (
+            _jsonl({"id": first.pk, "label": [], "meta": {"note": ["ok", "a\x00b"]}}),
+            r"line 1: the record contains a NUL character",
+        ),
+        (
+            _jsonl({"id": first.pk, "label": [[nato, nato + 4, "actor", "NA\x00TO"]]}),
+            r"line 1: the record contains a NUL character",
+        ),
         (b'{"text": "\xff"}\n', r"line 1: not valid UTF-8"),
         (
             _jsonl(
@@ -362,7 +370,7 @@ def _refusals(documents) -> list[tuple[bytes, str]]:
 
 
 @pytest.mark.parametrize("target", [BOB, MODEL, SUGGEST], ids=lambda t: t.kind)
-@pytest.mark.parametrize("case", range(17))
+@pytest.mark.parametrize("case", range(19))
 def test_bad_lines_are_refused_naming_file_and_line_and_nothing_changes(
     project, documents, bob, manager, target, case
 ):
@@ -382,7 +390,7 @@ def test_bad_lines_are_refused_naming_file_and_line_and_nothing_changes(
 
 
 def test_refusals_cover_every_case(documents):
-    assert len(_refusals(documents)) == 17
+    assert len(_refusals(documents)) == 19
 
 
 def test_a_submitted_assignment_is_refused_for_a_named_annotator(project, documents, bob, manager):
