@@ -20,10 +20,15 @@ The annotate page is measured as the one annotator whose spans the document hold
 the adjudication page as a curator, with ``--annotators`` annotators who each
 submitted ``--adjudication-spans`` spans, by adding gold spans with the same keys.
 Words to label are picked on the server's text (code points) so no create is a
-duplicate, then selected in the page in UTF-16. Figures are printed, not asserted::
+duplicate, then selected in the page in UTF-16. With ``--relations N`` each annotate
+document also holds up to N of its annotator's relations (the default ``claimant``
+and ``addressee`` types, from a claim, threat or proposal to the nearest actor),
+listed in the page's Relations panel. Figures are printed, not asserted::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/annotator_bench \\
         .venv/bin/python bench/pages_in_chromium.py --sizes 10 1000 5000 --creates 20 --loads 5
+    # issue 14's figure: 1,000 spans and 500 relations
+        .venv/bin/python bench/pages_in_chromium.py --sizes 1000 --relations 500
 """
 
 import argparse
@@ -311,6 +316,9 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=LENGTH, help="characters per document")
     parser.add_argument("--creates", type=int, default=20, help="hotkey creates per page")
     parser.add_argument("--loads", type=int, default=5, help="page loads per page")
+    parser.add_argument(
+        "--relations", type=int, default=0, help="annotate: relations per document, at most"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the projects and users")
     args = parser.parse_args()
 
@@ -342,6 +350,9 @@ def main() -> None:
         Assignment.objects.filter(document_id=gold_document).update(
             status=AssignmentStatus.SUBMITTED
         )
+        relations = {
+            size: add_relations(annotate, documents[size], args.relations) for size in args.sizes
+        }
         hotkeys = {label.pk: label.hotkey for label in annotate.labels}
         gold_hotkeys = {label.pk: label.hotkey for label in adjudicate.labels}
         port = _free_port()
@@ -364,7 +375,8 @@ def main() -> None:
                 picks = pick_words(text, taken, hotkeys, args.creates, seed=size)
                 page = _page(browser, base, annotator)
                 url = f"{base}/projects/{annotate.project.slug}/documents/{documents[size]}/"
-                rows.append(row("annotate", f"{size:,}", measure(page, url, args.loads, picks)))
+                spans = f"{size:,}" + (f" + {relations[size]:,} rel." if relations[size] else "")
+                rows.append(row("annotate", spans, measure(page, url, args.loads, picks)))
                 page.context.close()
             text = Document.objects.get(pk=gold_document).text
             picks = pick_words(text, set(), gold_hotkeys, args.creates, seed=11)
@@ -396,6 +408,39 @@ def main() -> None:
         ],
         rows,
     )  # fmt: skip
+
+
+def add_relations(bench, document_id: int, wanted: int) -> int:
+    """Up to ``wanted`` relations between the annotator's spans of a document, alternately
+    claimant and addressee, each from a statement to the nearest actor; returns how many."""
+    from annotator.models import Relation, Span
+    from annotator.projects.setup import add_default_relations
+
+    project = bench.project
+    if not wanted:
+        return 0
+    if not project.relation_types.exists():
+        add_default_relations(project)
+    types = list(project.relation_types.order_by("name"))
+    spans = list(Span.objects.filter(document_id=document_id).select_related("label"))
+    actors = sorted((s for s in spans if s.label.name == "actor"), key=lambda s: s.start)
+    statements = [s for s in spans if s.label.name != "actor"]
+    if not actors:
+        return 0
+    made = []
+    for number, statement in enumerate(statements[:wanted]):
+        actor = min(actors, key=lambda a: abs(a.start - statement.start))
+        made.append(
+            Relation(
+                type=types[number % len(types)],
+                document_id=document_id,
+                annotator_id=statement.annotator_id,
+                source=statement,
+                target=actor,
+            )
+        )
+    Relation.objects.bulk_create(made, ignore_conflicts=True)
+    return Relation.objects.filter(document_id=document_id).count()
 
 
 def _page(browser, base: str, user):
