@@ -444,7 +444,7 @@ def write_formats(
                 **tally.total.as_dict(gold.labels),
                 "left_out_still_in": export_format.where_kept,
             }
-            if not export_format.streams:
+            if export_format.name == "huggingface":
                 written[export_format.name]["splits"] = parquet_splits(folder)
     return written
 
