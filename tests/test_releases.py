@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import re
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -330,6 +331,30 @@ def test_a_release_stored_while_another_is_built_is_built_again_for_the_next_ver
         media_root / "releases" / "talks-v1.zip",
         media_root / "releases" / "talks-v2.zip",
     ]
+
+
+def test_a_release_writes_its_files_into_the_zip_not_into_a_folder(
+    project, manager, gold_documents, tmp_path, monkeypatch
+):
+    """brat alone would be two files per document on disk; the zip is an unnamed
+    temporary file, so only the gold spool is left to see when the release is stored."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    on_disk = []
+    store = releases._store
+
+    def looked_at_disk(*args):
+        on_disk.extend(path.name for path in scratch.rglob("*") if path.is_file())
+        return store(*args)
+
+    monkeypatch.setattr(releases, "_store", looked_at_disk)
+
+    release = release_create(project=project, author=manager)
+
+    assert on_disk == ["gold.pickle"]
+    assert sum(path.endswith((".txt", ".ann")) for path in release.files) == 2 * len(gold_documents)
+    assert list(scratch.iterdir()) == []
 
 
 def test_archive_is_stored_under_media_root(project, manager, gold_documents, media_root):
