@@ -3,14 +3,18 @@
 Fills the database directly (bulk inserts) with a fresh project of N gold documents
 (default 10,000) of about 3,000 characters and 10 accepted gold spans each,
 exports it in every format through the reader (source "gold"), one subprocess
-per format so that memory peaks do not mix, then times a release of every
+per format and way so that memory peaks do not mix, then times a release of every
 format (into a temporary MEDIA_ROOT), prints a table, and deletes the project,
 its releases and its user at the end::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/annotator .venv/bin/python bench/export.py 10000
 
-Every format is written as the release and ``export_dataset`` write it: a folder
-of files by split (see ``annotator/exports/formats.py``).
+Every format is measured the two ways a user waits for it: "download", the zip the
+Export page and the API stream (``stream_export``, written here to ``/dev/null``),
+and "folder", the folder of files by split that the ``export_dataset`` command
+writes (``write_export``; see ``annotator/exports/formats.py``). The release
+writes every format into its zip as a download does, so "download" is also what a
+format costs inside a release.
 
 Peak RSS is the subprocess's high-water mark (VmHWM): Django, and spaCy or pyarrow for
 their formats included. "baseline" is the RSS after Django has started and the
@@ -43,7 +47,12 @@ django.setup()
 from django.contrib.auth.models import User  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from annotator.exports.formats import FORMATS, get_format, write_export  # noqa: E402
+from annotator.exports.formats import (  # noqa: E402
+    FORMATS,
+    get_format,
+    stream_export,
+    write_export,
+)
 from annotator.exports.reader import Selection, export_labels, read_documents  # noqa: E402
 from annotator.exports.records import ExportDocument  # noqa: E402
 from annotator.exports.releases import release_create  # noqa: E402
@@ -70,6 +79,8 @@ LABELS = [
 TARGET_SPANS_PER_SECOND = {"jsonl": 100_000}
 DEFAULT_TARGET = 25_000
 TARGET_PEAK_MB = 200
+#: The two ways a format is exported (see the module docstring).
+WAYS = ("download", "folder")
 # Below this, start-up costs swamp the rate (the CI smoke run exports 30 documents).
 JUDGED_FROM_DOCUMENTS = 1000
 SPANS_PER_DOCUMENT = 10
@@ -236,30 +247,50 @@ def cleanup(project: Project) -> None:
             user.delete()
 
 
-def measure(slug: str, format_name: str) -> dict:
-    """Export one format (in this process) and return its figures."""
+def _download(export_format, documents, labels, stem: str) -> tuple[int, int]:
+    """Stream the download's zip to ``/dev/null``; return the documents and spans read."""
+    read = [0, 0]
+
+    def counted(documents):
+        for document in documents:
+            read[0] += 1
+            read[1] += len(document.spans)
+            yield document
+
+    with open(os.devnull, "wb") as sink:
+        for piece in stream_export(export_format, counted(documents), labels, stem=stem):
+            sink.write(piece)
+    return read[0], read[1]
+
+
+def measure(slug: str, format_name: str, way: str) -> dict:
+    """Export one format one way (in this process) and return its figures."""
     export_format = get_format(format_name)
     project = Project.objects.get(slug=slug)
+    labels = export_labels(project)
     with tempfile.TemporaryDirectory() as scratch:
         # An export of one tiny document first: the writer's imports (spaCy;
         # pyarrow, which imports pandas on its first conversion) land in the
         # baseline, so the growth is the export's alone.
         warm_up = ExportDocument(0, "", "Warm up.", "", {}, ())
-        write_export(export_format, [warm_up], export_labels(project), Path(scratch) / "warm-up")
+        if way == "download":
+            _download(export_format, [warm_up], labels, "warm-up")
+        else:
+            write_export(export_format, [warm_up], labels, Path(scratch) / "warm-up")
         baseline = current_rss_mb()
         began, began_cpu = time.perf_counter(), time.process_time()
-        counts = write_export(
-            export_format,
-            read_documents(Selection(project, "gold")),
-            export_labels(project),
-            Path(scratch) / "export",
-        )
+        documents = read_documents(Selection(project, "gold"))
+        if way == "download":
+            document_count, spans = _download(export_format, documents, labels, slug)
+        else:
+            counts = write_export(export_format, documents, labels, Path(scratch) / "export")
+            document_count, spans = counts.documents, counts.spans
         seconds = time.perf_counter() - began
         cpu_seconds = time.process_time() - began_cpu
     return {
-        "format": format_name,
-        "documents": counts.documents,
-        "spans": counts.spans,
+        "format": f"{format_name} {way}",
+        "documents": document_count,
+        "spans": spans,
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "baseline_mb": baseline,
@@ -294,7 +325,7 @@ def run(documents: int) -> None:
     try:
         with tempfile.TemporaryDirectory() as media_root:
             results = []
-            runs = [["--measure", project.slug, name] for name in FORMATS]
+            runs = [["--measure", project.slug, name, way] for name in FORMATS for way in WAYS]
             runs.append(["--release", project.slug])
             for arguments in runs:
                 # A subprocess per run: ru_maxrss is a high-water mark, it never goes down.
@@ -314,7 +345,7 @@ def run(documents: int) -> None:
 def print_table(documents: int, results: list[dict]) -> None:
     print(f"\nExport of {documents} documents ({os.environ.get('DATABASE_URL', 'sqlite')})")
     header = (
-        f"{'format':<18}{'documents':>10}{'spans':>10}{'seconds':>9}{'cpu s':>8}{'spans/s':>10}"
+        f"{'format':<26}{'documents':>10}{'spans':>10}{'seconds':>9}{'cpu s':>8}{'spans/s':>10}"
         f"{'per cpu s':>11}{'baseline MB':>13}{'peak MB':>9}  target"
     )
     print(header)
@@ -325,14 +356,14 @@ def print_table(documents: int, results: list[dict]) -> None:
         # machine, give or take the database's share.
         cpu_rate = row["spans"] / row["cpu_seconds"] if row["cpu_seconds"] else float("inf")
         line = (
-            f"{row['format']:<18}{row['documents']:>10}{row['spans']:>10}"
+            f"{row['format']:<26}{row['documents']:>10}{row['spans']:>10}"
             f"{row['seconds']:>9.2f}{row['cpu_seconds']:>8.2f}{rate:>10.0f}{cpu_rate:>11.0f}"
             f"{row['baseline_mb']:>13.0f}{row['peak_mb']:>9.0f}"
         )
         if documents < JUDGED_FROM_DOCUMENTS:
             line += "  (too few documents to judge)"
-        elif row["format"] in FORMATS:
-            target = TARGET_SPANS_PER_SECOND.get(row["format"], DEFAULT_TARGET)
+        elif row["format"].split()[0] in FORMATS:
+            target = TARGET_SPANS_PER_SECOND.get(row["format"].split()[0], DEFAULT_TARGET)
             met = rate >= target and row["peak_mb"] < TARGET_PEAK_MB
             line += f"  {'met' if met else 'MISSED'} (>= {target} spans/s, < {TARGET_PEAK_MB} MB)"
         else:
@@ -345,7 +376,9 @@ def print_table(documents: int, results: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("documents", nargs="?", type=int, default=10_000)
-    parser.add_argument("--measure", nargs=2, metavar=("SLUG", "FORMAT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--measure", nargs=3, metavar=("SLUG", "FORMAT", "WAY"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--release", metavar="SLUG", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.measure:

@@ -187,7 +187,7 @@ def test_an_unexpected_error_fails_the_job_with_its_reason_and_logs_it(
     def broken_writer(*args, **kwargs):
         raise RuntimeError("disk on fire at /srv/secret")
 
-    monkeypatch.setattr(releases, "write_export", broken_writer)
+    monkeypatch.setattr(releases, "export_entries", broken_writer)
     queue(project, curator)
 
     with caplog.at_level(logging.ERROR, logger="annotator.exports.release_jobs"):
@@ -207,13 +207,13 @@ def test_a_job_taken_from_its_worker_before_it_is_stored_stores_nothing(
     """Given up for dead and claimed again while it zipped, the old worker must not finish."""
     queue(project, curator)
     job = claim_next_job()
-    checksums = releases.checksums
+    store = releases._store
 
-    def taken_meanwhile(folder):
+    def taken_meanwhile(*args):
         ReleaseJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1)
-        return checksums(folder)
+        return store(*args)
 
-    monkeypatch.setattr(releases, "checksums", taken_meanwhile)
+    monkeypatch.setattr(releases, "_store", taken_meanwhile)
 
     ended = run_job(job)
 
@@ -737,7 +737,7 @@ def test_worker_once_builds_the_queued_releases_and_exits(project, curator, gold
 @pytest.mark.django_db(transaction=True)
 def test_worker_once_reports_a_failed_job(project, curator, gold_documents, monkeypatch):
     job = queue(project, curator)
-    monkeypatch.setattr(releases, "write_export", lambda *args, **kwargs: 1 / 0)
+    monkeypatch.setattr(releases, "export_entries", lambda *args, **kwargs: 1 / 0)
     out = io.StringIO()
 
     call_command("release_worker", "--once", stdout=out)

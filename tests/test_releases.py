@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import re
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from django.db import DatabaseError, transaction
 from django.urls import reverse
 
 from annotator.curation.gold import gold_span_create, gold_span_resize, gold_status_set
+from annotator.exports import releases
 from annotator.exports.formats import FORMATS
 from annotator.exports.reader import ExportError
 from annotator.exports.release_jobs import claim_next_job, run_job
@@ -138,10 +140,18 @@ def test_release_zip_holds_every_format_card_and_manifest(project, manager, gold
 
     archive = archive_of(release)
     names = archive.namelist()
-    assert names == sorted(names)
     assert all(name.startswith("talks-v1/") for name in names)
     assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
     relative = [name.removeprefix("talks-v1/") for name in names]
+    # In the order written: each format's files together, formats in the order of
+    # FORMATS, then the card and the manifest, made last.
+    assert relative[-2:] == ["README.md", "release.json"]
+    written = [path.split("/")[1] for path in relative[:-2]]
+    assert written == sorted(written, key=list(FORMATS).index)
+    # Compressed already: DocBin and Parquet are stored, everything else deflated.
+    for info in archive.infolist():
+        stored = info.filename.endswith((".spacy", ".parquet"))
+        assert info.compress_type == (zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
     # Every format a folder of files per split, brat's too: no zip inside the zip.
     assert {path for path in relative if path.startswith("data/")} == expected_data_files(
         FORMATS, gold_documents, seed="7"
@@ -287,6 +297,64 @@ def test_versions_increase_per_project(project, manager, gold_documents):
 
     assert versions == [1, 2, 3]
     assert list(project.releases.values_list("version", flat=True)) == [3, 2, 1]
+
+
+def test_a_release_stored_while_another_is_built_is_built_again_for_the_next_version(
+    project, manager, gold_documents, media_root, monkeypatch
+):
+    """The zip's folder names the version: built for v1, it is built again for v2 when
+    another release takes v1 meanwhile."""
+    built_for = []
+    write_formats = releases.write_formats
+
+    def another_stored_meanwhile(archive, *args, **kwargs):
+        built_for.append(archive.prefix)
+        if len(built_for) == 1:
+            release_create(project=project, author=manager, formats=["conll"])
+        return write_formats(archive, *args, **kwargs)
+
+    monkeypatch.setattr(releases, "write_formats", another_stored_meanwhile)
+
+    release = release_create(project=project, author=manager, formats=["jsonl"])
+
+    # Ours for v1, the other one's for v1, ours again for v2.
+    assert built_for == ["talks-v1", "talks-v1", "talks-v2"]
+    assert (release.version, release.formats) == (2, ["jsonl"])
+    archive = archive_of(release)
+    assert all(name.startswith("talks-v2/") for name in archive.namelist())
+    assert json.loads(archive.read("talks-v2/release.json"))["version"] == 2
+    assert list(project.releases.values_list("version", "formats")) == [
+        (2, ["jsonl"]),
+        (1, ["conll"]),
+    ]
+    assert sorted(stored_files(media_root)) == [
+        media_root / "releases" / "talks-v1.zip",
+        media_root / "releases" / "talks-v2.zip",
+    ]
+
+
+def test_a_release_writes_its_files_into_the_zip_not_into_a_folder(
+    project, manager, gold_documents, tmp_path, monkeypatch
+):
+    """brat alone would be two files per document on disk; the zip is an unnamed
+    temporary file, so only the gold spool is left to see when the release is stored."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    on_disk = []
+    store = releases._store
+
+    def looked_at_disk(*args):
+        on_disk.extend(path.name for path in scratch.rglob("*") if path.is_file())
+        return store(*args)
+
+    monkeypatch.setattr(releases, "_store", looked_at_disk)
+
+    release = release_create(project=project, author=manager)
+
+    assert on_disk == ["gold.pickle"]
+    assert sum(path.endswith((".txt", ".ann")) for path in release.files) == 2 * len(gold_documents)
+    assert list(scratch.iterdir()) == []
 
 
 def test_archive_is_stored_under_media_root(project, manager, gold_documents, media_root):

@@ -400,6 +400,13 @@ def write_export(
     return tally.total
 
 
+def folder_entries(folder: Path) -> Iterator[ZipEntry]:
+    """The files of a format written as a folder (Hugging Face), sorted, as entries named
+    inside it; stored, since Parquet is compressed already."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        yield file_entry(path.relative_to(folder).as_posix(), path, compress=False)
+
+
 def export_report(
     export_format: ExportFormat,
     tally: Tally,
@@ -481,11 +488,7 @@ def stream_export(
             write_export(
                 export_format, documents, labels, folder, seed=seed, ratios=ratios, tally=tally
             )
-            entries = (
-                # Stored: Parquet is compressed already.
-                file_entry(path.relative_to(folder).as_posix(), path, compress=False)
-                for path in sorted(p for p in folder.rglob("*") if p.is_file())
-            )
+            entries = folder_entries(folder)
         named = (
             ZipEntry(f"{stem}/{entry.name}", entry.content, entry.compress, entry.size, entry.crc32)
             for entry in entries

@@ -7,40 +7,46 @@
    directory, with everything else the manifest needs (project, labels,
    counts, agreement). A curator editing gold meanwhile changes nothing in
    the release, and every format holds the same documents and spans.
-2. Write: every chosen format is written from the spool, outside any
-   transaction, so a long build holds no snapshot open and its progress
-   callback may write to the database.
-3. Store: in a transaction of its own, with the project locked, the next
-   version number, the dataset card (``README.md``, see
-   :mod:`annotator.exports.card`), the manifest (``release.json``), the zip
-   (through Django's default storage) and the
+2. Write: every chosen format is written from the spool straight into the zip
+   (:class:`ReleaseZip`, in a temporary file), each file's SHA-256 taken as its
+   bytes go by, outside any transaction, so a long build holds no snapshot open
+   and its progress callback may write to the database. No folder of the
+   release is written to disk: brat alone would be two files per document.
+3. Store: in a transaction of its own, with the project locked, the version
+   number is checked (the zip's folder is named after it, so the zip is built for
+   the next version as read before the build, and built again if another release
+   took it meanwhile), the dataset card (``README.md``, see
+   :mod:`annotator.exports.card`) and the manifest (``release.json``) are added
+   and the zip closed, stored (through Django's default storage) and recorded in a
    :class:`~annotator.models.Release` row, which the database refuses to update.
 
 Layout of the zip, every entry under ``<slug>-v<version>/``, each format a
 folder of its files by split (see :mod:`annotator.exports.formats`)::
 
-    README.md  release.json
     data/jsonl/train.jsonl  data/jsonl/validation.jsonl  data/jsonl/test.jsonl
     data/doccano-entities/train.jsonl ...  data/conll/train.conll ...
     data/w3c/train/annotations.jsonl  data/w3c/train/documents.jsonl ...
     data/brat/train/annotation.conf  data/brat/train/<id>.txt  data/brat/train/<id>.ann ...
     data/spacy/train/00000.spacy ...  data/spacy/dev/00000.spacy ...  data/spacy/test/...
     data/huggingface/train-00000-of-00001.parquet ...
+    README.md  release.json
 
 ``release.json`` lists every document's split (``splits.documents``), and the
 card states the rule that assigned them (:func:`~annotator.exports.splits.rule_in_words`).
 
-Reproducible to the byte: entries are sorted by name and carry a fixed time,
-and the data files depend only on the gold data, labels, seed and ratios, never
-on the release time, author or version (those go into ``README.md`` and
-``release.json`` only). ``release.json`` and ``Release.files`` give the SHA-256
-of every file but ``release.json`` itself, keyed by its path under the folder.
+Reproducible to the byte: entries are in the order they are written (the formats
+in the order of ``FORMATS``, each format's files in the order its writer makes them,
+then ``README.md`` and ``release.json``) and carry a fixed time, and the data files
+depend only on the gold data, labels, seed and ratios, never on the release time,
+author or version (those go into ``README.md`` and ``release.json`` only), so the
+same data and version give the same data entries. ``release.json`` and
+``Release.files`` give the SHA-256 of every file but ``release.json`` itself, keyed
+by its path under the folder, sorted.
 """
 
 import hashlib
 import json
 import pickle
-import shutil
 import tempfile
 import zipfile
 from collections import Counter
@@ -58,7 +64,15 @@ from django.db.models import Max
 from django.utils import timezone
 
 from annotator.exports.card import dataset_card, detect_languages
-from annotator.exports.formats import FORMATS, ExportFormat, Tally, get_format, write_export
+from annotator.exports.formats import (
+    FORMATS,
+    ExportFormat,
+    Tally,
+    export_entries,
+    folder_entries,
+    get_format,
+    write_export,
+)
 from annotator.exports.reader import (
     ExportError,
     Selection,
@@ -80,8 +94,6 @@ LANGUAGE_SAMPLE = 200
 LANGUAGE_SAMPLE_CHARACTERS = 3000
 #: Attempts at the next version number where the database cannot lock the project (SQLite).
 VERSION_ATTEMPTS = 3
-# Already compressed: stored as they are rather than deflated again.
-STORED_SUFFIXES = frozenset({".parquet", ".spacy"})
 #: Names the split rule in ``release.json``; the card states it in full.
 SPLIT_RULE = "sha256(seed:id)[:8] / 2**64 against cumulative ratios (see README.md)"
 
@@ -154,34 +166,46 @@ def parquet_splits(directory: Path) -> dict[str, dict[str, int]]:
     return splits
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while block := stream.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+class ReleaseZip:
+    """The release's zip, written entry by entry while the formats write their files,
+    each file's SHA-256 taken as its bytes go by (no folder of the release on disk).
 
+    Every entry is under ``<prefix>/``, with a fixed time and mode; text is deflated,
+    and an entry its format marks as compressed already (DocBin, Parquet) is stored.
+    The zip is written to a seekable file, so each entry's sizes go into its local
+    header and the same entries in the same order give the same bytes.
+    """
 
-def checksums(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``folder``, keyed by POSIX path relative to it, sorted."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    return {path.relative_to(folder).as_posix(): file_sha256(path) for path in files}
+    def __init__(self, stream: BinaryIO, *, prefix: str) -> None:
+        self.archive = zipfile.ZipFile(stream, "w")
+        self.prefix = prefix
+        #: SHA-256 of every file written, keyed by its path under ``prefix/``.
+        self.files: dict[str, str] = {}
 
+    def add(self, name: str, pieces: Iterable[bytes], *, compress: bool = True) -> None:
+        info = zipfile.ZipInfo(f"{self.prefix}/{name}", date_time=ZIP_DATE_TIME)
+        info.create_system = 3
+        info.external_attr = 0o644 << 16
+        if compress:
+            info.compress_type = zipfile.ZIP_DEFLATED
+        digest = hashlib.sha256()
+        with self.archive.open(info, "w", force_zip64=True) as target:
+            for piece in pieces:
+                digest.update(piece)
+                target.write(piece)
+        self.files[name] = digest.hexdigest()
 
-def zip_release(folder: Path, stream: BinaryIO, *, prefix: str) -> None:
-    """Zip ``folder`` under ``prefix/``: sorted names, fixed times, so the same files give
-    the same bytes. Text is deflated; files already compressed are stored."""
-    with zipfile.ZipFile(stream, "w") as archive:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            info = zipfile.ZipInfo(
-                f"{prefix}/{path.relative_to(folder).as_posix()}", date_time=ZIP_DATE_TIME
-            )
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            if path.suffix not in STORED_SUFFIXES:
-                info.compress_type = zipfile.ZIP_DEFLATED
-            with path.open("rb") as source, archive.open(info, "w", force_zip64=True) as target:
-                shutil.copyfileobj(source, target, 1 << 20)
+    def close(self) -> None:
+        """Write the zip's central directory; nothing can be added after. Once only."""
+        self.archive.close()
+
+    def __enter__(self) -> "ReleaseZip":
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        # Closed before its file, even when the build failed (else ZipFile closes it
+        # when collected, after the file has gone).
+        self.close()
 
 
 def chosen_formats(names: Iterable[str] | None) -> list[ExportFormat]:
@@ -297,6 +321,10 @@ def release_create(
     it writes commits with the release or not at all; if it raises, nothing is
     stored.
 
+    The zip's folder is named after the version, known for sure only under the
+    project lock in :func:`_store`: the zip is built for the next version as it
+    stands before the build, and built again if another release took it meanwhile.
+
     Raises :class:`ExportError`, with nothing stored and no row written, for an
     unknown format or a project without gold documents.
     """
@@ -304,39 +332,6 @@ def release_create(
     ratios = ratios or SplitRatios()
     with tempfile.TemporaryDirectory(prefix="release-") as scratch:
         gold = read_gold(project, Path(scratch) / "gold.pickle", seed=str(seed), ratios=ratios)
-        folder = Path(scratch) / "release"
-        (folder / DATA_FOLDER).mkdir(parents=True)
-        written = {}
-        for export_format in export_formats:
-            documents: Iterable[ExportDocument] = gold.documents()
-            if progress is not None:
-                documents = progress(export_format.name, gold.total, documents)
-            path = folder / data_path(export_format)
-            tally = Tally()
-            try:
-                counts = write_export(
-                    export_format,
-                    documents,
-                    gold.labels,
-                    path,
-                    seed=str(seed),
-                    ratios=ratios,
-                    tally=tally,
-                )
-            except ValueError as error:
-                # A writer's refusal of the data, said in its words.
-                raise ExportError(
-                    f"The {export_format.title} files could not be written: {error}."
-                ) from None
-            written[export_format.name] = {
-                "title": export_format.title,
-                "path": data_path(export_format),
-                "layout": export_format.layout,
-                **counts.as_dict(gold.labels),
-                "left_out_still_in": export_format.where_kept,
-            }
-            if export_format.name == "huggingface":
-                written[export_format.name]["splits"] = parquet_splits(path)
         manifest = {
             "project": {"name": gold.project.name, "slug": gold.project.slug},
             "author": author.get_username(),
@@ -344,7 +339,7 @@ def release_create(
             "labels": gold.labels,
             "languages": list(languages) if languages else detect_languages(gold.language_sample),
             "license": license,
-            "formats": written,
+            "formats": {},
             "splits": {
                 "seed": str(seed),
                 "ratios": ratios.as_dict(),
@@ -361,75 +356,160 @@ def release_create(
             "guidelines_version": gold.project.guidelines_version,
             "documents": gold.tally.document_ids,
         }
-        data_files = checksums(folder)
         for attempt in count(1):
+            version = _next_version(gold.project)
+            prefix = f"{gold.project.slug}-v{version}"
+            with (
+                tempfile.TemporaryFile(dir=scratch) as stream,
+                ReleaseZip(stream, prefix=prefix) as archive,
+            ):
+                manifest["formats"] = write_formats(
+                    archive,
+                    gold,
+                    export_formats,
+                    scratch=Path(scratch),
+                    seed=str(seed),
+                    ratios=ratios,
+                    progress=progress,
+                )
+                try:
+                    return _store(
+                        gold.project, author, archive, stream, version, manifest, on_stored
+                    )
+                except (IntegrityError, VersionTaken):
+                    # Another release took the version between our read and the store.
+                    if attempt == VERSION_ATTEMPTS:
+                        raise
+
+
+def write_formats(
+    archive: ReleaseZip,
+    gold: GoldSnapshot,
+    export_formats: Sequence[ExportFormat],
+    *,
+    scratch: Path,
+    seed: str,
+    ratios: SplitRatios,
+    progress: Progress | None,
+) -> dict[str, dict]:
+    """Write each format's files into the zip under ``data/<format>/``, in the order they
+    are written; return what the manifest says of each format.
+
+    Formats written front to back go straight into the zip (their later splits
+    spooled in ``scratch``); Hugging Face, which writes its splits side by side,
+    is built in ``scratch`` first and its files copied in.
+    """
+    written = {}
+    for export_format in export_formats:
+        documents: Iterable[ExportDocument] = gold.documents()
+        if progress is not None:
+            documents = progress(export_format.name, gold.total, documents)
+        tally = Tally()
+        with tempfile.TemporaryDirectory(prefix=f"{export_format.name}-", dir=scratch) as files:
             try:
-                return _store(gold.project, author, folder, manifest, data_files, on_stored)
-            except IntegrityError:
-                # Another release took the version between our read and insert.
-                if attempt == VERSION_ATTEMPTS:
-                    raise
+                if export_format.streams:
+                    entries = export_entries(
+                        export_format,
+                        documents,
+                        gold.labels,
+                        seed=seed,
+                        ratios=ratios,
+                        scratch=Path(files),
+                        tally=tally,
+                    )
+                else:
+                    folder = Path(files) / export_format.name
+                    write_export(
+                        export_format,
+                        documents,
+                        gold.labels,
+                        folder,
+                        seed=seed,
+                        ratios=ratios,
+                        tally=tally,
+                    )
+                    entries = folder_entries(folder)
+                for entry in entries:
+                    name = f"{data_path(export_format)}/{entry.name}"
+                    archive.add(name, entry.pieces(), compress=entry.compress)
+            except ValueError as error:
+                # A writer's refusal of the data, said in its words.
+                raise ExportError(
+                    f"The {export_format.title} files could not be written: {error}."
+                ) from None
+            written[export_format.name] = {
+                "title": export_format.title,
+                "path": data_path(export_format),
+                "layout": export_format.layout,
+                **tally.total.as_dict(gold.labels),
+                "left_out_still_in": export_format.where_kept,
+            }
+            if export_format.name == "huggingface":
+                written[export_format.name]["splits"] = parquet_splits(folder)
+    return written
+
+
+class VersionTaken(Exception):
+    """Another release was stored while this one was built for the same version."""
+
+
+def _next_version(project: Project) -> int:
+    return (project.releases.aggregate(latest=Max("version"))["latest"] or 0) + 1
 
 
 def _store(
     project: Project,
     author: User,
-    folder: Path,
+    archive: ReleaseZip,
+    stream: BinaryIO,
+    version: int,
     manifest: dict,
-    data_files: dict[str, str],
     on_stored: OnStored | None,
 ) -> Release:
-    """Number, card, manifest, zip and row, in one transaction with the project locked.
+    """Card, manifest, zip and row, in one transaction with the project locked.
 
-    The stored zip is deleted again if anything after storing it fails.
+    Raises :class:`VersionTaken` if ``version``, which the zip was built for, is no
+    longer the next one. The stored zip is deleted again if anything after
+    storing it fails.
     """
     stored_name = None
     try:
         with transaction.atomic():
             locked = Project.objects.select_for_update().get(pk=project.pk)
-            previous = locked.releases.aggregate(latest=Max("version"))["latest"] or 0
-            version = previous + 1
+            if _next_version(locked) != version:
+                raise VersionTaken(version)
             created = timezone.now()
             manifest = {"version": version, "created": created.isoformat(), **manifest}
-            (folder / CARD_NAME).write_text(
-                dataset_card(manifest, description=project.description), encoding="utf-8"
+            card = dataset_card(manifest, description=project.description)
+            archive.add(CARD_NAME, [card.encode("utf-8")])
+            manifest["files"] = dict(sorted(archive.files.items()))
+            text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+            archive.add(MANIFEST_NAME, [text.encode("utf-8")])
+            archive.close()
+            stream.seek(0)
+            archive_sha256 = hashlib.file_digest(stream, "sha256").hexdigest()
+            stream.seek(0)
+            release = Release(
+                project=project,
+                version=version,
+                author=author,
+                source=manifest["source"],
+                formats=list(manifest["formats"]),
+                splits={key: manifest["splits"][key] for key in ("seed", "ratios", "rule")},
+                document_ids=manifest["documents"],
+                counts=manifest["counts"],
+                agreement=manifest["agreement"],
+                guidelines_version=manifest["guidelines_version"],
+                files=manifest["files"],
+                archive_sha256=archive_sha256,
             )
-            files = {**data_files, CARD_NAME: file_sha256(folder / CARD_NAME)}
-            manifest["files"] = dict(sorted(files.items()))
-            (folder / MANIFEST_NAME).write_text(
-                json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-                encoding="utf-8",
-            )
-            stem = f"{project.slug}-v{version}"
-            with tempfile.TemporaryFile() as archive:
-                zip_release(folder, archive, prefix=stem)
-                archive.seek(0)
-                archive_sha256 = hashlib.file_digest(archive, "sha256").hexdigest()
-                archive.seek(0)
-                release = Release(
-                    project=project,
-                    version=version,
-                    author=author,
-                    source=manifest["source"],
-                    formats=list(manifest["formats"]),
-                    splits={key: manifest["splits"][key] for key in ("seed", "ratios", "rule")},
-                    document_ids=manifest["documents"],
-                    counts=manifest["counts"],
-                    agreement=manifest["agreement"],
-                    guidelines_version=manifest["guidelines_version"],
-                    files=manifest["files"],
-                    archive_sha256=archive_sha256,
-                )
-                release.archive.save(f"{stem}.zip", File(archive), save=False)
-                stored_name = release.archive.name
+            release.archive.save(f"{archive.prefix}.zip", File(stream), save=False)
+            stored_name = release.archive.name
             release.save(force_insert=True)
             if on_stored is not None:
                 on_stored(release)
         stored_name = None
         return release
     finally:
-        # The card and manifest are written again, with the next version, on a retry.
         if stored_name is not None:
             Release.archive.field.storage.delete(stored_name)
-        for name in (CARD_NAME, MANIFEST_NAME):
-            (folder / name).unlink(missing_ok=True)
