@@ -333,6 +333,29 @@ def test_a_release_stored_while_another_is_built_is_built_again_for_the_next_ver
     ]
 
 
+def test_a_release_that_loses_the_version_every_time_says_so_and_stores_nothing(
+    project, manager, gold_documents, media_root, monkeypatch
+):
+    write_formats = releases.write_formats
+    inner = []
+
+    def another_stored_meanwhile(archive, *args, **kwargs):
+        if not inner:  # the other release, built in here, is not raced itself
+            inner.append(archive.prefix)
+            try:
+                release_create(project=project, author=manager, formats=["conll"])
+            finally:
+                inner.pop()
+        return write_formats(archive, *args, **kwargs)
+
+    monkeypatch.setattr(releases, "write_formats", another_stored_meanwhile)
+
+    with pytest.raises(ExportError, match="stored while this one was built, 3 times"):
+        release_create(project=project, author=manager, formats=["jsonl"])
+
+    assert sorted(project.releases.values_list("formats", flat=True)) == [["conll"]] * 3
+
+
 def test_a_release_writes_its_files_into_the_zip_not_into_a_folder(
     project, manager, gold_documents, tmp_path, monkeypatch
 ):

@@ -376,10 +376,16 @@ def release_create(
                     return _store(
                         gold.project, author, archive, stream, version, manifest, on_stored
                     )
-                except (IntegrityError, VersionTaken):
+                except (IntegrityError, VersionTaken) as error:
                     # Another release took the version between our read and the store.
-                    if attempt == VERSION_ATTEMPTS:
-                        raise
+                    if attempt < VERSION_ATTEMPTS:
+                        continue
+                    if isinstance(error, VersionTaken):
+                        raise ExportError(
+                            f"Other releases of this project were stored while this one was "
+                            f"built, {VERSION_ATTEMPTS} times in a row: build it again."
+                        ) from None
+                    raise
 
 
 def write_formats(
