@@ -633,3 +633,208 @@ def test_the_gold_reader_still_costs_two_queries_per_chunk(
 ):
     with django_assert_max_num_queries(2):
         assert len(list(read_documents(Selection(project, "gold")))) == 1
+
+
+# the adjudication page and the API
+
+
+@pytest.fixture
+def proposed(document, coded, curator) -> GoldRelation:
+    """After a two-of-three pre-merge with the spans accepted: the claimant relation
+    proposed, the stance oppose proposed."""
+    gold_premerge(document=document, curator=None, minimum=2)
+    gold_accept_all(document=document, curator=curator)
+    relation = GoldRelation.objects.get()
+    GoldRelation.objects.filter(pk=relation.pk).update(status=GoldSpanStatus.PROPOSED)
+    relation.refresh_from_db()
+    return relation
+
+
+def _page(client, document) -> str:
+    response = client.get(f"/projects/talks/documents/{document.pk}/adjudicate/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_page_lists_gold_relations_with_provenance_and_attribute_forms(
+    client, document, proposed, curator
+):
+    client.force_login(curator)
+
+    html = _page(client, document)
+
+    assert f'data-gold-relation="{proposed.pk}"' in html
+    assert (
+        "pre-merge: type and both ends agreed by at least 2 of 3 annotators; from alice, bob"
+        in (html)
+    )
+    assert f"/projects/talks/gold-relations/{proposed.pk}/accept/" in html
+    assert '<option value="oppose" selected>oppose</option>' in html
+    assert 'id="gold-relation-form"' in html
+
+
+def test_the_curator_accepts_and_deletes_a_relation_with_plain_forms(
+    client, document, proposed, curator
+):
+    client.force_login(curator)
+
+    accepted = client.post(f"/projects/talks/gold-relations/{proposed.pk}/accept/")
+    proposed.refresh_from_db()
+    status_after_accept = proposed.status
+    deleted = client.post(f"/projects/talks/gold-relations/{proposed.pk}/delete/")
+
+    back = f"/projects/talks/documents/{document.pk}/adjudicate/"
+    assert (accepted.status_code, accepted["Location"]) == (302, back)
+    assert status_after_accept == GoldSpanStatus.ACCEPTED
+    assert deleted.status_code == 302 and not GoldRelation.objects.exists()
+
+
+def test_the_curator_adds_a_relation_and_sets_a_value_with_plain_forms(
+    client, document, proposed, curator, types, stance
+):
+    claim = GoldSpan.objects.get(label__name="claim")
+    nato = GoldSpan.objects.get(label__name="actor", start=document.text.find(NATO))
+    client.force_login(curator)
+
+    added = client.post(
+        f"/projects/talks/documents/{document.pk}/adjudicate/relations/",
+        {"type": types["addressee"].pk, "source": claim.pk, "target": nato.pk},
+    )
+    changed = client.post(
+        f"/projects/talks/gold/{claim.pk}/attributes/{stance.pk}/", {"value": "neutral"}
+    )
+
+    assert (added.status_code, changed.status_code) == (302, 302)
+    assert ("addressee", CLAIM, NATO, "accepted") in _gold_relations()
+    assert GoldSpanAttribute.objects.get().value == "neutral"
+    cleared = client.post(f"/projects/talks/gold/{claim.pk}/attributes/{stance.pk}/", {"value": ""})
+    assert cleared.status_code == 302 and not GoldSpanAttribute.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"type": "x", "source": "1", "target": "2"},
+        {"type": "{type}", "source": "{claim}", "target": "{claim}"},
+        {"type": "{type}", "source": "{claim}", "target": "999999"},
+    ],
+)
+def test_bad_relation_forms_are_a_400_and_change_nothing(
+    client, document, proposed, curator, types, form
+):
+    claim = GoldSpan.objects.get(label__name="claim")
+    values = {
+        key: value.format(type=types["addressee"].pk, claim=claim.pk) for key, value in form.items()
+    }
+    before = (_gold_relations(), AuditEvent.objects.count())
+    client.force_login(curator)
+
+    response = client.post(f"/projects/talks/documents/{document.pk}/adjudicate/relations/", values)
+
+    assert response.status_code == 400
+    assert (_gold_relations(), AuditEvent.objects.count()) == before
+
+
+def test_a_value_not_allowed_is_a_400_that_says_why(client, document, proposed, curator, stance):
+    claim = GoldSpan.objects.get(label__name="claim")
+    client.force_login(curator)
+
+    response = client.post(
+        f"/projects/talks/gold/{claim.pk}/attributes/{stance.pk}/",
+        {"value": "<b>maybe</b>"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 400
+    assert "is not a value of stance" in response.content.decode()
+    assert GoldSpanAttribute.objects.get().value == "oppose"
+
+
+def test_annotators_outsiders_and_anonymous_cannot_touch_gold_relations(
+    client, document, proposed, alice, charlie
+):
+    url = f"/projects/talks/gold-relations/{proposed.pk}/delete/"
+    responses = {}
+    for name, user in [("annotator", alice), ("outsider", charlie)]:
+        client.force_login(user)
+        responses[name] = client.post(url).status_code
+    client.logout()
+    responses["anonymous"] = client.post(url).status_code
+    api = f"/api/v1/gold-relations/{proposed.pk}/"
+    client.force_login(alice)
+    responses["api annotator"] = client.delete(api).status_code
+    client.force_login(charlie)
+    responses["api outsider"] = client.delete(api).status_code
+    client.logout()
+    responses["api anonymous"] = client.delete(api).status_code
+
+    assert responses == {
+        "annotator": 403,
+        "outsider": 404,
+        "anonymous": 302,
+        "api annotator": 403,
+        "api outsider": 404,
+        "api anonymous": 401,
+    }
+    assert GoldRelation.objects.filter(pk=proposed.pk).exists()
+
+
+def test_the_api_lists_accepts_adds_and_deletes_gold_relations(
+    client, document, coded, proposed, manager, types
+):
+    claim = GoldSpan.objects.get(label__name="claim")
+    nato = GoldSpan.objects.get(label__name="actor", start=document.text.find(NATO))
+    client.force_login(manager)
+
+    listed = client.get(f"/api/v1/documents/{document.pk}/gold/relations/").json()
+    accepted = client.post(f"/api/v1/gold-relations/{proposed.pk}/accept/")
+    added = client.post(
+        f"/api/v1/documents/{document.pk}/gold/relations/",
+        {"type": types["addressee"].pk, "source": claim.pk, "target": nato.pk},
+        content_type="application/json",
+    )
+    refused = client.post(
+        f"/api/v1/documents/{document.pk}/gold/relations/",
+        {"type": types["addressee"].pk, "source": claim.pk, "target": nato.pk},
+        content_type="application/json",
+    )
+    deleted = client.delete(f"/api/v1/gold-relations/{proposed.pk}/")
+
+    [row] = listed["results"]
+    assert (row["id"], row["type_name"], row["status"], row["origin"]) == (
+        proposed.pk,
+        "claimant",
+        "proposed",
+        "merge",
+    )
+    assert sorted(row["source_relations"]) == [coded["alice"].pk, coded["bob"].pk]
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    assert added.status_code == 201 and added.json()["curator"] == "mona"
+    assert refused.status_code == 400 and "already has" in refused.json()["detail"]
+    assert deleted.status_code == 204
+    assert _gold_relations() == {("addressee", CLAIM, NATO, "accepted")}
+
+
+def test_the_api_sets_and_clears_a_gold_value(client, document, proposed, curator, stance):
+    claim = GoldSpan.objects.get(label__name="claim")
+    url = f"/api/v1/gold/{claim.pk}/attributes/{stance.pk}/"
+    client.force_login(curator)
+
+    put = client.put(url, {"value": "support"}, content_type="application/json")
+    bad = client.put(url, {"value": "maybe"}, content_type="application/json")
+    listed = client.get(f"/api/v1/documents/{document.pk}/gold/attributes/").json()
+    cleared = client.delete(url)
+
+    assert put.status_code == 200
+    assert (put.json()["value"], put.json()["origin"], put.json()["curator"]) == (
+        "support",
+        "curator",
+        "cora",
+    )
+    assert bad.status_code == 400 and bad.json()["allowed_values"] == [
+        "support",
+        "oppose",
+        "neutral",
+    ]
+    assert [row["value"] for row in listed["results"]] == ["support"]
+    assert cleared.status_code == 204 and not GoldSpanAttribute.objects.exists()
