@@ -838,3 +838,19 @@ def test_the_api_sets_and_clears_a_gold_value(client, document, proposed, curato
     ]
     assert [row["value"] for row in listed["results"]] == ["support"]
     assert cleared.status_code == 204 and not GoldSpanAttribute.objects.exists()
+
+
+def test_the_audit_page_names_gold_relations_and_values(client, document, proposed, manager):
+    client.force_login(manager)
+
+    html = client.get("/projects/talks/audit/").content.decode()
+
+    relation = GoldRelation.objects.get()
+    value = GoldSpanAttribute.objects.get()
+    assert f"gold relation {relation.pk}</td>" in html
+    assert (
+        f"claimant relation: gold span {relation.source_id} → gold span {relation.target_id} "
+        "(proposed)" in html
+    )
+    assert f"gold span attribute {value.pk}</td>" in html
+    assert f"gold span {value.gold_span_id}: stance = oppose" in html
