@@ -854,3 +854,22 @@ def test_the_audit_page_names_gold_relations_and_values(client, document, propos
     )
     assert f"gold span attribute {value.pk}</td>" in html
     assert f"gold span {value.gold_span_id}: stance = oppose" in html
+
+
+def test_undoing_an_accept_makes_the_relations_at_that_span_proposed_again(
+    document, proposed, curator
+):
+    from annotator.curation.gold import gold_spans_revert
+
+    gold_relation_accept(gold_relation=proposed, curator=curator)
+
+    gold_spans_revert(document=document, curator=curator, propose=[proposed.source_id])
+
+    proposed.refresh_from_db()
+    assert proposed.status == GoldSpanStatus.PROPOSED
+    event = AuditEvent.objects.filter(subject="gold_relation").latest("id")
+    assert (event.action, event.before["status"], event.after["status"]) == (
+        "updated",
+        "accepted",
+        "proposed",
+    )

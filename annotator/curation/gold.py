@@ -102,7 +102,7 @@ def submitted_spans(document: Document, annotators: Iterable[int]) -> list[Sourc
     ]
 
 
-def _lock_document(document: Document) -> Document:
+def lock_gold_document(document: Document) -> Document:
     """Lock the document so adjudication writes on it go one at a time; refuse a gold one."""
     locked = Document.objects.select_for_update().select_related("project").get(pk=document.pk)
     if locked.gold_status == GoldStatus.GOLD:
@@ -110,7 +110,8 @@ def _lock_document(document: Document) -> Document:
     return locked
 
 
-def _started(document: Document) -> None:
+def mark_started(document: Document) -> None:
+    """The first adjudication change takes a document from not started to in progress."""
     if document.gold_status == GoldStatus.NOT_STARTED:
         document.gold_status = GoldStatus.IN_PROGRESS
         document.save(update_fields=["gold_status"])
@@ -126,7 +127,7 @@ def gold_premerge(
     forgets it; None only for a script no person ran.
     """
     with transaction.atomic():
-        document = _lock_document(document)
+        document = lock_gold_document(document)
         annotators = submitted_annotators(document)
         if not annotators:
             raise GoldError("No annotator has submitted this document yet.")
@@ -168,7 +169,7 @@ def gold_premerge(
             for gold_span in created
         )
         _premerge_relations_and_values(document, annotators, minimum, curator)
-        _started(document)
+        mark_started(document)
     return created
 
 
@@ -218,7 +219,7 @@ def _premerge_relations_and_values(
     events = []
     for proposal in relations:
         relation_type = types[proposal.type]
-        if (proposal.type, proposal.source, proposal.target) in present or not _labels_allowed(
+        if (proposal.type, proposal.source, proposal.target) in present or not labels_allowed(
             relation_type, gold_labels[proposal.source], gold_labels[proposal.target]
         ):
             continue
@@ -283,7 +284,7 @@ def _premerge_relations_and_values(
     )
 
 
-def _labels_allowed(relation_type: RelationType, source_label: int, target_label: int) -> bool:
+def labels_allowed(relation_type: RelationType, source_label: int, target_label: int) -> bool:
     """Whether the type allows these labels at its ends (an empty set allows every label);
     ``source_labels`` and ``target_labels`` prefetched."""
     sources = {label.pk for label in relation_type.source_labels.all()}
@@ -320,7 +321,7 @@ def gold_span_create(
         )
     start, end = validate_range(document, start, end, text)
     with transaction.atomic():
-        document = _lock_document(document)
+        document = lock_gold_document(document)
         existing = GoldSpan.objects.filter(
             document=document, label=label, start=start, end=end
         ).first()
@@ -340,7 +341,7 @@ def gold_span_create(
         )
         gold_span.source_spans.set(_matching_sources(document, label.pk, start, end))
         _audit(curator, AuditAction.CREATED, gold_span, before=None)
-        _started(document)
+        mark_started(document)
     return gold_span
 
 
@@ -375,14 +376,14 @@ def _accept(gold_span: GoldSpan, curator: AbstractBaseUser) -> GoldSpan:
 
 def gold_span_accept(*, gold_span: GoldSpan, curator: AbstractBaseUser) -> GoldSpan:
     with transaction.atomic():
-        _lock_document(gold_span.document)
+        lock_gold_document(gold_span.document)
         return _accept(gold_span, curator)
 
 
 def gold_accept_all(*, document: Document, curator: AbstractBaseUser) -> int:
     """Accept every proposed span and relation of the document; returns how many spans."""
     with transaction.atomic():
-        document = _lock_document(document)
+        document = lock_gold_document(document)
         proposals = list(document.gold_spans.filter(status=GoldSpanStatus.PROPOSED))
         GoldSpan.objects.filter(pk__in=[proposal.pk for proposal in proposals]).update(
             status=GoldSpanStatus.ACCEPTED, curator=curator, updated=timezone.now()
@@ -429,7 +430,7 @@ def gold_accept_all(*, document: Document, curator: AbstractBaseUser) -> int:
 def gold_span_delete(*, gold_span: GoldSpan, curator: AbstractBaseUser | None) -> None:
     """Reject a proposal or remove an accepted gold span (``curator``: for the audit log)."""
     with transaction.atomic():
-        _lock_document(gold_span.document)
+        lock_gold_document(gold_span.document)
         _audit_dependents_deleted(curator, [gold_span])
         _audit(curator, AuditAction.DELETED, gold_span, before=gold_span_state(gold_span))
         gold_span.delete()
@@ -490,7 +491,7 @@ def _save_changed(
     gold_span.curator = curator
     try:
         with transaction.atomic():
-            _lock_document(gold_span.document)
+            lock_gold_document(gold_span.document)
             kept = _drop_gold_values(gold_span, curator) if relabelled else []
             gold_span.save(update_fields=[*fields, "status", "curator", "updated"])
             for attribute, value in kept:
@@ -534,7 +535,7 @@ def _refuse_breaking_gold_relations(gold_span: GoldSpan, label: Label) -> None:
     for relation in relations:
         source_label = label.pk if relation.source_id == gold_span.pk else None
         target_label = label.pk if relation.target_id == gold_span.pk else None
-        if not _labels_allowed(
+        if not labels_allowed(
             relation.type,
             source_label or relation.source.label_id,
             target_label or relation.target.label_id,
@@ -609,10 +610,11 @@ def gold_spans_revert(
     delete: Iterable[int] = (),
 ) -> None:
     """Undo adjudication steps: the ``propose`` ids (pre-merge proposals) become
-    proposed again, the ``delete`` ids are removed. All or nothing."""
+    proposed again, with the accepted gold relations that end at them; the ``delete``
+    ids are removed, with their gold relations and values. All or nothing."""
     propose, delete = set(propose), set(delete)
     with transaction.atomic():
-        document = _lock_document(document)
+        document = lock_gold_document(document)
         found = {
             gold_span.pk: gold_span
             for gold_span in document.gold_spans.filter(pk__in=propose | delete)
@@ -628,11 +630,33 @@ def gold_spans_revert(
             gold_span.curator = None
             gold_span.save(update_fields=["status", "curator", "updated"])
             _audit(curator, AuditAction.UPDATED, gold_span, before=before)
+        _repropose_relations(curator, sorted(propose - delete))
         _audit_dependents_deleted(curator, [found[pk] for pk in sorted(delete)])
         for pk in sorted(delete):
             gold_span = found[pk]
             _audit(curator, AuditAction.DELETED, gold_span, before=gold_span_state(gold_span))
             gold_span.delete()
+
+
+def _repropose_relations(curator: AbstractBaseUser | None, gold_span_ids: list[int]) -> None:
+    """An accepted gold relation has accepted ends: when undo makes an end proposed
+    again, the relation goes back to proposed with it."""
+    relations = GoldRelation.objects.filter(
+        Q(source_id__in=gold_span_ids) | Q(target_id__in=gold_span_ids),
+        status=GoldSpanStatus.ACCEPTED,
+    ).select_related("type", "document")
+    for relation in relations:
+        before = gold_relation_state(relation)
+        relation.status = GoldSpanStatus.PROPOSED
+        relation.save(update_fields=["status", "updated"])
+        audit_record(
+            actor=curator,
+            action=AuditAction.UPDATED,
+            subject=GOLD_RELATION,
+            obj=relation,
+            before=before,
+            after=gold_relation_state(relation),
+        )
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from ..models import (
     SpanAttribute,
 )
 from ..wording import either, quoted, with_article
-from .gold import GoldError, _labels_allowed, _lock_document, _started
+from .gold import GoldError, labels_allowed, lock_gold_document, mark_started
 
 
 def _gold_words(gold_span: GoldSpan) -> str:
@@ -63,7 +63,7 @@ def _check_relation(relation_type: RelationType, source: GoldSpan, target: GoldS
         raise GoldError("Both ends of a gold relation must be on the same document.")
     if source.pk == target.pk:
         raise GoldError(f"A gold span cannot be related to itself ({_gold_words(source)}).")
-    if not _labels_allowed(relation_type, source.label_id, target.label_id):
+    if not labels_allowed(relation_type, source.label_id, target.label_id):
         allowed_sources = list(relation_type.source_labels.all())
         allowed_targets = list(relation_type.target_labels.all())
         if allowed_sources and source.label_id not in {label.pk for label in allowed_sources}:
@@ -113,7 +113,7 @@ def gold_relation_create(
     that end, a proposed end, and a relation the gold version already has."""
     _check_relation(relation_type, source, target)
     with transaction.atomic():
-        document = _lock_document(source.document)
+        document = lock_gold_document(source.document)
         existing = _same_relation(relation_type, source, target).first()
         if existing is not None:
             if existing.status == GoldSpanStatus.ACCEPTED:
@@ -149,20 +149,20 @@ def gold_relation_create(
             before=None,
             after=gold_relation_state(gold_relation),
         )
-        _started(document)
+        mark_started(document)
     return gold_relation
 
 
 def gold_relation_accept(*, gold_relation: GoldRelation, curator: AbstractBaseUser) -> GoldRelation:
     with transaction.atomic():
-        _lock_document(gold_relation.document)
+        lock_gold_document(gold_relation.document)
         return _accept(gold_relation, curator)
 
 
 def gold_relation_delete(*, gold_relation: GoldRelation, curator: AbstractBaseUser) -> None:
     """Reject a proposed relation or remove an accepted one."""
     with transaction.atomic():
-        _lock_document(gold_relation.document)
+        lock_gold_document(gold_relation.document)
         audit_record(
             actor=curator,
             action=AuditAction.DELETED,
@@ -197,7 +197,7 @@ def gold_attribute_set(
     """
     value = _check_value(gold_span, attribute, value)
     with transaction.atomic():
-        document = _lock_document(gold_span.document)
+        document = lock_gold_document(gold_span.document)
         row = (
             GoldSpanAttribute.objects.select_for_update()
             .filter(gold_span=gold_span, attribute=attribute)
@@ -223,7 +223,7 @@ def gold_attribute_set(
             before=before,
             after=gold_span_attribute_state(row),
         )
-        _started(document)
+        mark_started(document)
     return row, True
 
 
@@ -232,7 +232,7 @@ def gold_attribute_clear(
 ) -> bool:
     """Remove the gold span's value of ``attribute``; False when it held none."""
     with transaction.atomic():
-        _lock_document(gold_span.document)
+        lock_gold_document(gold_span.document)
         row = (
             GoldSpanAttribute.objects.select_for_update()
             .filter(gold_span=gold_span, attribute=attribute)
