@@ -2,7 +2,9 @@
 the pre-merge's K of N over relations and values, the curator's services with their
 audit trail, and gold exports read back by their consumers."""
 
+import io
 import json
+import zipfile
 
 import pytest
 from django.contrib.auth.models import User
@@ -36,6 +38,7 @@ from annotator.curation.gold_relations import (
 )
 from annotator.exports.formats import get_format, write_export
 from annotator.exports.reader import Selection, export_labels, read_documents
+from annotator.exports.releases import release_create
 from annotator.exports.splits import assign_split
 from annotator.models import (
     AuditEvent,
@@ -873,3 +876,28 @@ def test_undoing_an_accept_makes_the_relations_at_that_span_proposed_again(
         "accepted",
         "proposed",
     )
+
+
+def test_a_release_counts_and_carries_the_gold_relations(
+    adjudicated, project, manager, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+
+    release = release_create(project=project, author=manager, formats=["jsonl"])
+
+    with release.archive.open("rb") as stored:
+        archive = zipfile.ZipFile(io.BytesIO(stored.read()))
+    manifest = json.loads(archive.read("talks-v1/release.json"))
+    assert [(t["name"], t["relations"]) for t in manifest["relation_types"]] == [
+        ("addressee", 0),
+        ("claimant", 1),
+    ]
+    card = archive.read("talks-v1/README.md").decode("utf-8")
+    assert "This release holds no relations" not in card
+    [line] = [
+        json.loads(row)
+        for name in archive.namelist()
+        if name.endswith(".jsonl")
+        for row in archive.read(name).splitlines()
+    ]
+    assert [relation["type"] for relation in line["relations"]] == ["claimant"]
