@@ -901,3 +901,14 @@ def test_a_release_counts_and_carries_the_gold_relations(
         for row in archive.read(name).splitlines()
     ]
     assert [relation["type"] for relation in line["relations"]] == ["claimant"]
+
+
+def test_the_discourse_network_of_gold_draws_the_accepted_relations(adjudicated, project):
+    from annotator.curation.network import build_networks
+
+    networks = build_networks(read_documents(Selection(project, "gold")), {})
+
+    assert [(node.name, node.statements) for node in networks.actors] == [("Sergey Lavrov", 1)]
+    assert [(edge.relation, edge.weight, edge.stance) for edge in networks.statement_edges] == [
+        ("claimant", 1, "oppose")
+    ]
