@@ -4,7 +4,7 @@ Where things live (each package's own docstring says more):
 
 - ``models.py``: the data and its invariants (database constraints and triggers).
 - ``permissions.py``: the one permission model (roles per project) every view declares.
-- ``audit.py``: the append-only audit log of span and gold-span writes.
+- ``audit.py``: the append-only audit log of span, gold-span, relation and attribute writes.
 - ``api_tokens.py``: personal API tokens, created and revoked by their owner.
 - ``projects/``: setting a project up (the project, its labels, relation types and
   attributes, its members), finding its documents, readable label colours.
@@ -15,7 +15,7 @@ Where things live (each package's own docstring says more):
 - ``annotation/``: writing annotations: spans, assignments, document imports,
   tokenisation, and the annotate page's highlighting.
 - ``curation/``: agreement maths and its stored figures, adjudication, gold spans,
-  the dashboard's data.
+  gold relations and attribute values, the dashboard's data.
 - ``exports/``: reading gold data, one writer per dataset format, releases and
   their background jobs.
 - ``deployment/``: running on real machines: stored files from disk or a bucket, the

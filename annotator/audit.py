@@ -11,20 +11,33 @@ plain ids and the actor's name, so they outlive what they describe.
 plus the status of a gold span; ``None`` before a creation and after a deletion.
 A relation's state (:func:`relation_state`) is its type and the ids of its two spans,
 an attribute value's (:func:`span_attribute_state`) the span, attribute and value;
-both carry the type's or attribute's name, so the log reads without a lookup.
+both carry the type's or attribute's name, so the log reads without a lookup. Gold
+relations and gold span attribute values (:func:`gold_relation_state`,
+:func:`gold_span_attribute_state`) read the same, a gold relation with its status.
 """
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from .models import AuditAction, AuditEvent, GoldSpan, Relation, Span, SpanAttribute
+from .models import (
+    AuditAction,
+    AuditEvent,
+    GoldRelation,
+    GoldSpan,
+    GoldSpanAttribute,
+    Relation,
+    Span,
+    SpanAttribute,
+)
 
 SPAN = "span"
 GOLD_SPAN = "gold_span"
 RELATION = "relation"
 SPAN_ATTRIBUTE = "span_attribute"
+GOLD_RELATION = "gold_relation"
+GOLD_SPAN_ATTRIBUTE = "gold_span_attribute"
 
-#: What an event can be about; a span attribute value's document is its span's.
-Audited = Span | GoldSpan | Relation | SpanAttribute
+#: What an event can be about; an attribute value's document is its span's.
+Audited = Span | GoldSpan | Relation | SpanAttribute | GoldRelation | GoldSpanAttribute
 
 AuditState = dict[str, int | str]
 
@@ -69,6 +82,34 @@ def span_attribute_state(row: SpanAttribute) -> AuditState:
     }
 
 
+def gold_relation_state(gold_relation: GoldRelation) -> AuditState:
+    return {
+        "type": gold_relation.type_id,
+        "type_name": gold_relation.type.name,
+        "source": gold_relation.source_id,
+        "target": gold_relation.target_id,
+        "status": gold_relation.status,
+    }
+
+
+def gold_span_attribute_state(row: GoldSpanAttribute) -> AuditState:
+    return {
+        "gold_span": row.gold_span_id,
+        "attribute": row.attribute_id,
+        "attribute_name": row.attribute.name,
+        "value": row.value,
+    }
+
+
+def _owner(obj: Audited) -> Audited:
+    """What holds ``obj``'s document: itself, or an attribute value's span."""
+    if isinstance(obj, SpanAttribute):
+        return obj.span
+    if isinstance(obj, GoldSpanAttribute):
+        return obj.gold_span
+    return obj
+
+
 def audit_event(
     *,
     actor: AbstractBaseUser | None,
@@ -84,7 +125,7 @@ def audit_event(
         actor_id=actor.pk if actor is not None else None,
         actor_name=actor.get_username() if actor is not None else "",
         project_id=project_id,
-        document_id=obj.span.document_id if isinstance(obj, SpanAttribute) else obj.document_id,
+        document_id=_owner(obj).document_id,
         subject=subject,
         subject_id=obj.pk,
         action=action,
@@ -113,7 +154,7 @@ def audit_record(
         action=action,
         subject=subject,
         obj=obj,
-        project_id=(obj.span if isinstance(obj, SpanAttribute) else obj).document.project_id,
+        project_id=_owner(obj).document.project_id,
         before=before,
         after=after,
     )

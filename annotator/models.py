@@ -706,6 +706,114 @@ class ActorAlias(models.Model):
         return f"{self.alias} -> {self.entity}"
 
 
+class GoldRelation(models.Model):
+    """A typed link between two gold spans of one document, with its provenance.
+
+    Like :class:`GoldSpan`: ``status`` proposed or accepted, ``origin`` the pre-merge
+    (``merge_rule`` says which rule, ``source_relations`` the annotators' relations it
+    came from) or the curator, ``curator`` whoever last accepted or added it. A trigger
+    (migration 0021) checks that both gold spans belong to ``document`` and the type to
+    its project; the check constraint refuses a relation from a gold span to itself.
+    Deleting a gold span deletes its gold relations (a cascade, and a trigger for
+    deletes Django does not see).
+    """
+
+    type = models.ForeignKey(RelationType, on_delete=models.PROTECT, related_name="gold_relations")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="gold_relations")
+    source = models.ForeignKey(GoldSpan, on_delete=models.CASCADE, related_name="relations_from")
+    target = models.ForeignKey(GoldSpan, on_delete=models.CASCADE, related_name="relations_to")
+    status = models.CharField(
+        max_length=20, choices=GoldSpanStatus.choices, default=GoldSpanStatus.PROPOSED
+    )
+    origin = models.CharField(max_length=20, choices=GoldOrigin.choices)
+    merge_rule = models.CharField(max_length=200, blank=True)
+    source_relations = models.ManyToManyField(Relation, blank=True, related_name="gold_relations")
+    curator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="gold_relations",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["source_id", "target_id", "type_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(source=models.F("target")), name="gold_relation_not_to_itself"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=GoldSpanStatus.values), name="gold_relation_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(origin__in=GoldOrigin.values), name="gold_relation_origin_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(origin=GoldOrigin.MERGE) | ~Q(merge_rule=""),
+                name="gold_relation_merge_has_rule",
+            ),
+            models.UniqueConstraint(
+                fields=["type", "source", "target"], name="gold_relation_unique_per_type"
+            ),
+        ]
+        indexes = [models.Index(fields=["document"])]
+
+    def __str__(self) -> str:
+        return f"gold {self.type} {self.source_id} -> {self.target_id}"
+
+
+class GoldSpanAttribute(models.Model):
+    """A gold span's value of one attribute of its label; one value per gold span and attribute.
+
+    It has no status of its own: it is gold when its gold span is accepted. ``origin``
+    says who set it: the pre-merge (``merge_rule``, ``source_values`` the annotators'
+    values it came from) or the curator. A trigger (migration 0021) checks that the
+    attribute belongs to the gold span's label and that the value is allowed.
+    """
+
+    gold_span = models.ForeignKey(
+        GoldSpan, on_delete=models.CASCADE, related_name="attribute_values"
+    )
+    attribute = models.ForeignKey(
+        LabelAttribute, on_delete=models.CASCADE, related_name="gold_values"
+    )
+    value = models.CharField(max_length=ATTRIBUTE_VALUE_MAX_LENGTH)
+    origin = models.CharField(max_length=20, choices=GoldOrigin.choices)
+    merge_rule = models.CharField(max_length=200, blank=True)
+    source_values = models.ManyToManyField(SpanAttribute, blank=True, related_name="gold_values")
+    curator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="gold_attribute_values",
+    )
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["gold_span_id", "attribute_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gold_span", "attribute"], name="gold_span_attribute_one_value"
+            ),
+            models.CheckConstraint(
+                condition=~Q(value=""), name="gold_span_attribute_value_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(origin__in=GoldOrigin.values), name="gold_span_attribute_origin_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(origin=GoldOrigin.MERGE) | ~Q(merge_rule=""),
+                name="gold_span_attribute_merge_has_rule",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"gold {self.attribute}={self.value}"
+
+
 class DocumentAgreement(models.Model):
     """Agreement statistics of one document over its submitted assignments.
 

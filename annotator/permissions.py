@@ -24,7 +24,16 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from .models import Assignment, Document, GoldSpan, Project, Role, Span, Suggestion
+from .models import (
+    Assignment,
+    Document,
+    GoldRelation,
+    GoldSpan,
+    Project,
+    Role,
+    Span,
+    Suggestion,
+)
 
 View = TypeVar("View", bound=Callable)
 
@@ -137,6 +146,17 @@ def gold_span_for(user: AbstractBaseUser, slug: str, gold_id: int, access: Acces
         GoldSpan.objects.select_related("document__project", "label"),
         document__project=project,
         pk=gold_id,
+    )
+
+
+def gold_relation_for(
+    user: AbstractBaseUser, slug: str, gold_relation_id: int, access: Access
+) -> GoldRelation:
+    project = project_for(user, slug, access)
+    return get_object_or_404(
+        GoldRelation.objects.select_related("document__project", "type", "source", "target"),
+        document__project=project,
+        pk=gold_relation_id,
     )
 
 

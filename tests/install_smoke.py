@@ -137,6 +137,7 @@ def url_values(world: dict, role: str) -> dict[str, object]:
 
     from annotator.models import (
         Assignment,
+        GoldRelation,
         GoldSpan,
         LabelAttribute,
         Membership,
@@ -163,6 +164,8 @@ def url_values(world: dict, role: str) -> dict[str, object]:
         "suggestion_id": world["suggestion"].pk,
         # No relation among the demo's spans: a missing one must be a 404, not a 500.
         "relation_id": world["relation"].pk if world["relation"] else 2**31 - 1,
+        # No gold relation in the demo: a missing one must be a 404, not a 500.
+        "gold_relation_id": getattr(GoldRelation.objects.order_by("pk").first(), "pk", 2**31 - 1),
         "attribute_id": LabelAttribute.objects.filter(label__project=world["project"])
         .order_by("pk")[0]
         .pk,

@@ -19,7 +19,17 @@ from annotator.annotation.spans import span_create
 from annotator.api import urls as api_urls
 from annotator.api_tokens import token_create
 from annotator.curation.gold import gold_span_create
-from annotator.models import Assignment, GoldSpan, LabelAttribute, Membership, Role, Suggestion
+from annotator.models import (
+    Assignment,
+    GoldOrigin,
+    GoldRelation,
+    GoldSpan,
+    GoldSpanAttribute,
+    LabelAttribute,
+    Membership,
+    Role,
+    Suggestion,
+)
 from annotator.permissions import Access
 from annotator.projects.setup import add_default_relations
 
@@ -41,6 +51,8 @@ class World:
     relation: int
     relation_type: int
     stance: int
+    gold_relation: int  # proposed: claimant from the gold claim to the gold actor NATO
+    gold_actor: int
 
 
 @dataclass(frozen=True)
@@ -172,6 +184,34 @@ ENDPOINTS = [
     ),
     Endpoint("delete", "api-gold-span", lambda world: [world.gold], Access.CURATOR),
     Endpoint("post", "api-gold-span-accept", lambda world: [world.gold], Access.CURATOR),
+    Endpoint("get", "api-gold-relations", _document, Access.CURATOR),
+    Endpoint(
+        "post",
+        "api-gold-relations",
+        _document,
+        Access.CURATOR,
+        lambda world: {
+            "type": world.relation_type,
+            "source": world.gold,
+            "target": world.gold_actor,
+        },
+    ),
+    Endpoint("get", "api-gold-relation", lambda world: [world.gold_relation], Access.CURATOR),
+    Endpoint("delete", "api-gold-relation", lambda world: [world.gold_relation], Access.CURATOR),
+    Endpoint(
+        "post", "api-gold-relation-accept", lambda world: [world.gold_relation], Access.CURATOR
+    ),
+    Endpoint("get", "api-gold-attributes", _document, Access.CURATOR),
+    Endpoint(
+        "put",
+        "api-gold-attribute",
+        lambda world: [world.gold, world.stance],
+        Access.CURATOR,
+        lambda world: {"value": "oppose"},
+    ),
+    Endpoint(
+        "delete", "api-gold-attribute", lambda world: [world.gold, world.stance], Access.CURATOR
+    ),
 ]
 USERS = ["mona", "carl", "alice", "charlie", None]
 
@@ -214,6 +254,18 @@ def world(project, document, labels, alice, bob, manager, charlie, alice_span) -
     relation, _ = relation_create(
         relation_type=claimant, source=claim_span, target=alice_span, annotator=alice
     )
+    nato = document.text.find("NATO")
+    gold_actor = gold_span_create(
+        document=document, label=labels["actor"], start=nato, end=nato + 4, curator=manager
+    )
+    gold_relation = GoldRelation.objects.create(
+        type=claimant,
+        document=document,
+        source=gold,
+        target=gold_actor,
+        origin=GoldOrigin.MERGE,
+        merge_rule="type and both ends agreed by at least 1 of 1 annotators",
+    )
     return World(
         project_slug=project.slug,
         document=document.pk,
@@ -234,7 +286,17 @@ def world(project, document, labels, alice, bob, manager, charlie, alice_span) -
         relation=relation.pk,
         relation_type=project.relation_types.get(name="addressee").pk,
         stance=LabelAttribute.objects.get(label=labels["claim"], name="stance").pk,
+        gold_relation=gold_relation.pk,
+        gold_actor=gold_actor.pk,
     )
+
+
+def _gold_state() -> list:
+    return [
+        list(GoldSpan.objects.values_list("id", "label_id", "status")),
+        list(GoldRelation.objects.values_list("id", "status")),
+        list(GoldSpanAttribute.objects.values_list("id", "value")),
+    ]
 
 
 @pytest.mark.parametrize("username", USERS, ids=[str(user) for user in USERS])
@@ -246,7 +308,7 @@ def test_role_matrix(world, endpoint, username):
     if username is not None:
         _, token = token_create(user=User.objects.get(username=username), name="matrix")
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    gold_before = list(GoldSpan.objects.values_list("id", "label_id", "status"))
+    gold_before = _gold_state()
 
     response = getattr(client, endpoint.method)(
         reverse(endpoint.name, args=endpoint.args(world)), endpoint.body(world), format="json"
@@ -258,7 +320,7 @@ def test_role_matrix(world, endpoint, username):
     else:
         assert response.status_code == int(expected), response.content
         if endpoint.method != "get":
-            assert list(GoldSpan.objects.values_list("id", "label_id", "status")) == gold_before
+            assert _gold_state() == gold_before
 
 
 # Routed with the rest of the API; their roles are tried in test_export_api.py,

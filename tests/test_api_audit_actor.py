@@ -24,7 +24,9 @@ from annotator.models import (
     AuditEvent,
     Document,
     GoldOrigin,
+    GoldRelation,
     GoldSpan,
+    GoldSpanAttribute,
     GoldSpanStatus,
     LabelAttribute,
     RelationType,
@@ -51,6 +53,9 @@ class World:
     relation: int
     addressee: int  # a relation type the claim and the actor are not linked by yet
     stance: int  # the claim's attribute, set to "support"
+    gold_claim: int  # accepted, on the adjudicated document, its stance "support"
+    gold_actor: int  # accepted: "Lavrov", which no annotator marked
+    gold_relation: int  # proposed: claimant from the gold claim to Sergey Lavrov
 
 
 @pytest.fixture
@@ -103,6 +108,29 @@ def world(project, document, labels, alice, bob, manager, curator) -> World:
     )
     stance = LabelAttribute.objects.get(label=labels["claim"], name="stance")
     span_attribute_set(span=claim, attribute=stance, value="support")
+    gold_claim, gold_actor = (
+        GoldSpan.objects.create(
+            document=document,
+            label=labels[label],
+            start=document.text.find(phrase),
+            end=document.text.find(phrase) + len(phrase),
+            status=GoldSpanStatus.ACCEPTED,
+            origin=GoldOrigin.CURATOR,
+            guidelines_version=1,
+        )
+        for label, phrase in (("claim", "NATO will meet in January"), ("actor", "Lavrov"))
+    )
+    GoldSpanAttribute.objects.create(
+        gold_span=gold_claim, attribute=stance, value="support", origin=GoldOrigin.CURATOR
+    )
+    gold_relation = GoldRelation.objects.create(
+        type=types["claimant"],
+        document=document,
+        source=gold_claim,
+        target=gold_actor,
+        origin=GoldOrigin.MERGE,
+        merge_rule="type and both ends agreed by at least 2 of 2 annotators",
+    )
     return World(
         slug=project.slug,
         adjudicated=document.pk,
@@ -118,6 +146,9 @@ def world(project, document, labels, alice, bob, manager, curator) -> World:
         relation=relation.pk,
         addressee=types["addressee"].pk,
         stance=stance.pk,
+        gold_claim=gold_claim.pk,
+        gold_actor=gold_actor.pk,
+        gold_relation=gold_relation.pk,
     )
 
 
@@ -219,6 +250,41 @@ WRITES = [
     ),
     Write("delete", "api-gold-span", "cora", lambda world: [world.proposal], audited=True),
     Write("post", "api-gold-span-accept", "cora", lambda world: [world.proposal], audited=True),
+    Write(
+        "post",
+        "api-gold-relations",
+        "cora",
+        lambda world: [world.adjudicated],
+        lambda world: {
+            "type": world.addressee,
+            "source": world.gold_claim,
+            "target": world.gold_actor,
+        },
+        audited=True,
+    ),
+    Write(
+        "post",
+        "api-gold-relation-accept",
+        "cora",
+        lambda world: [world.gold_relation],
+        audited=True,
+    ),
+    Write("delete", "api-gold-relation", "cora", lambda world: [world.gold_relation], audited=True),
+    Write(
+        "put",
+        "api-gold-attribute",
+        "cora",
+        lambda world: [world.gold_claim, world.stance],
+        lambda world: {"value": "oppose"},
+        audited=True,
+    ),
+    Write(
+        "delete",
+        "api-gold-attribute",
+        "cora",
+        lambda world: [world.gold_claim, world.stance],
+        audited=True,
+    ),
     Write("post", "api-releases", "cora", lambda world: [world.slug]),
     Write(
         "post",

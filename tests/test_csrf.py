@@ -28,7 +28,9 @@ from annotator.models import (
     Distribution,
     Document,
     GoldOrigin,
+    GoldRelation,
     GoldSpan,
+    GoldSpanAttribute,
     Label,
     LabelAttribute,
     Membership,
@@ -157,6 +159,52 @@ def _label(scene: Scene, name: str) -> dict:
 def _membership(scene: Scene, username: str) -> dict:
     membership = Membership.objects.get(project=scene.document.project, user__username=username)
     return {**_project(scene), "membership_id": membership.pk}
+
+
+def _gold_claim(scene: Scene) -> GoldSpan:
+    """The relation types and stance of every project, an accepted gold claim, and the
+    proposal (an actor span) accepted: what a gold relation or value needs."""
+    add_default_relations(scene.document.project)
+    GoldSpan.objects.filter(pk=scene.proposal.pk).update(status="accepted")
+    start = scene.document.text.find("NATO will meet in January")
+    return GoldSpan.objects.create(
+        document=scene.document,
+        label=scene.labels["claim"],
+        start=start,
+        end=start + len("NATO will meet in January"),
+        status="accepted",
+        origin=GoldOrigin.CURATOR,
+        guidelines_version=1,
+    )
+
+
+def _gold_relation(scene: Scene) -> None:
+    claim = _gold_claim(scene)
+    GoldRelation.objects.create(
+        type=scene.document.project.relation_types.get(name="claimant"),
+        document=scene.document,
+        source=claim,
+        target=scene.proposal,
+        origin=GoldOrigin.CURATOR,
+    )
+
+
+def _gold_relation_id(scene: Scene) -> dict:
+    return {**_project(scene), "gold_relation_id": GoldRelation.objects.get().pk}
+
+
+def _gold_relation_form(scene: Scene) -> dict:
+    return {
+        "type": scene.document.project.relation_types.get(name="claimant").pk,
+        "source": GoldSpan.objects.get(label=scene.labels["claim"]).pk,
+        "target": scene.proposal.pk,
+    }
+
+
+def _gold_attribute(scene: Scene) -> dict:
+    claim = GoldSpan.objects.get(label=scene.labels["claim"])
+    stance = LabelAttribute.objects.get(label=scene.labels["claim"], name="stance")
+    return {**_project(scene), "gold_id": claim.pk, "attribute_id": stance.pk}
 
 
 PROJECT_FORM = {
@@ -370,6 +418,12 @@ WRITES = [
     Write("gold-span-delete", "manager", _gold, _nothing),
     Write("gold-span-relabel", "manager", _gold, lambda scene: {"label": scene.labels["claim"].pk}),
     Write("gold-span-resize", "manager", _gold, lambda scene: _offsets(scene, "NATO will")),
+    Write("gold-relation-create", "manager", _document, _gold_relation_form, _gold_claim),
+    Write("gold-relation-accept", "manager", _gold_relation_id, _nothing, _gold_relation),
+    Write("gold-relation-delete", "manager", _gold_relation_id, _nothing, _gold_relation),
+    Write(
+        "gold-attribute", "manager", _gold_attribute, lambda scene: {"value": "oppose"}, _gold_claim
+    ),
     Write(
         "project-create",
         "manager",
@@ -521,6 +575,8 @@ def _state() -> list:
         list(ActorAlias.objects.order_by("pk").values_list("pk", "alias", "entity")),
         list(RelationType.objects.order_by("pk").values_list("pk", "name", "key", "directed")),
         list(LabelAttribute.objects.order_by("pk").values_list("pk", "name", "allowed_values")),
+        list(GoldRelation.objects.order_by("pk").values_list("pk", "status")),
+        list(GoldSpanAttribute.objects.order_by("pk").values_list("pk", "value")),
     ]
 
 

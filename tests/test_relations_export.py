@@ -272,7 +272,7 @@ def test_one_annotators_export_holds_only_their_relations(coded, bob, project):
     assert document.relations == ()
 
 
-def test_gold_exports_no_relations_yet(coded, project):
+def test_gold_without_adjudicated_relations_exports_none(coded, project):
     coded.gold_status = "gold"
     coded.save(update_fields=["gold_status"])
 

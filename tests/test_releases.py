@@ -781,7 +781,7 @@ def test_card_and_manifest_list_relation_types_with_their_counts(
     card = archive.read("talks-v1/README.md").decode("utf-8")
     assert "| `claimant` | `claim`, `threat`, `proposal` | `actor` | yes | 0 |" in card
     assert "| `stance` | `claim` | support, oppose, neutral |" in card
-    assert "This release holds no relations and no attribute values" in card
+    assert "This release holds no relations: no gold relation was accepted" in card
 
 
 def test_a_card_without_relation_types_says_nothing_of_them(project, manager, gold_documents):

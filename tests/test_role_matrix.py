@@ -35,6 +35,7 @@ from annotator.models import (
     Assignment,
     Document,
     GoldOrigin,
+    GoldRelation,
     GoldSpan,
     Label,
     LabelAttribute,
@@ -77,6 +78,7 @@ class World:
     suggestions: dict[str, Suggestion]  # a string match offered to each user alone, by role
     relations: dict[str, Relation]  # each user's own relation, by role
     attributes: dict[str, LabelAttribute]  # an attribute of each user's span's label, by role
+    gold_relation: GoldRelation
 
     def kwargs_for(self, route: Route, role: str) -> dict[str, object]:
         # The outsider's own span is in their project: theirs to ask for only where
@@ -103,6 +105,7 @@ class World:
             "relation_id": self.relations[owner if owner in self.relations else "annotator"].pk,
             "attribute_id": self.attributes[owner if owner in self.attributes else "annotator"].pk,
             "relation_type_id": self.relations["annotator"].type_id,
+            "gold_relation_id": self.gold_relation.pk,
         }
         unknown = [name for name in route.kwargs if name not in values]
         if unknown:
@@ -206,6 +209,28 @@ def world(db, settings, tmp_path) -> World:
         suggestions,
         relations,
         attributes,
+        _gold_relation(gold_span),
+    )
+
+
+def _gold_relation(gold_span: GoldSpan) -> GoldRelation:
+    """A proposed gold relation from a second gold span to ``gold_span``."""
+    source = GoldSpan.objects.create(
+        document=gold_span.document,
+        label=gold_span.label,
+        start=0,
+        end=13,
+        origin=GoldOrigin.MERGE,
+        merge_rule="exact match by at least 1 of 1 annotators",
+        guidelines_version=1,
+    )
+    return GoldRelation.objects.create(
+        type=RelationType.objects.get(project=gold_span.document.project, name="linked"),
+        document=gold_span.document,
+        source=source,
+        target=gold_span,
+        origin=GoldOrigin.MERGE,
+        merge_rule="type and both ends agreed by at least 1 of 1 annotators",
     )
 
 

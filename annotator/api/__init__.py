@@ -5,6 +5,7 @@
 - ``span_imports``: importing spans or suggestions from JSON Lines (managers).
 - ``suggestions``: an annotator's own suggestions: list, accept, reject, undo, accept all.
 - ``curation``: assignments, agreement figures and gold spans.
+- ``gold_relations``: gold relations and gold attribute values (curators).
 - ``exports``: export summaries and downloads, releases and release jobs.
 - ``serializers``: explicit input and output serializers of all of the above.
 - ``base``: pagination, allow-listed filters and the shared lookups.

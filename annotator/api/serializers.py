@@ -17,7 +17,9 @@ from ..models import (
     Assignment,
     Document,
     DocumentAgreement,
+    GoldRelation,
     GoldSpan,
+    GoldSpanAttribute,
     GoldStatus,
     Label,
     LabelAttribute,
@@ -347,6 +349,62 @@ class SpanAttributeOutput(serializers.ModelSerializer):
     class Meta:
         model = SpanAttribute
         fields = ["span", "attribute", "attribute_name", "value", "updated"]
+        read_only_fields = fields
+
+
+class GoldRelationCreateInput(serializers.Serializer):
+    type = IdField(help_text="id of a relation type of the document's project")
+    source = IdField(help_text="id of a gold span of this document")
+    target = IdField(help_text="id of another gold span of this document")
+
+
+class GoldRelationOutput(serializers.ModelSerializer):
+    type_name = serializers.CharField(source="type.name")
+    curator = serializers.CharField(source="curator.username", allow_null=True, default=None)
+    source_relations = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="ids of the annotators' relations it was taken from"
+    )
+
+    class Meta:
+        model = GoldRelation
+        fields = [
+            "id",
+            "document",
+            "type",
+            "type_name",
+            "source",
+            "target",
+            "status",
+            "origin",
+            "merge_rule",
+            "source_relations",
+            "curator",
+            "created",
+            "updated",
+        ]
+        read_only_fields = fields
+
+
+class GoldSpanAttributeOutput(serializers.ModelSerializer):
+    attribute_name = serializers.CharField(source="attribute.name")
+    curator = serializers.CharField(source="curator.username", allow_null=True, default=None)
+    source_values = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="ids of the annotators' values it was taken from"
+    )
+
+    class Meta:
+        model = GoldSpanAttribute
+        fields = [
+            "gold_span",
+            "attribute",
+            "attribute_name",
+            "value",
+            "origin",
+            "merge_rule",
+            "source_values",
+            "curator",
+            "updated",
+        ]
         read_only_fields = fields
 
 

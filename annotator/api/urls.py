@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from . import curation, exports, projects, relations, span_imports, spans, suggestions
+from . import (
+    curation,
+    exports,
+    gold_relations,
+    projects,
+    relations,
+    span_imports,
+    spans,
+    suggestions,
+)
 
 PROJECT = "projects/<slug:slug>/"
 DOCUMENT = "documents/<int:document_id>/"
@@ -65,6 +74,16 @@ urlpatterns = [
     ),
     path(f"{DOCUMENT}gold/status/", curation.GoldStatusView.as_view(), name="api-gold-status"),
     path(
+        f"{DOCUMENT}gold/relations/",
+        gold_relations.DocumentGoldRelations.as_view(),
+        name="api-gold-relations",
+    ),
+    path(
+        f"{DOCUMENT}gold/attributes/",
+        gold_relations.DocumentGoldAttributes.as_view(),
+        name="api-gold-attributes",
+    ),
+    path(
         f"{DOCUMENT}suggestions/",
         suggestions.DocumentSuggestions.as_view(),
         name="api-suggestions",
@@ -99,6 +118,21 @@ urlpatterns = [
     path("gold/<int:gold_id>/", curation.GoldSpanDetail.as_view(), name="api-gold-span"),
     path(
         "gold/<int:gold_id>/accept/", curation.GoldSpanAccept.as_view(), name="api-gold-span-accept"
+    ),
+    path(
+        "gold/<int:gold_id>/attributes/<int:attribute_id>/",
+        gold_relations.GoldAttributeDetail.as_view(),
+        name="api-gold-attribute",
+    ),
+    path(
+        "gold-relations/<int:gold_relation_id>/",
+        gold_relations.GoldRelationDetail.as_view(),
+        name="api-gold-relation",
+    ),
+    path(
+        "gold-relations/<int:gold_relation_id>/accept/",
+        gold_relations.GoldRelationAccept.as_view(),
+        name="api-gold-relation-accept",
     ),
     path(f"{PROJECT}export/summary/", exports.ExportSummary.as_view(), name="api-export-summary"),
     path(

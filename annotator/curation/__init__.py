@@ -7,6 +7,8 @@
 - ``adjudication``: aligning annotators' spans and proposing gold (pure functions).
 - ``gold``: the gold-span services (pre-merge, accept, create, edit, mark gold),
   with provenance and the audit record.
+- ``gold_relations``: the curator's writes on gold relations and gold attribute values
+  (the pre-merge proposes them in ``gold``).
 - ``dashboard``: what the dashboard shows, read from stored rows.
 - ``suggestion_figures``: the dashboard's figures on suggestions: decisions per source,
   pseudo-annotators against gold, trained models' validation scores.

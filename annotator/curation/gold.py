@@ -27,10 +27,21 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..annotation.spans import SpanError, validate_range
-from ..audit import GOLD_SPAN, AuditState, audit_event, audit_record, gold_span_state
+from ..audit import (
+    GOLD_RELATION,
+    GOLD_SPAN,
+    GOLD_SPAN_ATTRIBUTE,
+    AuditState,
+    audit_event,
+    audit_record,
+    gold_relation_state,
+    gold_span_attribute_state,
+    gold_span_state,
+)
 from ..models import (
     OPEN_STATUSES,
     AssignmentStatus,
@@ -38,14 +49,29 @@ from ..models import (
     AuditEvent,
     Document,
     GoldOrigin,
+    GoldRelation,
     GoldSpan,
+    GoldSpanAttribute,
     GoldSpanStatus,
     GoldStatus,
     Label,
+    LabelAttribute,
+    Relation,
+    RelationType,
     Span,
+    SpanAttribute,
 )
 from ..wording import quoted, with_article
-from .adjudication import Region, SourceSpan, align, premerge
+from .adjudication import (
+    Region,
+    SourceRelation,
+    SourceSpan,
+    SourceValue,
+    align,
+    premerge,
+    premerge_relations,
+    premerge_values,
+)
 
 
 class GoldError(SpanError):
@@ -76,7 +102,7 @@ def submitted_spans(document: Document, annotators: Iterable[int]) -> list[Sourc
     ]
 
 
-def _lock_document(document: Document) -> Document:
+def lock_gold_document(document: Document) -> Document:
     """Lock the document so adjudication writes on it go one at a time; refuse a gold one."""
     locked = Document.objects.select_for_update().select_related("project").get(pk=document.pk)
     if locked.gold_status == GoldStatus.GOLD:
@@ -84,7 +110,8 @@ def _lock_document(document: Document) -> Document:
     return locked
 
 
-def _started(document: Document) -> None:
+def mark_started(document: Document) -> None:
+    """The first adjudication change takes a document from not started to in progress."""
     if document.gold_status == GoldStatus.NOT_STARTED:
         document.gold_status = GoldStatus.IN_PROGRESS
         document.save(update_fields=["gold_status"])
@@ -100,7 +127,7 @@ def gold_premerge(
     forgets it; None only for a script no person ran.
     """
     with transaction.atomic():
-        document = _lock_document(document)
+        document = lock_gold_document(document)
         annotators = submitted_annotators(document)
         if not annotators:
             raise GoldError("No annotator has submitted this document yet.")
@@ -141,8 +168,128 @@ def gold_premerge(
             )
             for gold_span in created
         )
-        _started(document)
+        _premerge_relations_and_values(document, annotators, minimum, curator)
+        mark_started(document)
     return created
+
+
+def _premerge_relations_and_values(
+    document: Document, annotators: list[int], minimum: int, curator: AbstractBaseUser | None
+) -> None:
+    """Propose the relations and attribute values ``minimum`` annotators agree on, over
+    the document's gold spans (an annotator's span counts as the gold span it is a
+    source of); what the gold version already has stays as it is."""
+    gold_of = dict(
+        GoldSpan.source_spans.through.objects.filter(goldspan__document=document)
+        .order_by("goldspan_id")
+        .values_list("span_id", "goldspan_id")
+    )
+    if not gold_of:
+        return
+    gold_labels = dict(document.gold_spans.values_list("pk", "label_id"))
+    types = {
+        relation_type.pk: relation_type
+        for relation_type in document.project.relation_types.prefetch_related(
+            "source_labels", "target_labels"
+        )
+    }
+    undirected = {pk for pk, relation_type in types.items() if not relation_type.directed}
+    relations = premerge_relations(
+        (
+            SourceRelation(*row)
+            for row in Relation.objects.filter(
+                document=document, annotator_id__in=annotators
+            ).values_list("id", "annotator_id", "type_id", "source_id", "target_id")
+        ),
+        gold_of,
+        annotators,
+        minimum,
+        undirected,
+    )
+    present = set()
+    for type_id, source, target in document.gold_relations.values_list(
+        "type_id", "source_id", "target_id"
+    ):
+        present.add((type_id, source, target))
+        if type_id in undirected:
+            present.add((type_id, target, source))
+    relation_rule = (
+        f"type and both ends agreed by at least {minimum} of {len(annotators)} annotators"
+    )
+    events = []
+    for proposal in relations:
+        relation_type = types[proposal.type]
+        if (proposal.type, proposal.source, proposal.target) in present or not labels_allowed(
+            relation_type, gold_labels[proposal.source], gold_labels[proposal.target]
+        ):
+            continue
+        gold_relation = GoldRelation.objects.create(
+            type=relation_type,
+            document=document,
+            source_id=proposal.source,
+            target_id=proposal.target,
+            status=GoldSpanStatus.PROPOSED,
+            origin=GoldOrigin.MERGE,
+            merge_rule=relation_rule,
+        )
+        gold_relation.source_relations.set(proposal.sources)
+        events.append((GOLD_RELATION, gold_relation, gold_relation_state(gold_relation)))
+    attributes = {
+        attribute.pk: attribute
+        for attribute in LabelAttribute.objects.filter(label__project=document.project_id)
+    }
+    taken = set(
+        GoldSpanAttribute.objects.filter(gold_span__document=document).values_list(
+            "gold_span_id", "attribute_id"
+        )
+    )
+    value_rule = f"value given by at least {minimum} of {len(annotators)} annotators"
+    for proposal in premerge_values(
+        (
+            SourceValue(*row)
+            for row in SpanAttribute.objects.filter(
+                span__document=document, span__annotator_id__in=annotators
+            ).values_list("id", "span__annotator_id", "span_id", "attribute_id", "value")
+        ),
+        gold_of,
+        annotators,
+        minimum,
+    ):
+        attribute = attributes[proposal.attribute]
+        if (proposal.gold_span, attribute.pk) in taken or attribute.label_id != gold_labels[
+            proposal.gold_span
+        ]:
+            continue
+        row = GoldSpanAttribute.objects.create(
+            gold_span_id=proposal.gold_span,
+            attribute=attribute,
+            value=proposal.value,
+            origin=GoldOrigin.MERGE,
+            merge_rule=value_rule,
+        )
+        row.source_values.set(proposal.sources)
+        row.gold_span = GoldSpan(pk=proposal.gold_span, document=document)
+        events.append((GOLD_SPAN_ATTRIBUTE, row, gold_span_attribute_state(row)))
+    AuditEvent.objects.bulk_create(
+        audit_event(
+            actor=curator,
+            action=AuditAction.CREATED,
+            subject=subject,
+            obj=obj,
+            project_id=document.project_id,
+            before=None,
+            after=state,
+        )
+        for subject, obj, state in events
+    )
+
+
+def labels_allowed(relation_type: RelationType, source_label: int, target_label: int) -> bool:
+    """Whether the type allows these labels at its ends (an empty set allows every label);
+    ``source_labels`` and ``target_labels`` prefetched."""
+    sources = {label.pk for label in relation_type.source_labels.all()}
+    targets = {label.pk for label in relation_type.target_labels.all()}
+    return (not sources or source_label in sources) and (not targets or target_label in targets)
 
 
 def _matching_sources(document: Document, label_id: int, start: int, end: int) -> list[int]:
@@ -174,7 +321,7 @@ def gold_span_create(
         )
     start, end = validate_range(document, start, end, text)
     with transaction.atomic():
-        document = _lock_document(document)
+        document = lock_gold_document(document)
         existing = GoldSpan.objects.filter(
             document=document, label=label, start=start, end=end
         ).first()
@@ -194,7 +341,7 @@ def gold_span_create(
         )
         gold_span.source_spans.set(_matching_sources(document, label.pk, start, end))
         _audit(curator, AuditAction.CREATED, gold_span, before=None)
-        _started(document)
+        mark_started(document)
     return gold_span
 
 
@@ -229,14 +376,14 @@ def _accept(gold_span: GoldSpan, curator: AbstractBaseUser) -> GoldSpan:
 
 def gold_span_accept(*, gold_span: GoldSpan, curator: AbstractBaseUser) -> GoldSpan:
     with transaction.atomic():
-        _lock_document(gold_span.document)
+        lock_gold_document(gold_span.document)
         return _accept(gold_span, curator)
 
 
 def gold_accept_all(*, document: Document, curator: AbstractBaseUser) -> int:
-    """Accept every proposal of the document; returns how many."""
+    """Accept every proposed span and relation of the document; returns how many spans."""
     with transaction.atomic():
-        document = _lock_document(document)
+        document = lock_gold_document(document)
         proposals = list(document.gold_spans.filter(status=GoldSpanStatus.PROPOSED))
         GoldSpan.objects.filter(pk__in=[proposal.pk for proposal in proposals]).update(
             status=GoldSpanStatus.ACCEPTED, curator=curator, updated=timezone.now()
@@ -256,6 +403,26 @@ def gold_accept_all(*, document: Document, curator: AbstractBaseUser) -> int:
                     after=gold_span_state(proposal),
                 )
             )
+        relations = list(
+            document.gold_relations.filter(status=GoldSpanStatus.PROPOSED).select_related("type")
+        )
+        GoldRelation.objects.filter(pk__in=[relation.pk for relation in relations]).update(
+            status=GoldSpanStatus.ACCEPTED, curator=curator, updated=timezone.now()
+        )
+        for relation in relations:
+            before = gold_relation_state(relation)
+            relation.status = GoldSpanStatus.ACCEPTED
+            events.append(
+                audit_event(
+                    actor=curator,
+                    action=AuditAction.UPDATED,
+                    subject=GOLD_RELATION,
+                    obj=relation,
+                    project_id=document.project_id,
+                    before=before,
+                    after=gold_relation_state(relation),
+                )
+            )
         AuditEvent.objects.bulk_create(events)
         return len(proposals)
 
@@ -263,20 +430,79 @@ def gold_accept_all(*, document: Document, curator: AbstractBaseUser) -> int:
 def gold_span_delete(*, gold_span: GoldSpan, curator: AbstractBaseUser | None) -> None:
     """Reject a proposal or remove an accepted gold span (``curator``: for the audit log)."""
     with transaction.atomic():
-        _lock_document(gold_span.document)
+        lock_gold_document(gold_span.document)
+        _audit_dependents_deleted(curator, [gold_span])
         _audit(curator, AuditAction.DELETED, gold_span, before=gold_span_state(gold_span))
         gold_span.delete()
 
 
+def _audit_dependents_deleted(curator: AbstractBaseUser | None, gold_spans: list[GoldSpan]) -> None:
+    """Record the deletion of the gold relations and attribute values that deleting
+    ``gold_spans`` takes along (the database cascades them)."""
+    ids = [gold_span.pk for gold_span in gold_spans]
+    if not ids:
+        return
+    document = gold_spans[0].document
+    events = []
+    relations = (
+        GoldRelation.objects.filter(Q(source_id__in=ids) | Q(target_id__in=ids))
+        .select_related("type")
+        .order_by("pk")
+    )
+    for gold_relation in relations:
+        events.append(
+            audit_event(
+                actor=curator,
+                action=AuditAction.DELETED,
+                subject=GOLD_RELATION,
+                obj=gold_relation,
+                project_id=document.project_id,
+                before=gold_relation_state(gold_relation),
+                after=None,
+            )
+        )
+    values = GoldSpanAttribute.objects.filter(gold_span_id__in=ids).select_related(
+        "attribute", "gold_span"
+    )
+    for row in values:
+        events.append(
+            audit_event(
+                actor=curator,
+                action=AuditAction.DELETED,
+                subject=GOLD_SPAN_ATTRIBUTE,
+                obj=row,
+                project_id=document.project_id,
+                before=gold_span_attribute_state(row),
+                after=None,
+            )
+        )
+    AuditEvent.objects.bulk_create(events)
+
+
 def _save_changed(
-    gold_span: GoldSpan, fields: list[str], curator: AbstractBaseUser, *, before: AuditState
+    gold_span: GoldSpan,
+    fields: list[str],
+    curator: AbstractBaseUser,
+    *,
+    before: AuditState,
+    relabelled: bool = False,
 ) -> GoldSpan:
     gold_span.status = GoldSpanStatus.ACCEPTED
     gold_span.curator = curator
     try:
         with transaction.atomic():
-            _lock_document(gold_span.document)
+            lock_gold_document(gold_span.document)
+            kept = _drop_gold_values(gold_span, curator) if relabelled else []
             gold_span.save(update_fields=[*fields, "status", "curator", "updated"])
+            for attribute, value in kept:
+                row = GoldSpanAttribute.objects.create(
+                    gold_span=gold_span,
+                    attribute=attribute,
+                    value=value,
+                    origin=GoldOrigin.CURATOR,
+                    curator=curator,
+                )
+                _audit_value(curator, AuditAction.CREATED, row, before=None)
             _audit(curator, AuditAction.UPDATED, gold_span, before=before)
     except IntegrityError:
         raise GoldError(
@@ -293,9 +519,73 @@ def gold_span_relabel(*, gold_span: GoldSpan, label: Label, curator: AbstractBas
         raise GoldError(
             f"The label {quoted(label.name)} does not belong to this document's project."
         )
+    if label.pk == gold_span.label_id:
+        return gold_span
+    _refuse_breaking_gold_relations(gold_span, label)
     before = gold_span_state(gold_span)
     gold_span.label = label
-    return _save_changed(gold_span, ["label"], curator, before=before)
+    return _save_changed(gold_span, ["label"], curator, before=before, relabelled=True)
+
+
+def _refuse_breaking_gold_relations(gold_span: GoldSpan, label: Label) -> None:
+    """A gold relation keeps the labels its type allows at each end."""
+    relations = GoldRelation.objects.filter(
+        Q(source=gold_span) | Q(target=gold_span)
+    ).prefetch_related("type__source_labels", "type__target_labels")
+    for relation in relations:
+        source_label = label.pk if relation.source_id == gold_span.pk else None
+        target_label = label.pk if relation.target_id == gold_span.pk else None
+        if not labels_allowed(
+            relation.type,
+            source_label or relation.source.label_id,
+            target_label or relation.target.label_id,
+        ):
+            raise GoldError(
+                f"This gold span is an end of {with_article(relation.type.name)} relation "
+                f"that does not allow {with_article(label.name)} span there: delete the "
+                "relation first."
+            )
+
+
+def _drop_gold_values(
+    gold_span: GoldSpan, curator: AbstractBaseUser
+) -> list[tuple[LabelAttribute, str]]:
+    """Drop a relabelled gold span's values of its old label's attributes; a value the new
+    label has a same-named attribute for, with that value allowed, moves to it."""
+    attributes = {
+        attribute.name.lower(): attribute
+        for attribute in LabelAttribute.objects.filter(label_id=gold_span.label_id)
+    }
+    rows = GoldSpanAttribute.objects.filter(gold_span=gold_span).select_related("attribute")
+    kept = []
+    for row in rows:
+        if row.attribute.label_id == gold_span.label_id:
+            continue
+        counterpart = attributes.get(row.attribute.name.lower())
+        if counterpart is not None and row.value in counterpart.allowed_values:
+            kept.append((counterpart, row.value))
+        row.gold_span = gold_span
+        _audit_value(curator, AuditAction.DELETED, row, before=gold_span_attribute_state(row))
+        row.delete()
+    return kept
+
+
+def _audit_value(
+    curator: AbstractBaseUser | None,
+    action: AuditAction,
+    row: GoldSpanAttribute,
+    *,
+    before: AuditState | None,
+) -> None:
+    after = None if action == AuditAction.DELETED else gold_span_attribute_state(row)
+    audit_record(
+        actor=curator,
+        action=action,
+        subject=GOLD_SPAN_ATTRIBUTE,
+        obj=row,
+        before=before,
+        after=after,
+    )
 
 
 def gold_span_resize(
@@ -320,10 +610,11 @@ def gold_spans_revert(
     delete: Iterable[int] = (),
 ) -> None:
     """Undo adjudication steps: the ``propose`` ids (pre-merge proposals) become
-    proposed again, the ``delete`` ids are removed. All or nothing."""
+    proposed again, with the accepted gold relations that end at them; the ``delete``
+    ids are removed, with their gold relations and values. All or nothing."""
     propose, delete = set(propose), set(delete)
     with transaction.atomic():
-        document = _lock_document(document)
+        document = lock_gold_document(document)
         found = {
             gold_span.pk: gold_span
             for gold_span in document.gold_spans.filter(pk__in=propose | delete)
@@ -339,10 +630,33 @@ def gold_spans_revert(
             gold_span.curator = None
             gold_span.save(update_fields=["status", "curator", "updated"])
             _audit(curator, AuditAction.UPDATED, gold_span, before=before)
+        _repropose_relations(curator, sorted(propose - delete))
+        _audit_dependents_deleted(curator, [found[pk] for pk in sorted(delete)])
         for pk in sorted(delete):
             gold_span = found[pk]
             _audit(curator, AuditAction.DELETED, gold_span, before=gold_span_state(gold_span))
             gold_span.delete()
+
+
+def _repropose_relations(curator: AbstractBaseUser | None, gold_span_ids: list[int]) -> None:
+    """An accepted gold relation has accepted ends: when undo makes an end proposed
+    again, the relation goes back to proposed with it."""
+    relations = GoldRelation.objects.filter(
+        Q(source_id__in=gold_span_ids) | Q(target_id__in=gold_span_ids),
+        status=GoldSpanStatus.ACCEPTED,
+    ).select_related("type", "document")
+    for relation in relations:
+        before = gold_relation_state(relation)
+        relation.status = GoldSpanStatus.PROPOSED
+        relation.save(update_fields=["status", "updated"])
+        audit_record(
+            actor=curator,
+            action=AuditAction.UPDATED,
+            subject=GOLD_RELATION,
+            obj=relation,
+            before=before,
+            after=gold_relation_state(relation),
+        )
 
 
 @dataclass(frozen=True)
@@ -416,6 +730,8 @@ def gold_status_set(*, document: Document, status: str, confirm: bool = False) -
         if status == GoldStatus.GOLD:
             if document.gold_spans.filter(status=GoldSpanStatus.PROPOSED).exists():
                 raise GoldError("Accept or reject every proposed span before marking gold.")
+            if document.gold_relations.filter(status=GoldSpanStatus.PROPOSED).exists():
+                raise GoldError("Accept or reject every proposed relation before marking gold.")
             concerns = None if confirm else gold_concerns(document)
             if concerns:
                 raise GoldError(

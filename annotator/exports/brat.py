@@ -11,11 +11,10 @@ counted as ``line_breaks_only``. A span's annotator and origin, when present,
 are an ``AnnotatorNotes`` comment on it (``annotator: alice; origin: string-match``:
 the origin, where the span came from when its annotator did not mark it by hand).
 
-In an export of annotators' spans, each relation is a line
+Each relation (an annotator's, or an accepted gold relation) is a line
 ``R<n>\t<type> Arg1:T<i> Arg2:T<j>`` from its source span to its target span,
 and each attribute value of a span is a line ``A<n>\t<attribute> T<i> <value>``.
 A relation with an end left out (a span of line breaks only) is left out too.
-Gold has neither yet.
 
 ``annotation.conf`` lists the labels in order and allows entities to overlap,
 since nested and overlapping spans are normal here. Its ``[relations]`` section

@@ -371,10 +371,10 @@ def relation_lines(manifest: Mapping[str, Any]) -> list[str]:
         ]
     if not sum(entry["relations"] for entry in types):
         lines += [
-            "This release holds no relations and no attribute values: they are not "
-            "adjudicated yet, so gold data has none. Annotators' relations and attribute "
-            "values are in an export of their spans (JSONL, doccano entities, W3C, brat, "
-            "spaCy and Hugging Face carry them).",
+            "This release holds no relations: no gold relation was accepted in "
+            "adjudication. Annotators' relations and attribute values are in an export of "
+            "their spans (JSONL, doccano entities, W3C, brat, spaCy and Hugging Face carry "
+            "them).",
             "",
         ]
     return lines

@@ -35,8 +35,7 @@ One row per document, documents assigned by :func:`assign_split`:
   they accepted, ``string-match``, ``model:<name>@<version>``, ``import:<name>``,
   or the import that wrote it), ``None`` when they did; always ``None`` in gold.
 
-Only annotators' spans have relations and attribute values so far; in a gold
-export both columns hold empty lists.
+A gold export holds the accepted gold relations and the gold spans' attribute values.
 
 Rows are buffered ``rows_per_group`` at a time per split, compactly (UTF-8
 bytes and numpy arrays, no Python object per token), so memory holds three row

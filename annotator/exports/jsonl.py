@@ -25,9 +25,11 @@ carries an annotator), four more, each read against ``label`` and leaving its
 - ``relations``: ``[{"from": 0, "to": 2, "type": "claimant"}]``, ``from`` and
   ``to`` indexes into ``label``.
 
-doccano keeps top-level keys it does not know as metadata. Gold has no relations
-or attributes yet (they are not adjudicated so far), so a gold line has none of
-these keys rather than empty ones that would claim there are none.
+doccano keeps top-level keys it does not know as metadata. Gold spans have no
+annotator and no origin, so a gold line has no ``span_annotators`` or
+``span_origins``; it has ``span_attributes`` and ``relations`` (the adjudicated
+ones) when its document has a gold relation or attribute value, and neither key
+otherwise, as before gold had them.
 
 ``write_doccano_entities_jsonl``::
 
@@ -40,9 +42,8 @@ Entity ids and relation ids each run from 1 across the whole file; a relation's
 ``from_id`` and ``to_id`` are entity ids of its line. An entity has an
 ``"annotator"`` key when its span has one, and an ``"attributes"`` object
 (``{"stance": "oppose"}``) when its span holds attribute values, and an
-``"origin"`` when its span was not marked by hand (see ``span_origins``). Gold has no
-relations yet (adjudication of relations comes later), so a gold export writes
-``"relations": []``.
+``"origin"`` when its span was not marked by hand (see ``span_origins``). A gold
+export writes the accepted gold relations.
 """
 
 import json
@@ -52,6 +53,7 @@ from typing import BinaryIO
 from annotator.exports.records import (
     ExportCounts,
     ExportDocument,
+    carries_relations,
     checked_spans,
     ordered_relations,
     span_sort_key,
@@ -90,6 +92,7 @@ def write_doccano_jsonl(
         if any(span.annotator is not None for span in spans):
             record["span_annotators"] = [span.annotator for span in spans]
             record["span_origins"] = [span.origin for span in spans]
+        if "span_annotators" in record or carries_relations(document, spans):
             record["span_attributes"] = [dict(span.attributes) for span in spans]
             record["relations"] = [
                 {"from": source, "to": target, "type": type_} for source, target, type_ in relations

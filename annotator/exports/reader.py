@@ -19,14 +19,16 @@ dicts with the keys ``document_id``, ``start``, ``end``, ``label_name``,
 Annotator sources also carry each annotator's relations between their spans
 (:class:`~annotator.exports.records.ExportRelation`) and each span's attribute values
 (``ExportSpan.attributes``): the span query joins each span's outgoing relations and
-attribute values, so a chunk still costs two queries. Gold has neither yet: relations
-and attributes are not adjudicated so far.
+attribute values, so a chunk still costs two queries. Gold carries the same: its
+accepted relations between accepted gold spans, and the attribute values of accepted
+gold spans (:class:`~annotator.models.GoldRelation`,
+:class:`~annotator.models.GoldSpanAttribute`).
 
 Gold (the default source) is the accepted gold spans of the documents whose
 gold status is *gold*: a gold selection holds only those documents, so that a
 document nobody finished adjudicating is not exported as one without spans, and
-a proposal nobody accepted never passes for gold. Gold spans carry no
-provenance (annotators, merge rule, curator) into an export.
+a proposal nobody accepted never passes for gold. Gold spans, relations and values
+carry no provenance (annotators, merge rule, curator) into an export.
 """
 
 from collections.abc import Callable, Iterator
@@ -35,7 +37,7 @@ from itertools import groupby
 from operator import itemgetter
 
 from django.contrib.auth.models import User
-from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models import CharField, Count, F, FilteredRelation, Q, QuerySet, Value
 
 from annotator.exports.records import ExportDocument, ExportRelation, ExportSpan
 from annotator.models import (
@@ -251,9 +253,7 @@ def read_documents(
             document_id__gte=first_id,
             document_id__lte=last_id,
         )
-        spans = _spans_by_document(
-            selection.spans(in_chunk), with_relations=selection.source != "gold"
-        )
+        spans = _spans_by_document(selection.spans(in_chunk), gold=selection.source == "gold")
         for pk, title, text, source, metadata in chunk:
             yield ExportDocument(pk, title, text, source, metadata, *spans.get(pk, ((), ())))
         if len(chunk) < size:
@@ -263,22 +263,30 @@ def read_documents(
 
 
 def _spans_by_document(
-    rows: QuerySet, *, with_relations: bool
+    rows: QuerySet, *, gold: bool
 ) -> dict[int, tuple[tuple[ExportSpan, ...], tuple[ExportRelation, ...]]]:
     """Each document's spans and relations, from one query.
 
-    With relations, the spans are left-joined to their outgoing relations and to their
-    attribute values: a span comes once per pair of a relation it starts and a value
-    it holds (``None`` standing in for none), so both are deduplicated, and each
-    relation is turned into the indexes of its two spans in the document's tuple.
-    A span has few of either, so the product stays small.
+    The spans are left-joined to their outgoing relations and to their attribute
+    values: a span comes once per pair of a relation it starts and a value it holds
+    (``None`` standing in for none), so both are deduplicated, and each relation is
+    turned into the indexes of its two spans in the document's tuple (a relation to a
+    span not exported, such as a proposed gold span, is left out). A span has few of
+    either, so the product stays small. Gold joins only accepted relations.
     """
-    if not with_relations:
-        return _plain_spans_by_document(rows)
+    relations = "relations_from"
+    if gold:
+        relations = "accepted_relations"
+        rows = rows.alias(
+            accepted_relations=FilteredRelation(
+                "relations_from",
+                condition=Q(relations_from__status=GoldSpanStatus.ACCEPTED),
+            )
+        )
     extra = {
         "span_key": F("pk"),
-        "relation_target": F("relations_from__target_id"),
-        "relation_type": F("relations_from__type__name"),
+        "relation_target": F(f"{relations}__target_id"),
+        "relation_type": F(f"{relations}__type__name"),
         "attribute_name": F("attribute_values__attribute__name"),
         "attribute_value": F("attribute_values__value"),
     }
@@ -311,20 +319,3 @@ def _spans_by_document(
         )
         documents[document_id] = (tuple(spans), relations)
     return documents
-
-
-def _plain_spans_by_document(
-    rows: QuerySet,
-) -> dict[int, tuple[tuple[ExportSpan, ...], tuple[ExportRelation, ...]]]:
-    """Each document's spans, without relations or attribute values (gold): one row per
-    span and one tuple made from it, the export's hottest loop (a release reads every
-    span of the corpus here)."""
-    ordered = rows.order_by(*SPAN_FIELDS).values_list(*SPAN_FIELDS)
-    make = ExportSpan._make
-    return {
-        document_id: (
-            tuple(make((row[1], row[2], row[3], row[4], (), row[5])) for row in group),
-            (),
-        )
-        for document_id, group in groupby(ordered, key=itemgetter(0))
-    }

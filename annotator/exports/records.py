@@ -179,6 +179,12 @@ def ordered_relations(
     ]
 
 
+def carries_relations(document: ExportDocument, spans: Sequence[ExportSpan]) -> bool:
+    """Whether the document has relations or attribute values to write: the writers that
+    write them only for annotators' spans write them for gold that has them too."""
+    return bool(document.relations) or any(span.attributes for span in spans)
+
+
 def checked_spans(document: ExportDocument, labels: Sequence[str]) -> list[ExportSpan]:
     """Return the document's spans in a stable order, after checking them.
 

@@ -26,9 +26,9 @@ overlap, holds the largest subset of them that does not, chosen by
 the next starting after it, and so on (which keeps as many spans as any choice
 could), an actor first between spans ending together. Actors nest inside
 claims, so a claim that holds an actor is in ``sc`` only.
-``doc.user_data`` holds ``id``, ``title``, ``source`` and ``split``. In an
-export of annotators' spans (when any span of the document carries an
-annotator) it also holds, by code point offsets so that spans off token edges
+``doc.user_data`` holds ``id``, ``title``, ``source`` and ``split``. When any span
+of the document carries an annotator, or the document has relations or attribute
+values (gold), it also holds, by code point offsets so that spans off token edges
 are named too (``doc.char_span(start, end)`` finds those on token edges):
 
 - ``relations``: ``{"head": (start, end, label), "tail": (start, end, label),
@@ -40,8 +40,8 @@ are named too (``doc.char_span(start, end)`` finds those on token edges):
   source they accepted or the import that wrote it).
 
 ``DocBin`` keeps ``user_data`` (``store_user_data=True``, as written here) and
-gives it back from ``get_docs`` with lists read as tuples. Gold has neither
-key: gold relations and attributes are not adjudicated yet.
+gives it back from ``get_docs`` with lists read as tuples. In gold, ``annotator``
+is ``None``: the relations and values are the adjudicated ones.
 
 Counts, per label: ``misaligned`` spans are missing from both ``sc`` and
 ``ents``; ``overlapping`` ones are in ``sc`` but not in ``ents``.
@@ -69,6 +69,7 @@ from annotator.exports.records import (
     ExportCounts,
     ExportDocument,
     ExportSpan,
+    carries_relations,
     checked_spans,
     ordered_relations,
     resolve_overlaps,
@@ -351,7 +352,7 @@ class _Shard:
             "split": split,
         }
         relations = ordered_relations(document, spans)
-        if any(span.annotator is not None for span in spans):
+        if any(span.annotator is not None for span in spans) or carries_relations(document, spans):
             user_data |= annotator_user_data(spans, relations)
         self.user_data.append(self.packer.pack(user_data))
         counts = ExportCounts.of(1, len(document.spans), misaligned=misaligned, overlapping=dropped)

@@ -40,7 +40,7 @@ wrote it) under the key ``"urn:annotator:origin"``, an absolute IRI, so that a
 JSON-LD processor keeps it too.
 
 JSON keeps the order of ``target``; a JSON-LD processor reads it as a set, so
-there the direction is lost. Gold has no attribute values or relations yet.
+there the direction is lost. Gold carries its accepted relations and values alike.
 
 The annotations point at their documents by IRI, so the texts travel beside
 them: each split is a folder (``train/``, ``validation/``, ``test/``) holding

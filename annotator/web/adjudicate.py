@@ -4,7 +4,9 @@ spans proposed, accepted, edited and marked gold.
 Objects come through the helpers of :mod:`annotator.permissions`; each view
 declares the access it enforces. Writes are POSTs that call the services in
 :mod:`annotator.curation.gold` (and reopening an assignment,
-:mod:`annotator.annotation.assignments`). The page script (adjudicate.js) gets
+:mod:`annotator.annotation.assignments`). Gold relations and gold attribute values are listed
+server-side with plain forms (add, accept, delete a relation; set or clear a value),
+which the page script leaves alone. The page script (adjudicate.js) gets
 the text, the annotators' spans, the regions where they differ and the gold
 spans as JSON data and asks for JSON answers: the gold spans a write touched,
 never the page. Without JavaScript the page shows marks, an alignment table and
@@ -44,20 +46,31 @@ from ..curation.gold import (
     submitted_spans,
     unsettled_regions,
 )
+from ..curation.gold_relations import (
+    gold_attribute_clear,
+    gold_attribute_set,
+    gold_relation_accept,
+    gold_relation_create,
+    gold_relation_delete,
+)
 from ..models import (
     AssignmentStatus,
     Document,
     GoldOrigin,
     GoldSpan,
+    GoldSpanAttribute,
     GoldSpanStatus,
     GoldStatus,
     Label,
+    LabelAttribute,
+    RelationType,
 )
 from ..permissions import (
     Access,
     assignment_for,
     declares,
     document_for,
+    gold_relation_for,
     gold_span_for,
     project_span_for,
 )
@@ -260,7 +273,11 @@ def _adjudication_context(document: Document, request: HttpRequest) -> dict:
         }
         for annotator_id in annotators
     ]
+    relations, attributes = _gold_relations_context(document, gold, names)
     return {
+        "gold_relations": relations,
+        "gold_attributes": attributes,
+        "relation_types": list(document.project.relation_types.order_by("name")),
         "page_data": {
             "text": text,
             "annotators": [
@@ -301,6 +318,48 @@ def _adjudication_context(document: Document, request: HttpRequest) -> dict:
         "assignment_statuses": AssignmentStatus,
         "span_statuses": GoldSpanStatus,
     }
+
+
+def _gold_relations_context(
+    document: Document, gold: list[GoldSpan], names: dict[int, str]
+) -> tuple[list, list]:
+    """The gold relations with their ends' quotes and provenance, and per gold span whose
+    label has attributes, each attribute with the value it holds: what the relations
+    panel lists (plain forms, no script needed). Three queries."""
+    by_id = {gold_span.pk: gold_span for gold_span in gold}
+    relations = list(
+        document.gold_relations.select_related("type", "curator")
+        .prefetch_related("source_relations")
+        .order_by("source__start", "target__start", "type__name", "pk")
+    )
+    for relation in relations:
+        relation.source_span = by_id[relation.source_id]
+        relation.target_span = by_id[relation.target_id]
+        relation.source_names = sorted(
+            {names.get(source.annotator_id, str(source.annotator_id))
+             for source in relation.source_relations.all()}
+        )  # fmt: skip
+    attributes_of: dict[int, list[LabelAttribute]] = {}
+    for attribute in LabelAttribute.objects.filter(label__project=document.project_id).order_by(
+        "name", "pk"
+    ):
+        attributes_of.setdefault(attribute.label_id, []).append(attribute)
+    values = {
+        (row.gold_span_id, row.attribute_id): row
+        for row in GoldSpanAttribute.objects.filter(gold_span__document=document)
+    }
+    rows = [
+        {
+            "gold_span": gold_span,
+            "attributes": [
+                {"attribute": attribute, "value": values.get((gold_span.pk, attribute.pk))}
+                for attribute in attributes_of[gold_span.label_id]
+            ],
+        }
+        for gold_span in gold
+        if gold_span.label_id in attributes_of
+    ]
+    return relations, rows
 
 
 def _gold_html(text: str, gold: list[GoldSpan]) -> SafeString:
@@ -548,3 +607,92 @@ def gold_revert_view(request: HttpRequest, slug: str, document_id: int) -> HttpR
         touched = [gold_span for gold_span in _all_gold(document) if gold_span.pk in propose]
         return _gold_answer(document, touched, deleted=delete)
     return _after_write(request, document, {"goldReverted": {"propose": propose, "delete": delete}})
+
+
+def _posted_gold_span(request: HttpRequest, document: Document, name: str) -> GoldSpan | None:
+    gold_id = posted_int(request, name)
+    if not isinstance(gold_id, int):
+        return None
+    return document.gold_spans.select_related("label", "document").filter(pk=gold_id).first()
+
+
+@declares(Access.CURATOR)
+@login_required
+@require_POST
+def gold_relation_create_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    document = document_for(request.user, slug, document_id, Access.CURATOR)
+    type_id = posted_int(request, "type")
+    relation_type = (
+        RelationType.objects.filter(project=document.project, pk=type_id).first()
+        if isinstance(type_id, int)
+        else None
+    )
+    if relation_type is None:
+        return _refused(request, document, "Choose a relation type of this project.")
+    source = _posted_gold_span(request, document, "source")
+    target = _posted_gold_span(request, document, "target")
+    if source is None or target is None:
+        return _refused(request, document, "Choose two gold spans of this document.")
+    try:
+        relation = gold_relation_create(
+            relation_type=relation_type, source=source, target=target, curator=request.user
+        )
+    except GoldError as error:
+        return _refused(request, document, error.message)
+    return _after_write(request, document, {"goldRelationCreated": {"id": relation.pk}})
+
+
+@declares(Access.CURATOR)
+@login_required
+@require_POST
+def gold_relation_accept_view(
+    request: HttpRequest, slug: str, gold_relation_id: int
+) -> HttpResponse:
+    relation = gold_relation_for(request.user, slug, gold_relation_id, Access.CURATOR)
+    try:
+        gold_relation_accept(gold_relation=relation, curator=request.user)
+    except GoldError as error:
+        return _refused(request, relation.document, error.message)
+    return _after_write(request, relation.document, {"goldRelationAccepted": relation.pk})
+
+
+@declares(Access.CURATOR)
+@login_required
+@require_POST
+def gold_relation_delete_view(
+    request: HttpRequest, slug: str, gold_relation_id: int
+) -> HttpResponse:
+    relation = gold_relation_for(request.user, slug, gold_relation_id, Access.CURATOR)
+    event = {"goldRelationDeleted": relation.pk}
+    try:
+        gold_relation_delete(gold_relation=relation, curator=request.user)
+    except GoldError as error:
+        return _refused(request, relation.document, error.message)
+    return _after_write(request, relation.document, event)
+
+
+@declares(Access.CURATOR)
+@login_required
+@require_POST
+def gold_attribute_view(
+    request: HttpRequest, slug: str, gold_id: int, attribute_id: int
+) -> HttpResponse:
+    """Set the gold span's value of the attribute; an empty ``value`` clears it."""
+    gold_span = gold_span_for(request.user, slug, gold_id, Access.CURATOR)
+    document = gold_span.document
+    attribute = LabelAttribute.objects.filter(
+        label__project=document.project_id, pk=attribute_id
+    ).first()
+    if attribute is None:
+        return _refused(request, document, "Choose an attribute of this project's labels.")
+    value = request.POST.get("value", "")
+    try:
+        if value:
+            gold_attribute_set(
+                gold_span=gold_span, attribute=attribute, value=value, curator=request.user
+            )
+        else:
+            gold_attribute_clear(gold_span=gold_span, attribute=attribute, curator=request.user)
+    except GoldError as error:
+        return _refused(request, document, error.message)
+    return _after_write(request, document, {"goldAttributeSet": {"id": gold_span.pk}})

@@ -1,4 +1,5 @@
-"""The audit log page: every span and gold-span change of a project, for its managers.
+"""The audit log page: every change of a project's spans, gold spans, relations and
+attribute values (annotators' and gold), for its managers.
 
 Newest first, in pages by keyset (``before`` = the last id shown), so a page deep
 in a long log costs the same as the first; filtered by document and by user.
@@ -27,9 +28,18 @@ def _describe(state: AuditState | None, label_names: dict[int, str]) -> str:
     if state is None:
         return ""
     if "type" in state:
+        # Only a gold relation has a status; its ends are gold spans.
+        if "status" in state:
+            return (
+                f"{state.get('type_name')} relation: gold span {state['source']} → gold span "
+                f"{state['target']} ({state['status']})"
+            )
         return f"{state.get('type_name')} relation: span {state['source']} → span {state['target']}"
     if "attribute" in state:
-        return f"span {state['span']}: {state.get('attribute_name')} = {state['value']}"
+        owner = (
+            f"gold span {state['gold_span']}" if "gold_span" in state else f"span {state['span']}"
+        )
+        return f"{owner}: {state.get('attribute_name')} = {state['value']}"
     label = label_names.get(state.get("label"), f"label {state.get('label')}")
     status = f" ({state['status']})" if "status" in state else ""
     return f"{label} [{state.get('start')}, {state.get('end')}){status}"
@@ -61,6 +71,7 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
     )
     for event in page:
         event.document_title = titles.get(event.document_id, "")
+        event.subject_text = event.subject.replace("_", " ")
         event.before_text = _describe(event.before, label_names)
         event.after_text = _describe(event.after, label_names)
     filters = {

@@ -139,6 +139,26 @@ urlpatterns = [
     path(f"{ADJUDICATE}status/", adjudicate.gold_status_view, name="gold-status"),
     path(f"{ADJUDICATE}revert/", adjudicate.gold_revert_view, name="gold-revert"),
     path(
+        f"{ADJUDICATE}relations/",
+        adjudicate.gold_relation_create_view,
+        name="gold-relation-create",
+    ),
+    path(
+        f"{PROJECT}gold-relations/<int:gold_relation_id>/accept/",
+        adjudicate.gold_relation_accept_view,
+        name="gold-relation-accept",
+    ),
+    path(
+        f"{PROJECT}gold-relations/<int:gold_relation_id>/delete/",
+        adjudicate.gold_relation_delete_view,
+        name="gold-relation-delete",
+    ),
+    path(
+        f"{PROJECT}gold/<int:gold_id>/attributes/<int:attribute_id>/",
+        adjudicate.gold_attribute_view,
+        name="gold-attribute",
+    ),
+    path(
         f"{PROJECT}spans/<int:span_id>/adopt/",
         adjudicate.gold_span_adopt_view,
         name="gold-span-adopt",

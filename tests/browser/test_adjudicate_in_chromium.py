@@ -181,3 +181,51 @@ def test_adjudicate_page_has_no_axe_violations(page_as, disagreement):
     page.locator("#gold-list .span-select", has_text="Sergey Lavrov").click()
 
     assert axe_violations(page) == []
+
+
+def test_gold_relations_panel_adds_sets_and_follows_a_rejected_span(page_as, disagreement):
+    from annotator.curation.gold import gold_span_create
+    from annotator.models import GoldRelation, GoldSpanAttribute
+
+    curator = User.objects.get(username="cleo")
+    labels = {label.name: label for label in disagreement.project.labels.all()}
+    proposal_text = (
+        "negotiations between Moscow and the US and NATO are expected to begin in January"
+    )
+
+    def gold(label: str, quote: str) -> GoldSpan:
+        start = disagreement.text.index(quote)
+        return gold_span_create(
+            document=disagreement,
+            label=labels[label],
+            start=start,
+            end=start + len(quote),
+            curator=curator,
+        )
+
+    proposal, lavrov = gold("proposal", proposal_text), gold("actor", "Sergey Lavrov")
+    page = page_as(curator)
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+
+    form = page.locator("#gold-relation-form")
+    form.locator("select[name=type]").select_option(label="claimant")
+    form.locator("select[name=source]").select_option(str(proposal.pk))
+    form.locator("select[name=target]").select_option(str(lavrov.pk))
+    form.get_by_role("button", name="Add relation").click()
+    row = page.locator("#gold-relations [data-gold-relation]")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("claimant")
+    expect(row).to_contain_text("added by curator; decided by cleo")
+    page.locator("#gold-attributes summary").click()
+    attribute = page.locator(f'#gold-attributes [data-gold-span="{proposal.pk}"]')
+    attribute.locator("select[name=value]").select_option("oppose")
+    attribute.get_by_role("button", name="Set").click()
+    expect(page.locator("#gold-relations-title")).to_be_visible()
+    assert GoldSpanAttribute.objects.get().value == "oppose"
+
+    page.locator("#gold-list .span-select", has_text="negotiations").click()
+    page.keyboard.press("Delete")
+    expect(page.locator("#gold-relations [data-gold-relation]")).to_have_count(0)
+    expect(page.locator(f'#gold-attributes [data-gold-span="{proposal.pk}"]')).to_have_count(0)
+    wait_until_saved(page)
+    assert not GoldRelation.objects.exists() and not GoldSpanAttribute.objects.exists()

@@ -403,6 +403,20 @@
     }
   }
 
+  // The gold relations and attribute values listed under the gold spans are rendered by
+  // the server; the database deletes those of a rejected gold span, so its rows go too.
+  function dropGoldRelationRows(id) {
+    if (id === null) {
+      return;
+    }
+    for (const row of root.querySelectorAll("[data-gold-ends], [data-gold-span]")) {
+      const ends = (row.dataset.goldEnds || row.dataset.goldSpan).split(" ");
+      if (ends.includes(String(id))) {
+        row.remove();
+      }
+    }
+  }
+
   function rejectGold(span, { record = true } = {}) {
     if (!span || !store.has(span) || span.layer !== "gold" || !writable(span)) {
       return Boolean(span);
@@ -411,6 +425,7 @@
     noticeNear(span);
     store.remove(span);
     hide(span);
+    dropGoldRelationRows(idOf(incarnation));
     write({
       describeText: `reject ${describe(span)}`,
       request: () => (idOf(incarnation) === null ? null : { url: E.urlFor(root.dataset.deleteUrl, incarnation.id), values: {} }),
