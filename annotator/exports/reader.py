@@ -19,7 +19,9 @@ dicts with the keys ``document_id``, ``start``, ``end``, ``label_name``,
 Annotator sources also carry each annotator's relations between their spans
 (:class:`~annotator.exports.records.ExportRelation`) and each span's attribute values
 (``ExportSpan.attributes``): the span query joins each span's outgoing relations and
-attribute values, so a chunk still costs two queries. Gold carries the same: its
+attribute values, so a chunk still costs two queries; where the source holds no
+relation and no value in the project (one query per read says so), spans are
+read without those joins, one row each. Gold carries the same: its
 accepted relations between accepted gold spans, and the attribute values of accepted
 gold spans (:class:`~annotator.models.GoldRelation`,
 :class:`~annotator.models.GoldSpanAttribute`).
@@ -33,21 +35,26 @@ carry no provenance (annotators, merge rule, curator) into an export.
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import groupby
 from operator import itemgetter
 
 from django.contrib.auth.models import User
-from django.db.models import CharField, Count, F, FilteredRelation, Q, QuerySet, Value
+from django.db.models import CharField, Count, Exists, F, FilteredRelation, Q, QuerySet, Value
 
 from annotator.exports.records import ExportDocument, ExportRelation, ExportSpan
 from annotator.models import (
     Document,
+    GoldRelation,
     GoldSpan,
+    GoldSpanAttribute,
     GoldSpanStatus,
     GoldStatus,
     LabelAttribute,
     Project,
+    Relation,
     Span,
+    SpanAttribute,
 )
 
 DEFAULT_CHUNK_SIZE = 1000
@@ -144,6 +151,24 @@ class Selection:
     def spans(self, documents: Q) -> QuerySet:
         """The source's spans of the documents meeting ``documents``, a condition on a span."""
         return SOURCES[self.source](documents, self.annotator)
+
+    @cached_property
+    def linked(self) -> bool:
+        """Whether the source holds any relation or attribute value in the project: without
+        one, spans are read without joining either (one query, once per read)."""
+        in_project = Q(document__project=self.project)
+        if self.source == "gold":
+            relations = GoldRelation.objects.filter(in_project, status=GoldSpanStatus.ACCEPTED)
+            values = GoldSpanAttribute.objects.filter(gold_span__document__project=self.project)
+        else:
+            relations = Relation.objects.filter(in_project)
+            values = SpanAttribute.objects.filter(span__document__project=self.project)
+            if self.annotator is not None:
+                relations = relations.filter(annotator=self.annotator)
+                values = values.filter(span__annotator=self.annotator)
+        return Project.objects.filter(
+            Q(pk=self.project.pk), Q(Exists(relations)) | Q(Exists(values))
+        ).exists()
 
 
 @dataclass(frozen=True)
@@ -253,7 +278,11 @@ def read_documents(
             document_id__gte=first_id,
             document_id__lte=last_id,
         )
-        spans = _spans_by_document(selection.spans(in_chunk), gold=selection.source == "gold")
+        rows = selection.spans(in_chunk)
+        if selection.linked:
+            spans = _spans_by_document(rows, gold=selection.source == "gold")
+        else:
+            spans = _plain_spans_by_document(rows)
         for pk, title, text, source, metadata in chunk:
             yield ExportDocument(pk, title, text, source, metadata, *spans.get(pk, ((), ())))
         if len(chunk) < size:
@@ -319,3 +348,20 @@ def _spans_by_document(
         )
         documents[document_id] = (tuple(spans), relations)
     return documents
+
+
+def _plain_spans_by_document(
+    rows: QuerySet,
+) -> dict[int, tuple[tuple[ExportSpan, ...], tuple[ExportRelation, ...]]]:
+    """Each document's spans where the source holds no relation or value: one row per
+    span and one tuple made from it, the export's hottest loop (a release reads every
+    span of the corpus here)."""
+    ordered = rows.order_by(*SPAN_FIELDS).values_list(*SPAN_FIELDS)
+    make = ExportSpan._make
+    return {
+        document_id: (
+            tuple(make((row[1], row[2], row[3], row[4], (), row[5])) for row in group),
+            (),
+        )
+        for document_id, group in groupby(ordered, key=itemgetter(0))
+    }
