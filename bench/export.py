@@ -9,6 +9,11 @@ its releases and its user at the end::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/annotator .venv/bin/python bench/export.py 10000
 
+With ``--relations`` the project also has the default relation types and stance, and
+each gold claim, threat and proposal is linked to the nearest gold actor (claimant or
+addressee, alternately) and holds a stance: 8 relations and 8 values per
+document, read through the reader's joined query.
+
 Every format is measured the two ways a user waits for it: "download", the zip the
 Export page and the API stream (``stream_export``, written here to ``/dev/null``),
 and "folder", the folder of files by split that the ``export_dataset`` command
@@ -59,16 +64,20 @@ from annotator.exports.releases import release_create  # noqa: E402
 from annotator.models import (  # noqa: E402
     Document,
     GoldOrigin,
+    GoldRelation,
     GoldSpan,
+    GoldSpanAttribute,
     GoldSpanStatus,
     GoldStatus,
     Label,
+    LabelAttribute,
     Membership,
     Project,
     Release,
     Role,
     text_digest,
 )
+from annotator.projects.setup import add_default_relations  # noqa: E402
 
 LABELS = [
     ("claim", "#fde68a"),
@@ -183,7 +192,50 @@ def span_ranges(rng: random.Random, words: list[tuple[int, int]]) -> list[tuple[
     return ranges
 
 
-def fill(documents: int) -> Project:
+def add_gold_relations(project: Project, created: list, curator: User) -> None:
+    """Per document, each accepted gold statement (claim, threat, proposal) linked to the
+    nearest gold actor, alternately as claimant and addressee, with a stance on it."""
+    types = list(project.relation_types.order_by("name"))
+    stances = {
+        attribute.label_id: attribute
+        for attribute in LabelAttribute.objects.filter(label__project=project, name="stance")
+    }
+    gold = GoldSpan.objects.filter(document__in=created).select_related("label")
+    by_document: dict[int, list] = {}
+    for span in gold:
+        by_document.setdefault(span.document_id, []).append(span)
+    relations, values = [], []
+    for spans in by_document.values():
+        actors = [span for span in spans if span.label.name == "actor"]
+        for number, statement in enumerate(s for s in spans if s.label.name != "actor"):
+            if actors:
+                actor = min(actors, key=lambda a: abs(a.start - statement.start))
+                relations.append(
+                    GoldRelation(
+                        type=types[number % len(types)],
+                        document_id=statement.document_id,
+                        source=statement,
+                        target=actor,
+                        status=GoldSpanStatus.ACCEPTED,
+                        origin=GoldOrigin.CURATOR,
+                        curator=curator,
+                    )
+                )
+            attribute = stances[statement.label_id]
+            values.append(
+                GoldSpanAttribute(
+                    gold_span=statement,
+                    attribute=attribute,
+                    value=attribute.allowed_values[number % len(attribute.allowed_values)],
+                    origin=GoldOrigin.CURATOR,
+                    curator=curator,
+                )
+            )
+    GoldRelation.objects.bulk_create(relations)
+    GoldSpanAttribute.objects.bulk_create(values)
+
+
+def fill(documents: int, *, relations: bool = False) -> Project:
     rng = random.Random(4)
     suffix = uuid.uuid4().hex[:8]
     with transaction.atomic():
@@ -194,6 +246,8 @@ def fill(documents: int) -> Project:
         ]
         curator = User.objects.create_user(f"bench-{suffix}")
         Membership.objects.create(project=project, user=curator, role=Role.CURATOR)
+        if relations:
+            add_default_relations(project)
     for batch_start in range(0, documents, BATCH):
         generated = [document_text(rng) for _ in range(min(BATCH, documents - batch_start))]
         with transaction.atomic():
@@ -224,6 +278,8 @@ def fill(documents: int) -> Project:
                 for document, (_, words) in zip(created, generated, strict=True)
                 for index, (start, end) in enumerate(span_ranges(rng, words))
             )
+            if relations:
+                add_gold_relations(project, created, curator)
         print(f"filled {batch_start + len(generated)}/{documents} documents", file=sys.stderr)
     if connection.vendor == "postgresql":
         # What autovacuum does to a live database sooner or later. Without it the planner
@@ -232,6 +288,8 @@ def fill(documents: int) -> Project:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE annotator_document")
             cursor.execute("ANALYZE annotator_goldspan")
+            cursor.execute("ANALYZE annotator_goldrelation")
+            cursor.execute("ANALYZE annotator_goldspanattribute")
     return project
 
 
@@ -318,9 +376,9 @@ def measure_release(slug: str) -> dict:
     }
 
 
-def run(documents: int) -> None:
+def run(documents: int, *, relations: bool = False) -> None:
     began = time.perf_counter()
-    project = fill(documents)
+    project = fill(documents, relations=relations)
     print(f"filled in {time.perf_counter() - began:.1f} s", file=sys.stderr)
     try:
         with tempfile.TemporaryDirectory() as media_root:
@@ -380,13 +438,18 @@ def main() -> None:
         "--measure", nargs=3, metavar=("SLUG", "FORMAT", "WAY"), help=argparse.SUPPRESS
     )
     parser.add_argument("--release", metavar="SLUG", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--relations",
+        action="store_true",
+        help="give each document gold relations (claimant, addressee) and stance values",
+    )
     arguments = parser.parse_args()
     if arguments.measure:
         print(json.dumps(measure(*arguments.measure)))
     elif arguments.release:
         print(json.dumps(measure_release(arguments.release)))
     else:
-        run(arguments.documents)
+        run(arguments.documents, relations=arguments.relations)
 
 
 if __name__ == "__main__":
