@@ -688,10 +688,14 @@
         throw new Error(`The server answered ${response.status}`);
       }
       const answer = await response.json();
+      // One pass over the own spans, not one search per suggestion: at 1,000
+      // spans there are thousands of suggestions, and the search made this the
+      // page's longest task after loading.
+      const own = new Set(store.ordered("own").map((span) => `${span.label} ${span.start} ${span.end}`));
       for (const { id, label, start, end, source } of answer.suggestions) {
         const [start16, end16] = view.toUtf16(start, end);
         // A suggestion the page already has as its own span is nothing to decide.
-        if (!store.find("own", label, start16, end16)) {
+        if (!own.has(`${label} ${start16} ${end16}`)) {
           painter.paint(store.add({ id, layer: "suggestion", label, start: start16, end: end16, source }));
         }
       }
@@ -1503,5 +1507,9 @@
   }
   renderRelations();
   root.dataset.ready = "true";
-  loadSuggestions();
+  // After the first frame, when the page is idle: the request has the server
+  // compute string matches and the answer is painted, neither of which the
+  // person's first look at the text should wait for or compete with.
+  const whenIdle = window.requestIdleCallback || ((callback) => setTimeout(callback, 0));
+  requestAnimationFrame(() => whenIdle(loadSuggestions, { timeout: 1000 }));
 })();
