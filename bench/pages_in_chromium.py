@@ -101,12 +101,15 @@ SELECT = """([start, end]) => {
 }"""
 
 # Resolves after the first frame in which more spans are painted than before.
-# Spans shown in the document text count whichever way the page paints them.
+# Spans shown in the document text count whichever way the page paints them;
+# suggestions do not (a create of a suggested phrase takes its suggestion away).
 WATCH = """() => {
   const count = () => {
     let painted = document.querySelectorAll("#document-text mark").length;
     if (window.CSS && CSS.highlights) {
-      for (const highlight of CSS.highlights.values()) { painted += highlight.size; }
+      for (const [name, highlight] of CSS.highlights) {
+        if (name !== "suggested") { painted += highlight.size; }
+      }
     }
     return painted;
   };
