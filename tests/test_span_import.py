@@ -205,6 +205,23 @@ def test_imported_spans_record_origin_audit_and_assignment(
     assert (assignment.status, assignment.span_count) == (AssignmentStatus.IN_PROGRESS, 1)
 
 
+def test_an_assignment_counts_the_spans_it_had_and_the_imported_ones(
+    project, documents, bob, manager, labels
+):
+    first, second = documents[0], documents[1]
+    span_create(document=first, annotator=bob, label=labels["claim"], start=0, end=4)
+    nato = first.text.index("NATO")
+    raw = _jsonl(
+        {"id": first.pk, "label": [[nato, nato + 4, "actor"], [0, 4, "actor"]]},
+        {"id": second.pk, "label": [[0, 4, "actor"]]},
+    )
+
+    import_spans(project=project, uploads=[_upload(raw)], target=BOB, actor=manager)
+
+    counts = dict(Assignment.objects.filter(annotator=bob).values_list("document", "span_count"))
+    assert counts == {first.pk: 3, second.pk: 1}
+
+
 def test_labels_match_ignoring_case_and_surrounding_whitespace_is_trimmed(
     project, documents, bob, manager
 ):
