@@ -821,24 +821,30 @@ class _Importer:
 def _recount_assignments(annotator_id: int, document_ids: list[int]) -> None:
     """Set the annotator's assignments on these documents to their span counts.
 
-    One grouped count joined to the assignments, not a subquery per assignment:
-    PostgreSQL plans the latter from statistics of a table the import is filling,
-    and on a young database read every span once per assignment (194 s of a
-    10,000-document import). An assignment on a document where the annotator has
-    no span is left as it was: the import added none there.
+    The counts come from one grouped query, and go in by one ``CASE`` over the
+    assignments: a subquery or a join per assignment is planned by PostgreSQL
+    from statistics of tables the import is filling, and on a young database it
+    read every span once per assignment (194 s of a 10,000-document import).
     """
+    totals = dict(
+        Span.objects.filter(document_id__in=document_ids, annotator_id=annotator_id)
+        .order_by()
+        .values_list("document_id")
+        .annotate(total=Count("*"))
+    )
     quote = connection.ops.quote_name
-    assignment, span = Assignment._meta.db_table, Span._meta.db_table
+    cases = " ".join(["WHEN %s THEN %s"] * len(document_ids))
     documents = ", ".join(["%s"] * len(document_ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {quote(assignment)} SET span_count = counted.total "  # noqa: S608 - names
-            f"FROM (SELECT document_id, COUNT(*) AS total FROM {quote(span)} "
-            f"WHERE annotator_id = %s AND document_id IN ({documents}) "
-            f"GROUP BY document_id) AS counted "
-            f"WHERE {quote(assignment)}.annotator_id = %s "
-            f"AND {quote(assignment)}.document_id = counted.document_id",
-            [annotator_id, *document_ids, annotator_id],
+            f"UPDATE {quote(Assignment._meta.db_table)} "  # noqa: S608 - names, placeholders
+            f"SET span_count = CASE document_id {cases} END "
+            f"WHERE annotator_id = %s AND document_id IN ({documents})",
+            [
+                *(value for pk in document_ids for value in (pk, totals.get(pk, 0))),
+                annotator_id,
+                *document_ids,
+            ],
         )
 
 
