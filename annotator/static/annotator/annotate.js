@@ -1507,9 +1507,5 @@
   }
   renderRelations();
   root.dataset.ready = "true";
-  // After the first frame, when the page is idle: the request has the server
-  // compute string matches and the answer is painted, neither of which the
-  // person's first look at the text should wait for or compete with.
-  const whenIdle = window.requestIdleCallback || ((callback) => setTimeout(callback, 0));
-  requestAnimationFrame(() => whenIdle(loadSuggestions, { timeout: 1000 }));
+  loadSuggestions();
 })();
