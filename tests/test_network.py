@@ -2,6 +2,7 @@
 text and aliases, statements by label and text, congruence and conflict per pair of
 actors, and the label and stance filters."""
 
+import csv
 import io
 
 import networkx as nx
@@ -13,7 +14,7 @@ from annotator.curation.network import (
     circle_layout,
     normalise,
 )
-from annotator.exports.network_files import network_graphml
+from annotator.exports.network_files import network_csv, network_graphml
 from annotator.exports.records import ExportDocument, ExportRelation, ExportSpan
 
 
@@ -210,3 +211,34 @@ def test_graphml_replaces_characters_xml_cannot_hold():
         "actor:bo": "Bo",
     }
     assert graph.edges["actor:ann\ufffd lee", "actor:bo"]["congruence"] == 1
+
+
+def test_csv_cells_a_spreadsheet_would_run_open_as_text():
+    """Names are the document's text: a CSV opened in a spreadsheet must not run them."""
+    text = '=HYPERLINK("http://x") and @SUM(A1) and +1 say: -2+3 now. Bo says: -2+3 now.'
+    document = _document(
+        text,
+        [
+            ('=HYPERLINK("http://x")', 0, "actor", None),
+            ("@SUM(A1)", 0, "actor", None),
+            ("+1", 0, "actor", None),
+            ("-2+3 now", 0, "claim", "support"),
+            ("Bo", 0, "actor", None),
+            ("-2+3 now", 1, "claim", "oppose"),
+        ],
+        [(3, 0, "claimant"), (3, 1, "claimant"), (3, 2, "claimant"), (5, 4, "claimant")],
+    )
+    networks = build_networks([document], {})
+    statements = list(csv.DictReader(io.StringIO(network_csv(networks, "statements").decode())))
+    assert sorted(row["source_label"] for row in statements) == [
+        "'+1",
+        '\'=HYPERLINK("http://x")',
+        "'@SUM(A1)",
+        "Bo",
+    ]
+    assert {row["target_label"] for row in statements} == {"'-2+3 now"}
+    actors = list(csv.reader(io.StringIO(network_csv(networks, "actors").decode())))
+    cells = [cell for row in actors for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "@", "\t", "\r")]
+    # Numbers stay numbers: Bo's conflicts weigh -1.
+    assert sorted(row[3] for row in actors[1:]) == ["-1", "-1", "-1", "1", "1", "1"]
