@@ -9,8 +9,11 @@ import networkx as nx
 
 from annotator.curation.network import (
     ActorEdge,
+    Networks,
+    Node,
     StatementEdge,
     build_networks,
+    busiest,
     circle_layout,
     normalise,
 )
@@ -242,3 +245,37 @@ def test_csv_cells_a_spreadsheet_would_run_open_as_text():
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "@", "\t", "\r")]
     # Numbers stay numbers: Bo's conflicts weigh -1.
     assert sorted(row[3] for row in actors[1:]) == ["-1", "-1", "-1", "1", "1", "1"]
+
+
+def test_busiest_keeps_the_most_linked_nodes_and_the_heaviest_edges_between_them():
+    actors = tuple(Node(f"actor:{name}", "actor", name, 1) for name in "abcd")
+    concepts = tuple(Node(f"claim:{name}", "claim", name, 1) for name in "xy")
+    networks = Networks(
+        actors,
+        concepts,
+        (
+            StatementEdge("actor:a", "claim:x", "claimant", 1, ""),
+            StatementEdge("actor:b", "claim:x", "claimant", 3, ""),
+            StatementEdge("actor:c", "claim:x", "claimant", 2, ""),
+            StatementEdge("actor:c", "claim:y", "claimant", 1, ""),
+            StatementEdge("actor:d", "claim:y", "claimant", 1, ""),
+        ),
+        (
+            ActorEdge("actor:a", "actor:b", 1, 0),
+            ActorEdge("actor:a", "actor:c", 1, 0),
+            ActorEdge("actor:b", "actor:c", 1, 1),
+        ),
+    )
+    assert busiest(networks, nodes=4, edges=5) == networks
+    shown = busiest(networks, nodes=2, edges=2)
+    # Degrees: a 3, b 3, c 4, d 1; x 3, y 2. Kept in the network's order.
+    assert [node.name for node in shown.actors] == ["a", "c"]
+    assert [node.name for node in shown.concepts] == ["x", "y"]
+    assert shown.statement_edges == (
+        StatementEdge("actor:a", "claim:x", "claimant", 1, ""),
+        StatementEdge("actor:c", "claim:x", "claimant", 2, ""),
+    )
+    assert shown.actor_edges == (ActorEdge("actor:a", "actor:c", 1, 0),)
+    assert busiest(networks, nodes=4, edges=1).actor_edges == (
+        ActorEdge("actor:b", "actor:c", 1, 1),
+    )

@@ -77,6 +77,33 @@ def test_page_draws_an_annotators_network_with_escaped_names(client, coded, cura
     assert page.count('class="node-actor"') == 3 * 2  # both drawings
     assert page.count('class="node-statement"') == 1
     assert 'class="conflict"' in page and 'class="congruence"' in page
+    assert "network-cut" not in page
+
+
+def test_a_large_network_is_drawn_in_part_and_downloads_whole(
+    client, project, labels, alice, curator
+):
+    """Forty-five co-claimants of one claim: 45 actors and 990 pairs, more than a page draws."""
+    add_default_relations(project)
+    claimant = project.relation_types.get(name="claimant")
+    names = [f"Minister{number:02}" for number in range(45)]
+    document = Document.objects.create(
+        project=project, title="Many", text=" ".join(names) + ": talks now."
+    )
+    claim = _span(document, alice, labels["claim"], "talks now")
+    for name in names:
+        actor = _span(document, alice, labels["actor"], name)
+        relation_create(relation_type=claimant, source=claim, target=actor, annotator=alice)
+    client.force_login(curator)
+    page = client.get(URL, ALICE).content.decode()
+    assert "Showing 40 of 45 actors, 1 of 1 statements, 40 of 45 links and 300 of 990 pairs" in page
+    assert page.count('class="node-actor"') == 40 * 2
+    assert page.count('class="congruence"') == 300
+    assert page.count("<tr><td>Minister") == 40 + 300 + 40  # links, pairs, actors
+    download = client.get(DOWNLOAD, {**ALICE, "network": "actors", "format": "csv"})
+    assert len(list(csv.DictReader(io.StringIO(download.content.decode())))) == 990
+    graphml = client.get(DOWNLOAD, {**ALICE, "network": "actors", "format": "graphml"})
+    assert nx.read_graphml(io.BytesIO(graphml.content)).number_of_nodes() == 45
 
 
 def test_gold_by_default_is_empty_until_gold_has_relations(client, coded, curator):
