@@ -881,14 +881,15 @@ class AuditEvent(models.Model):
 
     Append-only: database triggers (migration 0004) refuse every UPDATE and
     DELETE. Ids are plain integers rather than foreign keys, so the record
-    outlives what it describes.
+    outlives what it describes. ``document_id`` is empty for a write that
+    belongs to the project, not one document (an actor alias).
     """
 
     at = models.DateTimeField(auto_now_add=True)
     actor_id = models.BigIntegerField(null=True)
     actor_name = models.CharField(max_length=150)
     project_id = models.BigIntegerField()
-    document_id = models.BigIntegerField()
+    document_id = models.BigIntegerField(null=True)
     subject = models.CharField(max_length=20, help_text="span or gold_span")
     subject_id = models.BigIntegerField()
     action = models.CharField(max_length=10, choices=AuditAction.choices)

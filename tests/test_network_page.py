@@ -10,7 +10,7 @@ import pytest
 
 from annotator.annotation.relations import relation_create, span_attribute_set
 from annotator.annotation.spans import span_create
-from annotator.models import ActorAlias, Document
+from annotator.models import ActorAlias, AuditEvent, Document
 from annotator.projects.setup import add_default_relations
 
 URL = "/projects/talks/network/"
@@ -235,6 +235,30 @@ def test_curator_merges_a_variant_and_undoes_it(client, coded, curator):
     assert not ActorAlias.objects.exists()
 
 
+def test_merges_and_undos_are_audited_for_the_whole_project(client, coded, curator, manager):
+    client.force_login(curator)
+    client.post("/projects/talks/network/aliases/", {"variant": "Lavrov", "entity": "S. Lavrov"})
+    alias = ActorAlias.objects.get()
+    client.post("/projects/talks/network/aliases/undo/", {"alias": alias.pk})
+    again = client.post("/projects/talks/network/aliases/undo/", {"alias": alias.pk})
+    assert again.status_code == 400
+    events = AuditEvent.objects.filter(subject="actor_alias").order_by("id")
+    assert [
+        (e.action, e.actor_name, e.project_id, e.document_id, e.subject_id, e.before, e.after)
+        for e in events
+    ] == [
+        ("created", curator.username, coded.project_id, None, alias.pk, None, ALIAS_STATE),
+        ("deleted", curator.username, coded.project_id, None, alias.pk, ALIAS_STATE, None),
+    ]
+    client.force_login(manager)
+    page = client.get("/projects/talks/audit/").content.decode()
+    assert page.count("actor “lavrov” counts as “S. Lavrov”") == 2
+    assert page.count("whole project") == 2
+
+
+ALIAS_STATE = {"alias": "lavrov", "entity": "S. Lavrov"}
+
+
 @pytest.mark.parametrize(
     ("variant", "entity", "reason"),
     [
@@ -252,6 +276,7 @@ def test_bad_merges_are_refused(client, coded, curator, variant, entity, reason)
     assert response.status_code == 400
     assert reason in response.content.decode()
     assert not ActorAlias.objects.exists()
+    assert not AuditEvent.objects.filter(subject="actor_alias").exists()
 
 
 def test_chains_and_repeats_are_refused(client, coded, curator):

@@ -272,11 +272,10 @@ def actor_alias_delete_view(request: HttpRequest, slug: str) -> HttpResponse:
     alias = ActorAlias.objects.filter(
         project=project, pk=int(alias_id) if alias_id.isdigit() else None
     ).first()
-    if alias is None:
+    if alias is None or not actor_alias_delete(alias=alias, by=request.user):
         # Undone already (another tab, another curator), or never this project's.
         messages.error(request, "There is no such merge in this project; nothing was undone.")
         context = _page_context(project, _network_form(request, project))
         return render(request, "annotator/network/network.html", context, status=400)
-    actor_alias_delete(alias=alias)
     messages.success(request, f"“{alias.alias}” is its own actor again.")
     return redirect(reverse("network", args=[project.slug]) + "#aliases")
