@@ -1,5 +1,5 @@
-"""The audit log: who created, changed or deleted each span, gold span, relation and span
-attribute value, and when.
+"""The audit log: who created, changed or deleted each span, gold span, relation, span
+attribute value and actor alias, and when.
 
 The span and gold-span services call :func:`audit_record` inside the transaction
 of the write it describes, so an event exists exactly when its change was
@@ -13,12 +13,15 @@ A relation's state (:func:`relation_state`) is its type and the ids of its two s
 an attribute value's (:func:`span_attribute_state`) the span, attribute and value;
 both carry the type's or attribute's name, so the log reads without a lookup. Gold
 relations and gold span attribute values (:func:`gold_relation_state`,
-:func:`gold_span_attribute_state`) read the same, a gold relation with its status.
+:func:`gold_span_attribute_state`) read the same, a gold relation with its status. An
+actor alias (:func:`actor_alias_state`: the variant and its entity) belongs to the
+project, not to a document: its events have no document.
 """
 
 from django.contrib.auth.models import AbstractBaseUser
 
 from .models import (
+    ActorAlias,
     AuditAction,
     AuditEvent,
     GoldRelation,
@@ -35,9 +38,10 @@ RELATION = "relation"
 SPAN_ATTRIBUTE = "span_attribute"
 GOLD_RELATION = "gold_relation"
 GOLD_SPAN_ATTRIBUTE = "gold_span_attribute"
+ACTOR_ALIAS = "actor_alias"
 
 #: What an event can be about; an attribute value's document is its span's.
-Audited = Span | GoldSpan | Relation | SpanAttribute | GoldRelation | GoldSpanAttribute
+Audited = Span | GoldSpan | Relation | SpanAttribute | GoldRelation | GoldSpanAttribute | ActorAlias
 
 AuditState = dict[str, int | str]
 
@@ -101,6 +105,10 @@ def gold_span_attribute_state(row: GoldSpanAttribute) -> AuditState:
     }
 
 
+def actor_alias_state(alias: ActorAlias) -> AuditState:
+    return {"alias": alias.alias, "entity": alias.entity}
+
+
 def _owner(obj: Audited) -> Audited:
     """What holds ``obj``'s document: itself, or an attribute value's span."""
     if isinstance(obj, SpanAttribute):
@@ -108,6 +116,16 @@ def _owner(obj: Audited) -> Audited:
     if isinstance(obj, GoldSpanAttribute):
         return obj.gold_span
     return obj
+
+
+def _document_id(obj: Audited) -> int | None:
+    return None if isinstance(obj, ActorAlias) else _owner(obj).document_id
+
+
+def _project_id(obj: Audited) -> int:
+    if isinstance(obj, ActorAlias):
+        return obj.project_id
+    return _owner(obj).document.project_id
 
 
 def audit_event(
@@ -125,7 +143,7 @@ def audit_event(
         actor_id=actor.pk if actor is not None else None,
         actor_name=actor.get_username() if actor is not None else "",
         project_id=project_id,
-        document_id=_owner(obj).document_id,
+        document_id=_document_id(obj),
         subject=subject,
         subject_id=obj.pk,
         action=action,
@@ -143,8 +161,8 @@ def audit_record(
     before: AuditState | None,
     after: AuditState | None,
 ) -> AuditEvent:
-    """Store one event about ``obj`` (a span, gold span, relation or span attribute value;
-    ``subject`` says which).
+    """Store one event about ``obj`` (a span, gold span, relation, span attribute value or
+    actor alias; ``subject`` says which).
 
     ``actor`` is None for a change no person asked for (a script). ``obj.pk`` must
     still be set when it has just been deleted: callers record before deleting.
@@ -154,7 +172,7 @@ def audit_record(
         action=action,
         subject=subject,
         obj=obj,
-        project_id=_owner(obj).document.project_id,
+        project_id=_project_id(obj),
         before=before,
         after=after,
     )

@@ -881,14 +881,15 @@ class AuditEvent(models.Model):
 
     Append-only: database triggers (migration 0004) refuse every UPDATE and
     DELETE. Ids are plain integers rather than foreign keys, so the record
-    outlives what it describes.
+    outlives what it describes. ``document_id`` is empty for a write that
+    belongs to the project, not one document (an actor alias).
     """
 
     at = models.DateTimeField(auto_now_add=True)
     actor_id = models.BigIntegerField(null=True)
     actor_name = models.CharField(max_length=150)
     project_id = models.BigIntegerField()
-    document_id = models.BigIntegerField()
+    document_id = models.BigIntegerField(null=True)
     subject = models.CharField(max_length=20, help_text="span or gold_span")
     subject_id = models.BigIntegerField()
     action = models.CharField(max_length=10, choices=AuditAction.choices)
@@ -1263,6 +1264,36 @@ class PhraseIndexVersion(models.Model):
 
     def __str__(self) -> str:
         return f"phrases of project {self.project_id} ({self.annotator_id}): {self.version}"
+
+
+class StringMatchRefresh(models.Model):
+    """The phrase counters (:class:`PhraseIndexVersion`, gold and the annotator's own) at
+    which one annotator's string-match suggestions on one document were last stored.
+
+    While both counters still read the same, no span they count has changed, so the
+    stored suggestions are what string matching would propose: listing them again
+    computes and writes nothing (:func:`annotator.annotation.suggestions.string_match_refresh`).
+    """
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    gold_version = models.BigIntegerField()
+    own_version = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "annotator"], name="string_match_refresh_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"string matches of document {self.document_id} for {self.annotator_id}: "
+            f"{self.gold_version}/{self.own_version}"
+        )
 
 
 class TrainingStatus(models.TextChoices):

@@ -2,18 +2,22 @@
 text and aliases, statements by label and text, congruence and conflict per pair of
 actors, and the label and stance filters."""
 
+import csv
 import io
 
 import networkx as nx
 
 from annotator.curation.network import (
     ActorEdge,
+    Networks,
+    Node,
     StatementEdge,
     build_networks,
+    busiest,
     circle_layout,
     normalise,
 )
-from annotator.exports.network_files import network_graphml
+from annotator.exports.network_files import network_csv, network_graphml
 from annotator.exports.records import ExportDocument, ExportRelation, ExportSpan
 
 
@@ -210,3 +214,68 @@ def test_graphml_replaces_characters_xml_cannot_hold():
         "actor:bo": "Bo",
     }
     assert graph.edges["actor:ann\ufffd lee", "actor:bo"]["congruence"] == 1
+
+
+def test_csv_cells_a_spreadsheet_would_run_open_as_text():
+    """Names are the document's text: a CSV opened in a spreadsheet must not run them."""
+    text = '=HYPERLINK("http://x") and @SUM(A1) and +1 say: -2+3 now. Bo says: -2+3 now.'
+    document = _document(
+        text,
+        [
+            ('=HYPERLINK("http://x")', 0, "actor", None),
+            ("@SUM(A1)", 0, "actor", None),
+            ("+1", 0, "actor", None),
+            ("-2+3 now", 0, "claim", "support"),
+            ("Bo", 0, "actor", None),
+            ("-2+3 now", 1, "claim", "oppose"),
+        ],
+        [(3, 0, "claimant"), (3, 1, "claimant"), (3, 2, "claimant"), (5, 4, "claimant")],
+    )
+    networks = build_networks([document], {})
+    statements = list(csv.DictReader(io.StringIO(network_csv(networks, "statements").decode())))
+    assert sorted(row["source_label"] for row in statements) == [
+        "'+1",
+        '\'=HYPERLINK("http://x")',
+        "'@SUM(A1)",
+        "Bo",
+    ]
+    assert {row["target_label"] for row in statements} == {"'-2+3 now"}
+    actors = list(csv.reader(io.StringIO(network_csv(networks, "actors").decode())))
+    cells = [cell for row in actors for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "@", "\t", "\r")]
+    # Numbers stay numbers: Bo's conflicts weigh -1.
+    assert sorted(row[3] for row in actors[1:]) == ["-1", "-1", "-1", "1", "1", "1"]
+
+
+def test_busiest_keeps_the_most_linked_nodes_and_the_heaviest_edges_between_them():
+    actors = tuple(Node(f"actor:{name}", "actor", name, 1) for name in "abcd")
+    concepts = tuple(Node(f"claim:{name}", "claim", name, 1) for name in "xy")
+    networks = Networks(
+        actors,
+        concepts,
+        (
+            StatementEdge("actor:a", "claim:x", "claimant", 1, ""),
+            StatementEdge("actor:b", "claim:x", "claimant", 3, ""),
+            StatementEdge("actor:c", "claim:x", "claimant", 2, ""),
+            StatementEdge("actor:c", "claim:y", "claimant", 1, ""),
+            StatementEdge("actor:d", "claim:y", "claimant", 1, ""),
+        ),
+        (
+            ActorEdge("actor:a", "actor:b", 1, 0),
+            ActorEdge("actor:a", "actor:c", 1, 0),
+            ActorEdge("actor:b", "actor:c", 1, 1),
+        ),
+    )
+    assert busiest(networks, nodes=4, edges=5) == networks
+    shown = busiest(networks, nodes=2, edges=2)
+    # Degrees: a 3, b 3, c 4, d 1; x 3, y 2. Kept in the network's order.
+    assert [node.name for node in shown.actors] == ["a", "c"]
+    assert [node.name for node in shown.concepts] == ["x", "y"]
+    assert shown.statement_edges == (
+        StatementEdge("actor:a", "claim:x", "claimant", 1, ""),
+        StatementEdge("actor:c", "claim:x", "claimant", 2, ""),
+    )
+    assert shown.actor_edges == (ActorEdge("actor:a", "actor:c", 1, 0),)
+    assert busiest(networks, nodes=4, edges=1).actor_edges == (
+        ActorEdge("actor:b", "actor:c", 1, 1),
+    )

@@ -10,7 +10,7 @@ import pytest
 
 from annotator.annotation.relations import relation_create, span_attribute_set
 from annotator.annotation.spans import span_create
-from annotator.models import ActorAlias, Document
+from annotator.models import ActorAlias, AuditEvent, Document
 from annotator.projects.setup import add_default_relations
 
 URL = "/projects/talks/network/"
@@ -77,6 +77,33 @@ def test_page_draws_an_annotators_network_with_escaped_names(client, coded, cura
     assert page.count('class="node-actor"') == 3 * 2  # both drawings
     assert page.count('class="node-statement"') == 1
     assert 'class="conflict"' in page and 'class="congruence"' in page
+    assert "network-cut" not in page
+
+
+def test_a_large_network_is_drawn_in_part_and_downloads_whole(
+    client, project, labels, alice, curator
+):
+    """Forty-five co-claimants of one claim: 45 actors and 990 pairs, more than a page draws."""
+    add_default_relations(project)
+    claimant = project.relation_types.get(name="claimant")
+    names = [f"Minister{number:02}" for number in range(45)]
+    document = Document.objects.create(
+        project=project, title="Many", text=" ".join(names) + ": talks now."
+    )
+    claim = _span(document, alice, labels["claim"], "talks now")
+    for name in names:
+        actor = _span(document, alice, labels["actor"], name)
+        relation_create(relation_type=claimant, source=claim, target=actor, annotator=alice)
+    client.force_login(curator)
+    page = client.get(URL, ALICE).content.decode()
+    assert "Showing 40 of 45 actors, 1 of 1 statements, 40 of 45 links and 300 of 990 pairs" in page
+    assert page.count('class="node-actor"') == 40 * 2
+    assert page.count('class="congruence"') == 300
+    assert page.count("<tr><td>Minister") == 40 + 300 + 40  # links, pairs, actors
+    download = client.get(DOWNLOAD, {**ALICE, "network": "actors", "format": "csv"})
+    assert len(list(csv.DictReader(io.StringIO(download.content.decode())))) == 990
+    graphml = client.get(DOWNLOAD, {**ALICE, "network": "actors", "format": "graphml"})
+    assert nx.read_graphml(io.BytesIO(graphml.content)).number_of_nodes() == 45
 
 
 def test_gold_by_default_is_empty_until_gold_has_relations(client, coded, curator):
@@ -208,6 +235,30 @@ def test_curator_merges_a_variant_and_undoes_it(client, coded, curator):
     assert not ActorAlias.objects.exists()
 
 
+def test_merges_and_undos_are_audited_for_the_whole_project(client, coded, curator, manager):
+    client.force_login(curator)
+    client.post("/projects/talks/network/aliases/", {"variant": "Lavrov", "entity": "S. Lavrov"})
+    alias = ActorAlias.objects.get()
+    client.post("/projects/talks/network/aliases/undo/", {"alias": alias.pk})
+    again = client.post("/projects/talks/network/aliases/undo/", {"alias": alias.pk})
+    assert again.status_code == 400
+    events = AuditEvent.objects.filter(subject="actor_alias").order_by("id")
+    assert [
+        (e.action, e.actor_name, e.project_id, e.document_id, e.subject_id, e.before, e.after)
+        for e in events
+    ] == [
+        ("created", curator.username, coded.project_id, None, alias.pk, None, ALIAS_STATE),
+        ("deleted", curator.username, coded.project_id, None, alias.pk, ALIAS_STATE, None),
+    ]
+    client.force_login(manager)
+    page = client.get("/projects/talks/audit/").content.decode()
+    assert page.count("actor “lavrov” counts as “S. Lavrov”") == 2
+    assert page.count("whole project") == 2
+
+
+ALIAS_STATE = {"alias": "lavrov", "entity": "S. Lavrov"}
+
+
 @pytest.mark.parametrize(
     ("variant", "entity", "reason"),
     [
@@ -225,6 +276,7 @@ def test_bad_merges_are_refused(client, coded, curator, variant, entity, reason)
     assert response.status_code == 400
     assert reason in response.content.decode()
     assert not ActorAlias.objects.exists()
+    assert not AuditEvent.objects.filter(subject="actor_alias").exists()
 
 
 def test_chains_and_repeats_are_refused(client, coded, curator):

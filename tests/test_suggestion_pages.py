@@ -9,7 +9,9 @@ changes nothing; a retried write answers as the first one did.
 import uuid
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotator.annotation.assignments import assignment_create, assignment_submit
@@ -17,6 +19,7 @@ from annotator.annotation.spans import span_create
 from annotator.models import AuditEvent, Document, Span, Suggestion, SuggestionDecision
 
 JSON = {"HTTP_ACCEPT": "application/json"}
+WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 def _client(user) -> Client:
@@ -88,6 +91,22 @@ def test_the_list_proposes_my_phrases_in_code_points_and_never_another_annotator
     assert _accept(_client(bob), mine).status_code == 404
     reject = reverse("suggestion-reject", args=[mine.pk])
     assert _client(bob).post(reject, **JSON).status_code == 404
+
+
+def test_opening_the_page_again_stores_nothing_until_a_phrase_changes(
+    alice, document, other, labels
+):
+    _mark(alice, other, labels["actor"], "NATO")
+    client = _client(alice)
+    first = _list(client, document)
+
+    with CaptureQueriesContext(connection) as queries:
+        again = _list(client, document)
+
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(WRITES)]
+    assert again == first and writes == []
+    _mark(alice, other, labels["actor"], "Sergey Lavrov")
+    assert len(_list(client, document)) == len(first) + 1
 
 
 def test_accepting_makes_my_span_with_its_origin_and_a_retry_returns_the_same_span(

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from annotator.annotation import suggestions as suggestions_module
 from annotator.annotation.assignments import assignment_create, assignment_submit
 from annotator.annotation.span_imports import SpanImportTarget, SpanUpload, import_spans
 from annotator.annotation.spans import span_create, span_delete
@@ -338,3 +341,71 @@ def test_api_accept_all_and_refusals(talks, alice, labels):
     )
     assert twice.status_code == 400
     assert "already" in twice.json()["detail"]
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def _writes(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(WRITES)]
+
+
+@pytest.fixture
+def computed(monkeypatch) -> list[int]:
+    """The documents string matching computes proposals for, call by call."""
+    calls: list[int] = []
+    compute = suggestions_module.string_match_proposals
+
+    def counted(document, annotator_id):
+        calls.append(document.pk)
+        return compute(document, annotator_id)
+
+    monkeypatch.setattr(suggestions_module, "string_match_proposals", counted)
+    return calls
+
+
+def test_listing_again_computes_and_writes_nothing(talks, alice, labels, computed):
+    """A GET is a read: while no phrase changed, the stored string matches stand."""
+    _mark(alice, talks[0], labels["actor"], "NATO")
+    kremlin = _mark(alice, talks[0], labels["actor"], "the Kremlin")
+    client = _api(alice)
+    url = reverse("api-suggestions", args=[talks[1].pk])
+    first = client.get(url).json()
+    rejected = next(s for s in first if s["text"] == "the Kremlin")
+    client.post(reverse("api-suggestion-reject", args=[rejected["id"]]))
+    span_delete(span=kremlin)  # "the Kremlin" is proposed no more; the decision stays
+    listed = client.get(url).json()
+    assert computed == [talks[1].pk, talks[1].pk]
+
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url).json()
+
+    assert _writes(queries.captured_queries) == []
+    assert computed == [talks[1].pk, talks[1].pk]
+    assert again == listed and [s["text"] for s in again] == ["NATO"]
+    assert Suggestion.objects.filter(pk=rejected["id"]).exists()
+
+
+def test_listing_after_a_new_phrase_computes_again(talks, alice, bob, manager, labels, computed):
+    _mark(alice, talks[0], labels["actor"], "NATO")
+    client = _api(alice)
+    url = reverse("api-suggestions", args=[talks[1].pk])
+    assert [s["text"] for s in client.get(url).json()] == ["NATO"]
+
+    _mark(alice, talks[0], labels["actor"], "the Kremlin")
+    with CaptureQueriesContext(connection) as queries:
+        listed = client.get(url).json()
+
+    assert [s["text"] for s in listed] == ["NATO", "the Kremlin"]
+    assert _writes(queries.captured_queries)
+    # Another annotator's spans are no phrase of alice's: nothing to compute.
+    _mark(bob, talks[0], labels["actor"], "Sergey Lavrov")
+    client.get(url)
+    assert computed == [talks[1].pk] * 2
+    # Gold is everyone's.
+    start = talks[0].text.index("Sergey Lavrov")
+    gold_span_create(
+        document=talks[0], label=labels["actor"], start=start, end=start + 13, curator=manager
+    )
+    assert [s["text"] for s in client.get(url).json()] == ["NATO", "the Kremlin"]
+    assert computed == [talks[1].pk] * 3

@@ -158,17 +158,21 @@ def relation_delete(*, relation: Relation) -> None:
         relation.delete()
 
 
-def _check_value(span: Span, attribute: LabelAttribute, value: object) -> str:
-    if attribute.label_id != span.label_id:
-        raise RelationError(
-            f"{quoted(attribute.name)} is not an attribute of {span.label.name} spans."
-        )
+def attribute_value_refusal(attribute: LabelAttribute, label: Label, value: object) -> str | None:
+    """Why ``value`` of ``attribute`` cannot be given to a span of ``label``, or None if it
+    can; annotators' spans and gold spans are refused in the same words."""
+    if attribute.label_id != label.pk:
+        return f"{quoted(attribute.name)} is not an attribute of {label.name} spans."
     if not isinstance(value, str) or value not in attribute.allowed_values:
         choices = ", ".join(attribute.allowed_values)
-        raise RelationError(
-            f"{quoted(str(value))} is not a value of {attribute.name}: choose one of {choices}.",
-            allowed_values=list(attribute.allowed_values),
-        )
+        return f"{quoted(str(value))} is not a value of {attribute.name}: choose one of {choices}."
+    return None
+
+
+def _check_value(span: Span, attribute: LabelAttribute, value: object) -> str:
+    refusal = attribute_value_refusal(attribute, span.label, value)
+    if refusal is not None:
+        raise RelationError(refusal, allowed_values=list(attribute.allowed_values))
     return value
 
 

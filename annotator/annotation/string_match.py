@@ -95,17 +95,23 @@ def _build(project_id: int, annotator_id: int) -> ahocorasick.Automaton | None:
     return build_automaton(_phrases(spans))
 
 
-def automata(project_id: int, annotator_id: int) -> tuple[PhraseIndex, PhraseIndex]:
-    """The gold automaton and the annotator's own, current as of the counters read now."""
+def phrase_versions(project_id: int, annotator_id: int) -> tuple[int, int]:
+    """The counters of the project's gold phrases and of the annotator's own, read now."""
     versions = dict(
         PhraseIndexVersion.objects.filter(
             project_id=project_id, annotator_id__in=(GOLD, annotator_id)
         ).values_list("annotator_id", "version")
     )
+    return versions.get(GOLD, 0), versions.get(annotator_id, 0)
+
+
+def automata(project_id: int, annotator_id: int) -> tuple[PhraseIndex, PhraseIndex]:
+    """The gold automaton and the annotator's own, current as of the counters read now."""
     indexes = []
-    for owner in (GOLD, annotator_id):
+    for owner, version in zip(
+        (GOLD, annotator_id), phrase_versions(project_id, annotator_id), strict=True
+    ):
         key = (project_id, owner)
-        version = versions.get(owner, 0)
         index = _cache.get(key)
         if index is None or index.version != version:
             # The counter is read before the phrases: a change committed in between

@@ -5,7 +5,8 @@ A :class:`~annotator.models.Suggestion` is a labelled range ``[start, end)``
 
 - ``string-match``: computed for one annotator when a document opens
   (:func:`string_match_refresh`, from :mod:`annotator.annotation.string_match`),
-  stored for that annotator only;
+  stored for that annotator only, and computed again only once a phrase may have
+  changed;
 - ``model:<name>@<version>``: a trained model's predictions
   (:mod:`annotator.annotation.training`), for every annotator;
 - ``import:<name>``: imported predictions (:mod:`annotator.annotation.span_imports`),
@@ -38,12 +39,13 @@ from ..models import (
     Label,
     Project,
     Span,
+    StringMatchRefresh,
     Suggestion,
     SuggestionDecision,
     SuggestionStatus,
 )
 from .spans import SpanError, span_create, span_delete
-from .string_match import string_match_proposals
+from .string_match import phrase_versions, string_match_proposals
 
 STRING_MATCH = "string-match"
 
@@ -83,9 +85,25 @@ def pending_suggestions(document: Document, annotator: AbstractBaseUser) -> Quer
     )
 
 
-def string_match_refresh(*, document: Document, annotator: AbstractBaseUser) -> None:
+def string_match_refresh(*, document: Document, annotator: AbstractBaseUser) -> bool:
     """Store what string matching proposes to ``annotator`` now, and drop what it no longer
-    proposes unless the annotator decided it (the decision stays, with its suggestion)."""
+    proposes unless the annotator decided it (the decision stays, with its suggestion).
+
+    Only when a phrase may have changed since the last time (:class:`StringMatchRefresh`):
+    otherwise it computes and writes nothing, so listing suggestions is a read. Returns
+    whether it computed.
+    """
+    gold_version, own_version = phrase_versions(document.project_id, annotator.pk)
+    current = StringMatchRefresh.objects.filter(
+        document=document,
+        annotator=annotator,
+        gold_version=gold_version,
+        own_version=own_version,
+    )
+    if current.exists():
+        return False
+    # The counters were read before the phrases, so a change meanwhile leaves a stamp
+    # older than the counters and the next call computes again.
     proposals = set(string_match_proposals(document, annotator.pk))
     with transaction.atomic():
         stored = Suggestion.objects.filter(
@@ -116,6 +134,12 @@ def string_match_refresh(*, document: Document, annotator: AbstractBaseUser) -> 
             # Two tabs opening the same document store the same rows once.
             ignore_conflicts=True,
         )
+        StringMatchRefresh.objects.update_or_create(
+            document=document,
+            annotator=annotator,
+            defaults={"gold_version": gold_version, "own_version": own_version},
+        )
+    return True
 
 
 def _require_may_decide(document: Document, annotator: AbstractBaseUser) -> None:

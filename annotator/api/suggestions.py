@@ -1,6 +1,7 @@
-"""An annotator's suggestions on a document: list (string matches computed on the way),
-accept, reject, undo, and accept every pending one of a label; and the project's trained
-models (curators), which a POST queues for the train worker.
+"""An annotator's suggestions on a document: list (string matches computed on the way
+once a phrase has changed, so a repeated GET writes nothing), accept, reject, undo, and
+accept every pending one of a label; and the project's trained models (curators), which
+a POST queues for the train worker.
 
 Rules are those of :mod:`annotator.annotation.suggestions`: another annotator's
 suggestion is a 404, like their spans; a decision under a submitted assignment is
@@ -69,7 +70,8 @@ def _annotatable(request: Request, document_id: int) -> Document:
 
 
 class DocumentSuggestions(ListAPIView):
-    """My pending suggestions on a document, in text order; string matches are refreshed first."""
+    """My pending suggestions on a document, in text order; string matches are refreshed first
+    when a phrase has changed since they were stored."""
 
     access = Access.MEMBER
     queryset = Suggestion.objects.none()

@@ -4,13 +4,17 @@ discourse network, and undoes a merge by deleting the alias.
 Aliases are stored normalised (:func:`annotator.curation.network.normalise`), and one
 level deep: a variant maps straight to an entity name, never to another variant, so the
 network resolves an actor with one lookup.
+
+Each merge and undo records an audit event (:mod:`annotator.audit`) in its transaction,
+naming the curator; aliases belong to the project, so the events name no document.
 """
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
+from annotator.audit import ACTOR_ALIAS, actor_alias_state, audit_record
 from annotator.curation.network import normalise
-from annotator.models import ActorAlias, Project
+from annotator.models import ActorAlias, AuditAction, Project
 
 MAX_LENGTH = ActorAlias._meta.get_field("alias").max_length
 
@@ -55,13 +59,36 @@ def actor_alias_create(*, project: Project, variant: str, entity: str, by: User)
             )
         try:
             with transaction.atomic():
-                return ActorAlias.objects.create(
+                created = ActorAlias.objects.create(
                     project=project, alias=alias, entity=entity, created_by=by
                 )
         except IntegrityError:  # merged by someone else meanwhile
             raise AliasError(f"“{variant.strip()}” is already merged; undo that first.") from None
+        audit_record(
+            actor=by,
+            action=AuditAction.CREATED,
+            subject=ACTOR_ALIAS,
+            obj=created,
+            before=None,
+            after=actor_alias_state(created),
+        )
+    return created
 
 
-def actor_alias_delete(*, alias: ActorAlias) -> None:
-    """Undo a merge: the variant is its own actor again."""
-    alias.delete()
+def actor_alias_delete(*, alias: ActorAlias, by: User) -> bool:
+    """Undo a merge: the variant is its own actor again. False, and nothing recorded,
+    when it was undone already (another tab, another curator)."""
+    with transaction.atomic():
+        # A query, not ``alias.delete()``: of two undos at once, only the one that
+        # deleted the row records it.
+        deleted, _ = ActorAlias.objects.filter(pk=alias.pk).delete()
+        if deleted:
+            audit_record(
+                actor=by,
+                action=AuditAction.DELETED,
+                subject=ACTOR_ALIAS,
+                obj=alias,
+                before=actor_alias_state(alias),
+                after=None,
+            )
+    return bool(deleted)

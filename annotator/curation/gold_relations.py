@@ -17,6 +17,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from ..annotation.relations import attribute_value_refusal
 from ..audit import (
     GOLD_RELATION,
     GOLD_SPAN_ATTRIBUTE,
@@ -175,16 +176,9 @@ def gold_relation_delete(*, gold_relation: GoldRelation, curator: AbstractBaseUs
 
 
 def _check_value(gold_span: GoldSpan, attribute: LabelAttribute, value: object) -> str:
-    if attribute.label_id != gold_span.label_id:
-        raise GoldError(
-            f"{quoted(attribute.name)} is not an attribute of {gold_span.label.name} spans."
-        )
-    if not isinstance(value, str) or value not in attribute.allowed_values:
-        choices = ", ".join(attribute.allowed_values)
-        raise GoldError(
-            f"{quoted(str(value))} is not a value of {attribute.name}: choose one of {choices}.",
-            allowed_values=list(attribute.allowed_values),
-        )
+    refusal = attribute_value_refusal(attribute, gold_span.label, value)
+    if refusal is not None:
+        raise GoldError(refusal, allowed_values=list(attribute.allowed_values))
     return value
 
 

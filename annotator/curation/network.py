@@ -36,6 +36,7 @@ Two networks come out:
 
 Filters keep the statements of one label and of one stance before either network is
 built, so with ``stance=oppose`` the actor-actor network shows who opposes the same things.
+A page draws no more than :func:`busiest` keeps of a large network; downloads hold all.
 """
 
 import unicodedata
@@ -267,6 +268,43 @@ def _actor_edges(links: list[_Link]) -> tuple[ActorEdge, ...]:
         )
         for first, second in sorted(congruence.keys() | conflict.keys())
     )
+
+
+def busiest(networks: Networks, *, nodes: int, edges: int) -> Networks:
+    """The part of ``networks`` a page can draw: the ``nodes`` actors and the ``nodes``
+    concepts with the most edges in either network (ties: more statements, then the
+    order of ``networks``), and of the edges between those, the ``edges`` heaviest of
+    each network (statements for a link, concepts for a pair of actors). What is kept
+    stays in the order of ``networks``; a network within the limits comes back whole."""
+    degree: Counter = Counter()
+    for edge in networks.statement_edges:
+        degree.update((edge.actor, edge.concept))
+    for edge in networks.actor_edges:
+        degree.update((edge.source, edge.target))
+
+    def top(items: tuple, count: int, rank) -> tuple:
+        if len(items) <= count:
+            return items
+        kept = set(sorted(range(len(items)), key=lambda index: rank(items[index], index))[:count])
+        return tuple(item for index, item in enumerate(items) if index in kept)
+
+    def node_rank(node: Node, index: int) -> tuple:
+        return (-degree[node.id], -node.statements, index)
+
+    actors = top(networks.actors, nodes, node_rank)
+    concepts = top(networks.concepts, nodes, node_rank)
+    kept = {node.id for node in actors + concepts}
+    statement_edges = top(
+        tuple(e for e in networks.statement_edges if {e.actor, e.concept} <= kept),
+        edges,
+        lambda edge, index: (-edge.weight, index),
+    )
+    actor_edges = top(
+        tuple(e for e in networks.actor_edges if {e.source, e.target} <= kept),
+        edges,
+        lambda edge, index: (-(edge.congruence + edge.conflict), index),
+    )
+    return Networks(actors, concepts, statement_edges, actor_edges)
 
 
 def circle_layout(ids: Iterable[str], *, centre: float, radius: float) -> dict[str, tuple]:

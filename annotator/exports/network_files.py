@@ -10,7 +10,10 @@ cannot hold (control characters a document may contain) become U+FFFD.
 
 CSV: Gephi's edge list columns (``Source``, ``Target``, ``Type``, ``Weight``, node ids
 as in GraphML), then the edge's other attributes and both ends' labels. Actor-actor
-files hold every pair with congruence or conflict.
+files hold every pair with congruence or conflict. A text cell that a spreadsheet would
+take for a formula (one starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return: an actor named ``=HYPERLINK(…)``) gets a leading ``'``, so it opens as text;
+numbers are written as they are, a negative weight included.
 """
 
 import csv
@@ -23,6 +26,8 @@ from annotator.curation.network import Networks
 GRAPHML_NAMESPACE = "http://graphml.graphdrawing.org/xmlns"
 NETWORKS = ("statements", "actors")
 FORMATS = {"graphml": "application/graphml+xml", "csv": "text/csv"}
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 NODE_KEYS = (("label", "string"), ("kind", "string"), ("statements", "int"))
@@ -39,6 +44,13 @@ EDGE_KEYS = {
 
 def _xml_text(value: object) -> str:
     return _NOT_XML.sub("\ufffd", str(value))
+
+
+def _spreadsheet_cell(value: object) -> object:
+    """``value``, with a ``'`` before a text a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _edges(networks: Networks, network: str) -> list[tuple[str, str, dict]]:
@@ -99,15 +111,14 @@ def network_csv(networks: Networks, network: str) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["Source", "Target", "Type", "Weight", *extra, "source_label", "target_label"])
     for source, target, values in _edges(networks, network):
-        writer.writerow(
-            [
-                source,
-                target,
-                "Undirected",
-                values["weight"],
-                *(values[name] for name in extra),
-                names[source],
-                names[target],
-            ]
-        )
+        cells = [
+            source,
+            target,
+            "Undirected",
+            values["weight"],
+            *(values[name] for name in extra),
+            names[source],
+            names[target],
+        ]
+        writer.writerow([_spreadsheet_cell(cell) for cell in cells])
     return out.getvalue().encode()

@@ -1,5 +1,5 @@
 """The audit log page: every change of a project's spans, gold spans, relations and
-attribute values (annotators' and gold), for its managers.
+attribute values (annotators' and gold), and of its actor aliases, for its managers.
 
 Newest first, in pages by keyset (``before`` = the last id shown), so a page deep
 in a long log costs the same as the first; filtered by document and by user.
@@ -27,6 +27,8 @@ def _id_parameter(request: HttpRequest, name: str) -> int | None:
 def _describe(state: AuditState | None, label_names: dict[int, str]) -> str:
     if state is None:
         return ""
+    if "alias" in state:
+        return f"actor “{state['alias']}” counts as “{state['entity']}”"
     if "type" in state:
         # Only a gold relation has a status; its ends are gold spans.
         if "status" in state:

@@ -10,6 +10,9 @@ write calls a service of :mod:`annotator.projects.setup` (relation types and att
 errors and a 400, having changed nothing.
 """
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -48,6 +51,9 @@ from ..projects.setup import (
     project_update,
 )
 from .projects import render_guidelines
+
+#: What a relation settings service returns (the type or attribute written, or None).
+Written = TypeVar("Written")
 
 
 class ProjectForm(forms.Form):
@@ -407,6 +413,32 @@ def _relation_settings_page(
     )
 
 
+def _relation_settings_write(
+    request: HttpRequest,
+    project: Project,
+    write: Callable[[], Written],
+    done: Callable[[Written], str],
+    *,
+    form: forms.Form | None = None,
+    **page: object,
+) -> HttpResponse:
+    """Call ``write`` (a service of :mod:`annotator.projects.relation_setup`) once ``form``,
+    if any, is valid, say ``done(result)`` and go back to the page. Refused, nothing is
+    written: the page again with a 400, showing the service's ``ValidationError`` on the
+    form (placed on it as ``page`` says), or as the page's refusal when there is no form."""
+    if form is not None and not form.is_valid():
+        return _relation_settings_page(request, project, **page)
+    try:
+        result = write()
+    except ValidationError as error:
+        if form is None:
+            return _relation_settings_page(request, project, refusal=_refusal(error))
+        _refused(form, error)
+        return _relation_settings_page(request, project, **page)
+    messages.success(request, done(result))
+    return redirect("relation-settings", project.slug)
+
+
 @declares(Access.MANAGER)
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -416,15 +448,14 @@ def relation_settings(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET":
         return _relation_settings_page(request, project)
     form = RelationTypeForm(request.POST, prefix="new-type", labels=list(project.labels.all()))
-    if form.is_valid():
-        try:
-            relation_type = relation_type_create(project=project, **form.cleaned_data)
-        except ValidationError as error:
-            _refused(form, error)
-        else:
-            messages.success(request, f"Added the relation type {relation_type.name}.")
-            return redirect("relation-settings", project.slug)
-    return _relation_settings_page(request, project, type_form=form)
+    return _relation_settings_write(
+        request,
+        project,
+        lambda: relation_type_create(project=project, **form.cleaned_data),
+        lambda relation_type: f"Added the relation type {relation_type.name}.",
+        form=form,
+        type_form=form,
+    )
 
 
 @declares(Access.MANAGER)
@@ -433,20 +464,17 @@ def relation_settings(request: HttpRequest, slug: str) -> HttpResponse:
 def relation_type_edit(request: HttpRequest, slug: str, relation_type_id: int) -> HttpResponse:
     project = project_for(request.user, slug, Access.MANAGER)
     relation_type = get_object_or_404(RelationType, project=project, pk=relation_type_id)
-    relation_type.form = RelationTypeForm(
+    form = relation_type.form = RelationTypeForm(
         request.POST, prefix=f"type-{relation_type.pk}", labels=list(project.labels.all())
     )
-    if relation_type.form.is_valid():
-        try:
-            relation_type = relation_type_update(
-                relation_type=relation_type, **relation_type.form.cleaned_data
-            )
-        except ValidationError as error:
-            _refused(relation_type.form, error)
-        else:
-            messages.success(request, f"Saved the relation type {relation_type.name}.")
-            return redirect("relation-settings", project.slug)
-    return _relation_settings_page(request, project, edited=relation_type)
+    return _relation_settings_write(
+        request,
+        project,
+        lambda: relation_type_update(relation_type=relation_type, **form.cleaned_data),
+        lambda saved: f"Saved the relation type {saved.name}.",
+        form=form,
+        edited=relation_type,
+    )
 
 
 @declares(Access.MANAGER)
@@ -457,12 +485,12 @@ def relation_type_delete_view(
 ) -> HttpResponse:
     project = project_for(request.user, slug, Access.MANAGER)
     relation_type = get_object_or_404(RelationType, project=project, pk=relation_type_id)
-    try:
-        relation_type_delete(relation_type=relation_type)
-    except ValidationError as error:
-        return _relation_settings_page(request, project, refusal=_refusal(error))
-    messages.success(request, f"Deleted the relation type {relation_type.name}.")
-    return redirect("relation-settings", project.slug)
+    return _relation_settings_write(
+        request,
+        project,
+        lambda: relation_type_delete(relation_type=relation_type),
+        lambda _: f"Deleted the relation type {relation_type.name}.",
+    )
 
 
 @declares(Access.MANAGER)
@@ -471,15 +499,14 @@ def relation_type_delete_view(
 def attribute_add(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, slug, Access.MANAGER)
     form = AttributeForm(request.POST, prefix="new-attribute", labels=list(project.labels.all()))
-    if form.is_valid():
-        try:
-            attribute = label_attribute_create(**form.cleaned_data)
-        except ValidationError as error:
-            _refused(form, error)
-        else:
-            messages.success(request, f"Added the attribute {attribute.name} of {attribute.label}.")
-            return redirect("relation-settings", project.slug)
-    return _relation_settings_page(request, project, attribute_form=form)
+    return _relation_settings_write(
+        request,
+        project,
+        lambda: label_attribute_create(**form.cleaned_data),
+        lambda attribute: f"Added the attribute {attribute.name} of {attribute.label}.",
+        form=form,
+        attribute_form=form,
+    )
 
 
 @declares(Access.MANAGER)
@@ -488,18 +515,17 @@ def attribute_add(request: HttpRequest, slug: str) -> HttpResponse:
 def attribute_edit(request: HttpRequest, slug: str, attribute_id: int) -> HttpResponse:
     project = project_for(request.user, slug, Access.MANAGER)
     attribute = get_object_or_404(LabelAttribute, label__project=project, pk=attribute_id)
-    attribute.form = AttributeEditForm(
+    form = attribute.form = AttributeEditForm(
         request.POST, prefix=f"attribute-{attribute.pk}", labels=list(project.labels.all())
     )
-    if attribute.form.is_valid():
-        try:
-            attribute = label_attribute_update(attribute=attribute, **attribute.form.cleaned_data)
-        except ValidationError as error:
-            _refused(attribute.form, error)
-        else:
-            messages.success(request, f"Saved the attribute {attribute.name} of {attribute.label}.")
-            return redirect("relation-settings", project.slug)
-    return _relation_settings_page(request, project, edited=attribute)
+    return _relation_settings_write(
+        request,
+        project,
+        lambda: label_attribute_update(attribute=attribute, **form.cleaned_data),
+        lambda saved: f"Saved the attribute {saved.name} of {saved.label}.",
+        form=form,
+        edited=attribute,
+    )
 
 
 @declares(Access.MANAGER)
@@ -510,12 +536,12 @@ def attribute_delete_view(request: HttpRequest, slug: str, attribute_id: int) ->
     attribute = get_object_or_404(
         LabelAttribute.objects.select_related("label"), label__project=project, pk=attribute_id
     )
-    try:
-        label_attribute_delete(attribute=attribute)
-    except ValidationError as error:
-        return _relation_settings_page(request, project, refusal=_refusal(error))
-    messages.success(request, f"Deleted the attribute {attribute.name} of {attribute.label}.")
-    return redirect("relation-settings", project.slug)
+    return _relation_settings_write(
+        request,
+        project,
+        lambda: label_attribute_delete(attribute=attribute),
+        lambda _: f"Deleted the attribute {attribute.name} of {attribute.label}.",
+    )
 
 
 def _members_page(

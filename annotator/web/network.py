@@ -25,7 +25,7 @@ from ..curation.actor_aliases import (
     actor_alias_delete,
     actor_aliases,
 )
-from ..curation.network import Networks, build_networks, circle_layout
+from ..curation.network import Networks, build_networks, busiest, circle_layout
 from ..exports.network_files import FORMATS, NETWORKS, network_csv, network_graphml
 from ..exports.reader import DEFAULT_SOURCE, ExportError, Selection, read_documents
 from ..exports.records import ACTOR_LABELS
@@ -40,6 +40,10 @@ ACTOR_X = 220
 CONCEPT_X = 540
 CIRCLE = 520
 NAME_LENGTH = 40
+#: What the page draws and lists at most, per kind of node and per network's edges, so a
+#: large project's page stays readable and small; the downloads hold every node and edge.
+DRAWN_NODES = 40
+DRAWN_EDGES = 300
 
 
 class NetworkForm(forms.Form):
@@ -173,19 +177,22 @@ def _page_context(project: Project, form: NetworkForm) -> dict:
     context = {"project": project, "form": form, "networks": None}
     if form.is_valid():
         networks = form.networks()
-        names = {node.id: node.name for node in networks.actors + networks.concepts}
+        shown = busiest(networks, nodes=DRAWN_NODES, edges=DRAWN_EDGES)
+        names = {node.id: node.name for node in shown.actors + shown.concepts}
         context |= {
             "networks": networks,
+            "shown": shown,
+            "cut": shown != networks,
             "statement_rows": [
                 {"edge": edge, "actor": names[edge.actor], "concept": names[edge.concept]}
-                for edge in networks.statement_edges
+                for edge in shown.statement_edges
             ],
             "actor_rows": [
                 {"edge": edge, "source": names[edge.source], "target": names[edge.target]}
-                for edge in networks.actor_edges
+                for edge in shown.actor_edges
             ],
             "query": form.query(),
-            **_drawing(networks),
+            **_drawing(shown),
         }
     context["aliases"] = ActorAlias.objects.filter(project=project)
     return context
@@ -265,11 +272,10 @@ def actor_alias_delete_view(request: HttpRequest, slug: str) -> HttpResponse:
     alias = ActorAlias.objects.filter(
         project=project, pk=int(alias_id) if alias_id.isdigit() else None
     ).first()
-    if alias is None:
+    if alias is None or not actor_alias_delete(alias=alias, by=request.user):
         # Undone already (another tab, another curator), or never this project's.
         messages.error(request, "There is no such merge in this project; nothing was undone.")
         context = _page_context(project, _network_form(request, project))
         return render(request, "annotator/network/network.html", context, status=400)
-    actor_alias_delete(alias=alias)
     messages.success(request, f"“{alias.alias}” is its own actor again.")
     return redirect(reverse("network", args=[project.slug]) + "#aliases")

@@ -70,7 +70,8 @@ def suggestions_view(request: HttpRequest, slug: str, document_id: int) -> HttpR
     """The annotator's pending suggestions on the document, in text order.
 
     A POST, not a GET: string matches are computed and stored for the annotator on the
-    way (:func:`string_match_refresh`), so that each can be decided by its id.
+    way when a phrase has changed since the last time (:func:`string_match_refresh`), so
+    that each can be decided by its id.
     """
     document = document_for(request.user, slug, document_id, Access.MEMBER)
     require_assignment(request, document)
