@@ -199,6 +199,15 @@ def simple_tokens(text: str) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(starts), np.flatnonzero(ends) + 1
 
 
+def token_bounds(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The tokens' ``[start, end)`` code point offsets as two int64 arrays, for writers
+    that need no string per token."""
+    if is_simple(text):
+        return simple_tokens(text)
+    _, starts, ends = tokenize_words(text)
+    return np.array(starts, np.int64), np.array(ends, np.int64)
+
+
 def tokenize_words(text: str) -> Tokens:
     """Return the tokens of ``text`` with their text and ``[start, end)`` offsets."""
     if is_simple(text):
