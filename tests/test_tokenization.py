@@ -9,6 +9,7 @@ character it claims to handle.
 """
 
 import re
+import sys
 import unicodedata
 
 import pytest
@@ -204,6 +205,16 @@ def test_python_whitespace_is_all_in_the_bmp() -> None:
 @given(st.text(max_size=60) | st.lists(INTERESTING, max_size=25).map("".join))
 def test_the_fast_path_finds_the_tokens_re_finds(text: str) -> None:
     """Any text, simple or not: the numpy walk gives ``re``'s tokens of the pattern."""
+    starts, ends = simple_tokens(text)
+    expected = [match.span() for match in re.finditer(SIMPLE_PATTERN, text)]
+    assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == expected
+
+
+def test_the_fast_path_knows_what_re_makes_of_every_character() -> None:
+    """Each code point between two letters: one token with them if ``re`` calls it a word
+    character, a token of its own if neither word character nor whitespace, none if
+    whitespace."""
+    text = "a".join(map(chr, range(sys.maxunicode + 1)))
     starts, ends = simple_tokens(text)
     expected = [match.span() for match in re.finditer(SIMPLE_PATTERN, text)]
     assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == expected
