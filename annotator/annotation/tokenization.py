@@ -55,10 +55,12 @@ import re
 import sys
 from functools import cache
 from itertools import accumulate
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
 import regex
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Changes whenever a text's tokens may change: stored agreement statistics
 #: computed under another rule are recomputed (see ``curation.agreement_refresh``).
@@ -170,7 +172,7 @@ _PLANE = 0x10000
 
 
 @cache
-def _simple_kinds() -> np.ndarray:
+def _simple_kinds() -> "np.ndarray":
     """Per code point, whether ``re`` takes it for ``\\w``, ``\\s`` or neither (worked out
     once, ~0.05 s, 1.1 MB): the classes of :data:`SIMPLE_PATTERN`, found by ``re`` over
     strings of every character, a plane at a time.
@@ -178,6 +180,8 @@ def _simple_kinds() -> np.ndarray:
     Each plane's string is decoded from its code points in one piece: a string made
     of a million one-character strings took the exporting process 80 MB past its peak.
     """
+    import numpy as np  # see simple_tokens
+
     kinds = np.full(sys.maxunicode + 1, _OTHER, np.uint8)
     for plane_start in range(0, sys.maxunicode + 1, _PLANE):
         codes = np.arange(plane_start, plane_start + _PLANE, dtype=np.uint32)
@@ -188,10 +192,14 @@ def _simple_kinds() -> np.ndarray:
     return kinds
 
 
-def simple_tokens(text: str) -> tuple[np.ndarray, np.ndarray]:
+def simple_tokens(text: str) -> tuple["np.ndarray", "np.ndarray"]:
     """The ``[start, end)`` code point offsets of the tokens ``re`` finds in ``text`` with
     :data:`SIMPLE_PATTERN`, as two arrays: runs of word characters, and each other
     character that is not whitespace."""
+    # Imported on first use: the web app imports this module, seldom tokenises, and
+    # would hold numpy's 13 MB in every process.
+    import numpy as np
+
     # UTF-32 gives one code point per four bytes; no Python object per character.
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
     kinds = _simple_kinds()[codes]
@@ -206,11 +214,13 @@ def simple_tokens(text: str) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(starts), np.flatnonzero(ends) + 1
 
 
-def token_bounds(text: str) -> tuple[np.ndarray, np.ndarray]:
+def token_bounds(text: str) -> tuple["np.ndarray", "np.ndarray"]:
     """The tokens' ``[start, end)`` code point offsets as two int64 arrays, for writers
     that need no string per token."""
     if is_simple(text):
         return simple_tokens(text)
+    import numpy as np  # see simple_tokens
+
     _, starts, ends = tokenize_words(text)
     return np.array(starts, np.int64), np.array(ends, np.int64)
 

@@ -60,7 +60,6 @@ from annotator.exports.records import (
     ExportCounts,
     ExportDocument,
     ExportSpan,
-    align_to_token_arrays,
     checked_spans,
     iob2_names,
     layers,
@@ -211,6 +210,31 @@ def _utf8_lengths(text: str, encoded: bytes, starts: np.ndarray, ends: np.ndarra
     return offsets[ends] - offsets[starts]
 
 
+def _aligned(
+    spans: Sequence[ExportSpan], starts: np.ndarray, ends: np.ndarray
+) -> tuple[list[tuple[int, int, ExportSpan]], list[ExportSpan]]:
+    """``records.tokenize_document``'s alignment over tokens given as two sorted arrays, for
+    tokens kept in numpy here: ``(first_token, end_token, span)`` for each
+    span from a token start to a token end, and the spans that are not."""
+    span_starts = np.fromiter((span.start for span in spans), np.int64, len(spans))
+    span_ends = np.fromiter((span.end for span in spans), np.int64, len(spans))
+    firsts = np.searchsorted(starts, span_starts)
+    lasts = np.searchsorted(ends, span_ends)
+    # Past the last token, compare with a value no span offset equals.
+    on_edges = (np.append(starts, -1)[firsts] == span_starts) & (
+        np.append(ends, -1)[lasts] == span_ends
+    )
+    aligned, misaligned = [], []
+    for span, first, last, on_edge in zip(
+        spans, firsts.tolist(), lasts.tolist(), on_edges.tolist(), strict=True
+    ):
+        if on_edge:
+            aligned.append((first, last + 1, span))
+        else:
+            misaligned.append(span)
+    return aligned, misaligned
+
+
 class _Layer:
     """The IOB2 tags of one layer for the rows not yet written, as the tagged token ranges.
 
@@ -299,7 +323,7 @@ class _SplitColumns:
         text, encoded = document.text, document.text.encode()
         starts, ends = token_bounds(text)
         spans = checked_spans(document, self.labels)
-        aligned, misaligned = align_to_token_arrays(spans, starts, ends)
+        aligned, misaligned = _aligned(spans, starts, ends)
         self.ids.append(document.id)
         self.titles.append(document.title.encode())
         self.texts.append(encoded)

@@ -12,8 +12,6 @@ from itertools import pairwise
 from operator import itemgetter
 from typing import NamedTuple
 
-import numpy as np
-
 from annotator.annotation.tokenization import tokenize_words
 
 #: Labels of the actor layer. Every other label belongs to the content layer;
@@ -260,31 +258,6 @@ def tokenize_document(document: ExportDocument, labels: Sequence[str]) -> Tokeni
         else:
             result.misaligned.append(span)
     return result
-
-
-def align_to_token_arrays(
-    spans: Sequence[ExportSpan], starts: np.ndarray, ends: np.ndarray
-) -> tuple[list[tuple[int, int, ExportSpan]], list[ExportSpan]]:
-    """:func:`tokenize_document`'s alignment over tokens given as two sorted arrays, for
-    the writers that keep tokens in numpy: ``(first_token, end_token, span)`` for each
-    span from a token start to a token end, and the spans that are not."""
-    span_starts = np.fromiter((span.start for span in spans), np.int64, len(spans))
-    span_ends = np.fromiter((span.end for span in spans), np.int64, len(spans))
-    firsts = np.searchsorted(starts, span_starts)
-    lasts = np.searchsorted(ends, span_ends)
-    # Past the last token, compare with a value no span offset equals.
-    on_edges = (np.append(starts, -1)[firsts] == span_starts) & (
-        np.append(ends, -1)[lasts] == span_ends
-    )
-    aligned, misaligned = [], []
-    for span, first, last, on_edge in zip(
-        spans, firsts.tolist(), lasts.tolist(), on_edges.tolist(), strict=True
-    ):
-        if on_edge:
-            aligned.append((first, last + 1, span))
-        else:
-            misaligned.append(span)
-    return aligned, misaligned
 
 
 def overlap_priority(span: ExportSpan) -> int:
