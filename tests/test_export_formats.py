@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Iterable
@@ -598,3 +599,34 @@ def test_a_download_cut_short_is_not_a_zip() -> None:
     assert received  # some of it was sent before the error
     with pytest.raises(zipfile.BadZipFile):
         zipfile.ZipFile(io.BytesIO(b"".join(received)))
+
+
+def test_a_brat_download_zips_the_folder_files_without_writing_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """brat is two files per document: creating them on disk cost more than the rest of
+    the export. A download zips each as it is made, and they are the folder's bytes."""
+    from annotator.exports import formats
+
+    many = FIXTURES + [ExportDocument(100 + i, "", f"Filler {i}.", "s", {}, ()) for i in range(30)]
+    folder = tmp_path / "folder"
+    write_export(get_format("brat"), many, LABELS, folder, seed="b")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    on_disk: set[str] = set()
+    received = []
+    for piece in formats.stream_export(get_format("brat"), many, LABELS, stem="x", seed="b"):
+        received.append(piece)
+        on_disk.update(path.name for path in scratch.rglob("*") if path.is_file())
+
+    assert on_disk <= {"validation.pickle", "test.pickle"}
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(received)))
+    zipped = {name.removeprefix("x/"): archive.read(name) for name in archive.namelist()}
+    assert zipped.pop("export.json")
+    assert zipped == {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+    assert sum(name.endswith(".ann") for name in zipped) == len(many)

@@ -10,6 +10,7 @@ import json
 import re
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from annotator.exports.reader import ExportError
 from annotator.exports.release_jobs import claim_next_job, run_job
 from annotator.exports.releases import SPLIT_RULE, release_create
 from annotator.exports.splits import SPLIT_NAMES, SplitRatios, assign_split
+from annotator.exports.zipstream import COMPRESSION_LEVEL
 from annotator.models import (
     Document,
     GoldStatus,
@@ -378,6 +380,24 @@ def test_a_release_writes_its_files_into_the_zip_not_into_a_folder(
     assert on_disk == ["gold.pickle"]
     assert sum(path.endswith((".txt", ".ann")) for path in release.files) == 2 * len(gold_documents)
     assert list(scratch.iterdir()) == []
+
+
+def test_a_release_deflates_its_text_files_at_the_downloads_level(project, manager, gold_documents):
+    release = release_create(project=project, author=manager, formats=["jsonl", "conll", "brat"])
+
+    with release.archive.open("rb") as stream, zipfile.ZipFile(stream) as archive:
+        deflated = [
+            info for info in archive.infolist() if info.compress_type == zipfile.ZIP_DEFLATED
+        ]
+        sizes = {info.filename: info.compress_size for info in deflated}
+        expected = {}
+        for info in deflated:
+            deflate = zlib.compressobj(COMPRESSION_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+            data = archive.read(info)
+            expected[info.filename] = len(deflate.compress(data) + deflate.flush())
+
+    assert sizes == expected
+    assert any(name.endswith(".conll") for name in sizes)
 
 
 def test_archive_is_stored_under_media_root(project, manager, gold_documents, media_root):

@@ -8,6 +8,8 @@ segment in plain Python; the fast ``re`` path is held to it for every BMP
 character it claims to handle.
 """
 
+import re
+import sys
 import unicodedata
 
 import pytest
@@ -16,9 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from annotator.annotation.tokenization import (
+    SIMPLE_PATTERN,
     WHITESPACE,
     is_simple,
     is_simple_character,
+    simple_tokens,
     tokenize,
     tokenize_words,
 )
@@ -195,3 +199,22 @@ def test_characters_the_fast_path_would_get_wrong_are_not_simple() -> None:
 
 def test_python_whitespace_is_all_in_the_bmp() -> None:
     assert set(WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60) | st.lists(INTERESTING, max_size=25).map("".join))
+def test_the_fast_path_finds_the_tokens_re_finds(text: str) -> None:
+    """Any text, simple or not: the numpy walk gives ``re``'s tokens of the pattern."""
+    starts, ends = simple_tokens(text)
+    expected = [match.span() for match in re.finditer(SIMPLE_PATTERN, text)]
+    assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == expected
+
+
+def test_the_fast_path_knows_what_re_makes_of_every_character() -> None:
+    """Each code point between two letters: one token with them if ``re`` calls it a word
+    character, a token of its own if neither word character nor whitespace, none if
+    whitespace."""
+    text = "a".join(map(chr, range(sys.maxunicode + 1)))
+    starts, ends = simple_tokens(text)
+    expected = [match.span() for match in re.finditer(SIMPLE_PATTERN, text)]
+    assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == expected

@@ -55,15 +55,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from annotator.annotation.tokenization import token_bounds
 from annotator.exports.records import (
     ExportCounts,
     ExportDocument,
     ExportSpan,
+    checked_spans,
     iob2_names,
     layers,
     ordered_relations,
     resolve_overlaps,
-    tokenize_document,
 )
 from annotator.exports.splits import SPLIT_NAMES, SplitRatios, assign_split
 
@@ -192,16 +193,46 @@ def _optional_strings(values: Sequence[str | None]) -> pa.Array:
     )
 
 
-def _words(joined: bytes, count: int) -> pa.Array:
-    """The ``count`` strings of UTF-8 ``joined``, each followed by a space and holding none.
+def _token_bytes(text: str) -> bytes:
+    """The UTF-8 bytes of a text's tokens, one after another: the text without its
+    whitespace, since tokens hold none and the gaps between them are whitespace only.
+    ``str.split`` cuts at what ``str.isspace`` calls whitespace, as the tokeniser does."""
+    return "".join(text.split()).encode()
 
-    A byte 0x20 is always a space: UTF-8 multi-byte sequences use bytes >= 0x80 only.
-    """
-    utf8 = np.frombuffer(joined, np.uint8)
-    spaces = utf8 == ord(" ")
-    ends = np.flatnonzero(spaces) - np.arange(count)
-    lengths = np.diff(ends, prepend=0)
-    return _strings(np.compress(~spaces, utf8), lengths)
+
+def _utf8_lengths(text: str, encoded: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The length in UTF-8 bytes of each token ``[start, end)`` of ``text``."""
+    if len(encoded) == len(text):
+        return ends - starts
+    codes = np.frombuffer(text.encode("utf-32-le"), np.uint32)
+    offsets = np.zeros(len(codes) + 1, np.int64)
+    np.cumsum(1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000), out=offsets[1:])
+    return offsets[ends] - offsets[starts]
+
+
+def _aligned(
+    spans: Sequence[ExportSpan], starts: np.ndarray, ends: np.ndarray
+) -> tuple[list[tuple[int, int, ExportSpan]], list[ExportSpan]]:
+    """``records.tokenize_document``'s alignment over tokens given as two sorted arrays, for
+    tokens kept in numpy here: ``(first_token, end_token, span)`` for each
+    span from a token start to a token end, and the spans that are not."""
+    span_starts = np.fromiter((span.start for span in spans), np.int64, len(spans))
+    span_ends = np.fromiter((span.end for span in spans), np.int64, len(spans))
+    firsts = np.searchsorted(starts, span_starts)
+    lasts = np.searchsorted(ends, span_ends)
+    # Past the last token, compare with a value no span offset equals.
+    on_edges = (np.append(starts, -1)[firsts] == span_starts) & (
+        np.append(ends, -1)[lasts] == span_ends
+    )
+    aligned, misaligned = [], []
+    for span, first, last, on_edge in zip(
+        spans, firsts.tolist(), lasts.tolist(), on_edges.tolist(), strict=True
+    ):
+        if on_edge:
+            aligned.append((first, last + 1, span))
+        else:
+            misaligned.append(span)
+    return aligned, misaligned
 
 
 class _Layer:
@@ -253,9 +284,10 @@ class _Layer:
 class _SplitColumns:
     """The rows of one split not yet written, kept compact until they become a row group.
 
-    Per document: its strings UTF-8 encoded (its tokens joined by spaces) and
-    its token offsets as two numpy arrays. Token strings and tags are made for
-    the whole row group at once, so no Python object is made per token.
+    Per document: its strings UTF-8 encoded (its tokens one after another, with
+    their lengths in bytes) and its token offsets as numpy arrays. Token strings
+    and tags are made for the whole row group at once, so no Python object is made
+    per token, not even while tokenising (``tokenization.token_bounds``).
     """
 
     def __init__(self, labels: Sequence[str]) -> None:
@@ -271,7 +303,8 @@ class _SplitColumns:
         self.texts: list[bytes] = []
         self.sources: list[bytes] = []
         self.metas: list[bytes] = []
-        self.words: list[bytes] = []
+        self.token_bytes: list[bytes] = []
+        self.token_lengths: list[np.ndarray] = []
         self.token_starts: list[np.ndarray] = []
         self.token_ends: list[np.ndarray] = []
         self.token_total = 0
@@ -287,30 +320,29 @@ class _SplitColumns:
         return len(self.ids)
 
     def add(self, document: ExportDocument) -> ExportCounts:
-        tokenized = tokenize_document(document, self.labels)
-        token_count = len(tokenized.starts)
+        text, encoded = document.text, document.text.encode()
+        starts, ends = token_bounds(text)
+        spans = checked_spans(document, self.labels)
+        aligned, misaligned = _aligned(spans, starts, ends)
         self.ids.append(document.id)
         self.titles.append(document.title.encode())
-        self.texts.append(document.text.encode())
+        self.texts.append(encoded)
         self.sources.append(document.source.encode())
         meta = json.dumps(document.meta, ensure_ascii=False, sort_keys=True)
         self.metas.append(meta.encode())
-        if token_count:
-            # Tokens hold no whitespace, so a space can separate them.
-            self.words.append(" ".join(tokenized.words).encode())
-        self.token_starts.append(np.fromiter(tokenized.starts, np.int64, token_count))
-        self.token_ends.append(np.fromiter(tokenized.ends, np.int64, token_count))
-        dropped = self.actor.add(tokenized.aligned, self.token_total)
-        dropped += self.content.add(tokenized.aligned, self.token_total)
-        self.token_total += token_count
-        self.span_counts.append(len(tokenized.spans))
-        self.spans += tokenized.spans
-        relations = ordered_relations(document, tokenized.spans)
+        self.token_bytes.append(_token_bytes(text))
+        self.token_lengths.append(_utf8_lengths(text, encoded, starts, ends))
+        self.token_starts.append(starts)
+        self.token_ends.append(ends)
+        dropped = self.actor.add(aligned, self.token_total)
+        dropped += self.content.add(aligned, self.token_total)
+        self.token_total += len(starts)
+        self.span_counts.append(len(spans))
+        self.spans += spans
+        relations = ordered_relations(document, spans)
         self.relation_counts.append(len(relations))
         self.relations += relations
-        counts = ExportCounts.of(
-            1, len(document.spans), misaligned=tokenized.misaligned, overlapping=dropped
-        )
+        counts = ExportCounts.of(1, len(document.spans), misaligned=misaligned, overlapping=dropped)
         return ExportCounts(counts.documents, counts.spans, counts.left_out, len(relations))
 
     def table(self, schema: pa.Schema) -> pa.Table:
@@ -318,7 +350,6 @@ class _SplitColumns:
         token_offsets = _offsets(token_counts)
         starts = np.concatenate(self.token_starts)
         ends = np.concatenate(self.token_ends)
-        words = b"".join(document_words + b" " for document_words in self.words)
 
         def token_list(values: pa.Array) -> pa.ListArray:
             return pa.ListArray.from_arrays(token_offsets, values)
@@ -357,7 +388,7 @@ class _SplitColumns:
             _encoded(self.texts),
             _encoded(self.sources),
             _encoded(self.metas),
-            token_list(_words(words, self.token_total)),
+            token_list(_strings(b"".join(self.token_bytes), np.concatenate(self.token_lengths))),
             token_list(_array(pa.int64(), starts)),
             token_list(_array(pa.int64(), ends)),
             token_list(_array(pa.int64(), self.content.tags(self.token_total))),

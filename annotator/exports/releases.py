@@ -83,6 +83,7 @@ from annotator.exports.reader import (
 )
 from annotator.exports.records import ZIP_DATE_TIME, ExportDocument
 from annotator.exports.splits import SPLIT_NAMES, SplitRatios, assign_split
+from annotator.exports.zipstream import COMPRESSION_LEVEL
 from annotator.models import Project, ProjectAgreement, Release
 
 DEFAULT_LICENSE = "other"
@@ -188,6 +189,8 @@ class ReleaseZip:
         info.external_attr = 0o644 << 16
         if compress:
             info.compress_type = zipfile.ZIP_DEFLATED
+            # What ZipFile.open reads for a ZipInfo it is given (``compress_level`` from 3.13).
+            info._compresslevel = COMPRESSION_LEVEL
         digest = hashlib.sha256()
         with self.archive.open(info, "w", force_zip64=True) as target:
             for piece in pieces:
