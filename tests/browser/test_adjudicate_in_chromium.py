@@ -6,6 +6,8 @@ on "The Biden administration" (boundaries), and on "Kremlin" (ada only, inside
 the claim: one region with the first disagreement).
 """
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -88,11 +90,18 @@ def test_curator_premerges_accepts_settles_by_keyboard_and_marks_gold(page_as, d
     ]
 
 
-def test_keyboard_relabels_and_rejects_a_gold_span(page_as, disagreement):
+def test_keyboard_relabels_and_rejects_a_gold_span_and_undo_restores_the_proposal(
+    page_as, disagreement
+):
     page = page_as(User.objects.get(username="cleo"))
     page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
     page.locator("#premerge").click()
     expect(page.locator("#gold-list .gold-item")).to_have_count(3)
+    wait_until_saved(page)
+    donfried = GoldSpan.objects.get(
+        document=disagreement, label__name="actor", start=disagreement.text.index("Karen Donfried")
+    )
+    sources = set(donfried.source_spans.all())
 
     page.locator("#gold-list .span-select", has_text="Sergey Lavrov").click()
     page.keyboard.press("2")
@@ -102,6 +111,8 @@ def test_keyboard_relabels_and_rejects_a_gold_span(page_as, disagreement):
     page.locator("#gold-list .span-select", has_text="Karen Donfried").click()
     page.keyboard.press("Delete")
     expect(page.locator("#gold-list .gold-item")).to_have_count(2)
+    wait_until_saved(page)
+    assert not GoldSpan.objects.filter(pk=donfried.pk).exists()
     page.keyboard.press("Control+z")
     expect(page.locator("#gold-list .gold-item")).to_have_count(3)
     wait_until_saved(page)
@@ -111,7 +122,14 @@ def test_keyboard_relabels_and_rejects_a_gold_span(page_as, disagreement):
         for g in GoldSpan.objects.filter(document=disagreement)
     )
     assert labels["Sergey Lavrov"] == ("threat", GoldSpanStatus.ACCEPTED)
-    assert labels["Karen Donfried"] == ("actor", GoldSpanStatus.ACCEPTED)
+    # The rejected proposal is back as it was: proposed, from the pre-merge, same sources.
+    restored = GoldSpan.objects.get(pk=donfried.pk)
+    assert (restored.label.name, restored.status, restored.curator) == ("actor", "proposed", None)
+    assert (restored.origin, restored.merge_rule) == (GoldOrigin.MERGE, donfried.merge_rule)
+    assert set(restored.source_spans.all()) == sources
+    row = page.locator("#gold-list .gold-item", has_text="Karen Donfried")
+    expect(row).to_have_class(re.compile(r"\bproposed\b"))
+    expect(row).to_contain_text("pre-merge: exact match by at least 2 of 2 annotators")
 
 
 def test_keyboard_accepts_one_proposal_then_all(page_as, disagreement):

@@ -303,8 +303,9 @@
 
   // `propose`: gold spans the page already shows as proposed again; `remove`:
   // spans it already took away. Both by span, resolved to ids when sent.
-  function revert({ propose = [], remove = [], describeText }) {
+  function revert({ propose = [], remove = [], relations = [], values = [], describeText }) {
     const incarnations = { propose: propose.map((span) => span.incarnation), remove: remove.map((span) => span.incarnation) };
+    const valueIds = values;
     propose.forEach((span) => pending(span, 1));
     const done = () => propose.forEach((span) => pending(span, -1));
     write({
@@ -313,6 +314,8 @@
         const values = new URLSearchParams();
         incarnations.propose.map(idOf).filter((id) => id !== null).forEach((id) => values.append("propose", id));
         incarnations.remove.map(idOf).filter((id) => id !== null).forEach((id) => values.append("delete", id));
+        relations.forEach((id) => values.append("delete_relation", id));
+        valueIds.forEach((id) => values.append("delete_value", id));
         return values.toString() ? { url: root.dataset.revertUrl, values } : null;
       },
       onAnswer: done,
@@ -335,9 +338,9 @@
     });
   }
 
-  function createGold(label, start, end, { record = true, revive = null } = {}) {
+  function createGold(label, start, end) {
     const existing = store.find("gold", label, start, end);
-    if (existing && existing !== revive) {
+    if (existing) {
       if (existing.state === "proposed") {
         acceptGold(existing);
       } else {
@@ -346,11 +349,7 @@
       }
       return;
     }
-    const span = revive || store.add({ layer: "gold", label, start, end, provenance: "added by you" });
-    if (revive) {
-      store.spans.set(span.key, span);
-      span.state = null;
-    }
+    const span = store.add({ layer: "gold", label, start, end, provenance: "added by you" });
     const incarnation = { id: null, refused: false };
     span.incarnation = incarnation;
     pending(span, 1);
@@ -387,20 +386,18 @@
         }
       },
     });
-    if (record) {
-      undoLog.push({
-        valid: () => !incarnation.refused,
-        undo: () => {
-          const current = store.byId("gold", incarnation.id) || span;
-          if (!created) {
-            current.state = "proposed";
-            revert({ propose: [current], describeText: `undo accepting ${describe(current)}` });
-          } else {
-            rejectGold(current, { record: false });
-          }
-        },
-      });
-    }
+    undoLog.push({
+      valid: () => !incarnation.refused,
+      undo: () => {
+        const current = store.byId("gold", incarnation.id) || span;
+        if (!created) {
+          current.state = "proposed";
+          revert({ propose: [current], describeText: `undo accepting ${describe(current)}` });
+        } else {
+          rejectGold(current, { record: false });
+        }
+      },
+    });
   }
 
   // The gold relations and attribute values listed under the gold spans are rendered by
@@ -422,6 +419,8 @@
       return Boolean(span);
     }
     const incarnation = span.incarnation;
+    // What the server deleted, signed by it: the undo puts back exactly that.
+    const deletion = { restore: null };
     noticeNear(span);
     store.remove(span);
     hide(span);
@@ -429,6 +428,9 @@
     write({
       describeText: `reject ${describe(span)}`,
       request: () => (idOf(incarnation) === null ? null : { url: E.urlFor(root.dataset.deleteUrl, incarnation.id), values: {} }),
+      onAnswer: (answer) => {
+        deletion.restore = answer.restore;
+      },
       onRefused: () => {
         if (!store.has(span) && span.incarnation === incarnation) {
           store.spans.set(span.key, span);
@@ -439,10 +441,37 @@
     if (record) {
       undoLog.push({
         valid: () => !store.has(span),
-        undo: () => createGold(span.label, span.start, span.end, { record: false, revive: span }),
+        undo: () => restoreGold(span, deletion),
       });
     }
     return true;
+  }
+
+  // The undo of a reject: the span comes back as it was, proposed or accepted, with its
+  // provenance, relations and values, under its old id.
+  function restoreGold(span, deletion) {
+    store.spans.set(span.key, span);
+    pending(span, 1);
+    show(span);
+    write({
+      describeText: `undo rejecting ${describe(span)}`,
+      span,
+      // Without a snapshot (its reject was never answered) the server refuses, in words.
+      request: () => ({ url: root.dataset.revertUrl, values: { restore: deletion.restore || "" } }),
+      onAnswer: (answer) => {
+        const [saved] = answer.gold;
+        span.incarnation.id = saved.id;
+        settle(span, saved);
+        pending(span, -1);
+      },
+      onRefused: () => {
+        pending(span, -1);
+        if (store.has(span)) {
+          store.remove(span);
+          hide(span);
+        }
+      },
+    });
   }
 
   function acceptGold(span, { record = true } = {}) {
@@ -610,12 +639,14 @@
       return;
     }
     const made = [];
+    const dependents = { relations: [], values: [] };
     let refused = false;
     write({
       describeText: `pre-merge (at least ${minimum} agree)`,
       request: () => ({ url: root.dataset.premergeUrl, values: { minimum } }),
       onAnswer: (answer) => {
         answer.gold.forEach((item) => made.push(addGold(item)));
+        Object.assign(dependents, { relations: answer.relations, values: answer.values });
         announce(`Pre-merge proposed ${made.length} span${made.length === 1 ? "" : "s"}.`);
       },
       onRefused: () => {
@@ -630,7 +661,11 @@
           store.remove(span);
           hide(span);
         });
-        revert({ remove: back, describeText: `undo the pre-merge of ${back.length} spans` });
+        // Relations and values it proposed over spans that were there before it go too.
+        revert({
+          remove: back, relations: dependents.relations, values: dependents.values,
+          describeText: `undo the pre-merge of ${back.length} spans`,
+        });
       },
     });
   }
