@@ -1062,3 +1062,20 @@ def test_undoing_a_premerge_removes_exactly_what_it_added(
         "gold_span",
         "gold_span_attribute",
     ]
+
+
+def test_the_relations_panel_comes_alone_for_the_page_script(
+    client, document, proposed, curator, charlie
+):
+    url = f"/projects/talks/documents/{document.pk}/adjudicate/?panel=relations"
+    client.force_login(charlie)
+    assert client.get(url).status_code == 404
+    client.force_login(curator)
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section class="gold-relations" id="gold-relations"')
+    assert "<html" not in html and "gold-list" not in html
+    assert f'data-gold-relation="{proposed.pk}"' in html

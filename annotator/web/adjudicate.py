@@ -6,7 +6,8 @@ declares the access it enforces. Writes are POSTs that call the services in
 :mod:`annotator.curation.gold` (and reopening an assignment,
 :mod:`annotator.annotation.assignments`). Gold relations and gold attribute values are listed
 server-side with plain forms (add, accept, delete a relation; set or clear a value),
-which the page script leaves alone. The page script (adjudicate.js) gets
+which the page script leaves alone but asks for again after its writes
+(``?panel=relations``: that fragment alone). The page script (adjudicate.js) gets
 the text, the annotators' spans, the regions where they differ and the gold
 spans as JSON data and asks for JSON answers: the gold spans a write touched,
 never the page. Without JavaScript the page shows marks, an alignment table and
@@ -230,15 +231,7 @@ def _adjudication_context(document: Document, request: HttpRequest) -> dict:
         assignment.annotator.username for assignment in all_assignments if assignment.is_open
     ]
     text = document.text
-    for gold_span in gold:
-        gold_span.quote = text[gold_span.start : gold_span.end]
-        gold_span.label_name = labels[gold_span.label_id].name
-        gold_span.source_names = sorted(
-            {
-                names.get(source.annotator_id, str(source.annotator_id))
-                for source in gold_span.source_spans.all()
-            }
-        )
+    _describe_gold(text, gold, labels, names)
     rows = []
     for region in regions:
         cells = []
@@ -320,6 +313,41 @@ def _adjudication_context(document: Document, request: HttpRequest) -> dict:
         "lanes": lanes,
         "gold_statuses": GoldStatus,
         "assignment_statuses": AssignmentStatus,
+        "span_statuses": GoldSpanStatus,
+    }
+
+
+def _describe_gold(
+    text: str, gold: list[GoldSpan], labels: dict[int, Label], names: dict[int, str]
+) -> None:
+    """Give each gold span its quote, label name and source annotators, for the templates."""
+    for gold_span in gold:
+        gold_span.quote = text[gold_span.start : gold_span.end]
+        gold_span.label_name = labels[gold_span.label_id].name
+        gold_span.source_names = sorted(
+            {
+                names.get(source.annotator_id, str(source.annotator_id))
+                for source in gold_span.source_spans.all()
+            }
+        )
+
+
+def _relations_panel_context(document: Document) -> dict:
+    """What the gold relations panel needs, and no more: the page script asks for it
+    again after its writes."""
+    labels = {label.pk: label for label in Label.objects.filter(project=document.project_id)}
+    names = _annotator_names(document)
+    gold = _all_gold(document)
+    _describe_gold(document.text, gold, labels, names)
+    relations, attributes = _gold_relations_context(document, gold, names)
+    return {
+        "gold_relations": relations,
+        "gold_attributes": attributes,
+        "relation_types": list(document.project.relation_types.order_by("name")),
+        "gold": gold,
+        "document": document,
+        "project": document.project,
+        "gold_statuses": GoldStatus,
         "span_statuses": GoldSpanStatus,
     }
 
@@ -421,6 +449,12 @@ def _refused(request: HttpRequest, document: Document, message: str) -> HttpResp
 @require_GET
 def adjudicate(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
     document = document_for(request.user, slug, document_id, Access.CURATOR)
+    if request.GET.get("panel") == "relations":
+        return render(
+            request,
+            "annotator/adjudicate/adjudicate.html#gold-relations",
+            _relations_panel_context(document),
+        )
     return _render_adjudication(request, document)
 
 

@@ -247,3 +247,47 @@ def test_gold_relations_panel_adds_sets_and_follows_a_rejected_span(page_as, dis
     expect(page.locator(f'#gold-attributes [data-gold-span="{proposal.pk}"]')).to_have_count(0)
     wait_until_saved(page)
     assert not GoldRelation.objects.exists() and not GoldSpanAttribute.objects.exists()
+
+
+def test_relations_panel_follows_keyboard_writes_and_their_undo(page_as, disagreement):
+    from annotator.models import GoldRelation
+
+    page = page_as(User.objects.get(username="cleo"))
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+    expect(page.locator("#gold-relation-form")).to_have_count(0)
+
+    # Pre-merge and accept all (by script and key) give the panel's form gold spans to
+    # relate, without a reload.
+    page.locator("#premerge").click()
+    expect(page.locator("#gold-list .gold-item.proposed")).to_have_count(3)
+    page.keyboard.press("Shift+A")
+    form = page.locator("#gold-relation-form")
+    expect(form.locator("select[name=source] option")).to_have_count(3)
+    wait_until_saved(page)
+    expect(page.locator("#adjudicate")).to_have_attribute("data-panel", "fresh")
+    lavrov = GoldSpan.objects.get(
+        document=disagreement, start=disagreement.text.index("Sergey Lavrov")
+    )
+    negotiations = GoldSpan.objects.get(document=disagreement, label__name="proposal")
+    form.locator("select[name=type]").select_option(label="claimant")
+    form.locator("select[name=source]").select_option(str(negotiations.pk))
+    form.locator("select[name=target]").select_option(str(lavrov.pk))
+    form.get_by_role("button", name="Add relation").click()
+    row = page.locator("#gold-relations [data-gold-relation]")
+    expect(row).to_have_count(1)
+    relation = GoldRelation.objects.get()
+
+    # Rejecting by key takes the relation along; the undo brings both back.
+    page.locator("#gold-list .span-select", has_text="Sergey Lavrov").click()
+    page.keyboard.press("Delete")
+    expect(row).to_have_count(0)
+    expect(form.locator("select[name=source] option")).to_have_count(2)
+    wait_until_saved(page)
+    assert not GoldRelation.objects.exists()
+    page.keyboard.press("Control+z")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("claimant")
+    expect(row).to_contain_text("added by curator; decided by cleo")
+    expect(form.locator("select[name=source] option")).to_have_count(3)
+    wait_until_saved(page)
+    assert GoldRelation.objects.get().pk == relation.pk

@@ -288,10 +288,12 @@
         }
         onAnswer(answer);
         recount();
+        refreshRelations();
       },
       refused: (message) => {
         onRefused();
         recount();
+        refreshRelations();
         if (message) {
           refuse(`Not saved: ${describeText}. ${message}`, span && store.has(span) ? span : null);
         }
@@ -410,6 +412,59 @@
       const ends = (row.dataset.goldEnds || row.dataset.goldSpan).split(" ");
       if (ends.includes(String(id))) {
         row.remove();
+      }
+    }
+  }
+
+  // After writes the server renders the relations panel again (its rows, the gold spans
+  // its forms offer, the values), once the queue is idle; a later answer wins.
+  let panelWanted = false;
+  let panelAsked = 0;
+  function refreshRelations() {
+    if (panelWanted) {
+      return;
+    }
+    panelWanted = true;
+    root.dataset.panel = "stale";
+    queue.whenIdle().then(async () => {
+      panelWanted = false;
+      const asked = ++panelAsked;
+      let html = null;
+      try {
+        const response = await fetch(root.dataset.panelUrl, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+        html = response.ok ? await response.text() : null;
+      } catch (error) {
+        html = null;
+      }
+      const section = document.getElementById("gold-relations");
+      if (asked !== panelAsked || panelWanted || html === null || !section) {
+        return;
+      }
+      const template = document.createElement("template");
+      template.innerHTML = html;
+      const fresh = template.content.getElementById("gold-relations");
+      if (fresh) {
+        keepChoices(section, fresh);
+        section.replaceWith(fresh);
+        root.dataset.panel = "fresh";
+      }
+    });
+  }
+
+  // What the curator was choosing in the panel survives its refresh: the open
+  // attributes, and each select's value where the fresh one still offers it.
+  function keepChoices(section, fresh) {
+    const details = section.querySelector("#gold-attributes");
+    const freshDetails = fresh.querySelector("#gold-attributes");
+    if (details && freshDetails) {
+      freshDetails.open = details.open;
+    }
+    const key = (select) => `${select.form ? select.form.getAttribute("action") : ""} ${select.name}`;
+    const chosen = new Map(Array.from(section.querySelectorAll("select"), (select) => [key(select), select.value]));
+    for (const select of fresh.querySelectorAll("select")) {
+      const value = chosen.get(key(select));
+      if (value !== undefined && Array.from(select.options).some((option) => option.value === value)) {
+        select.value = value;
       }
     }
   }
