@@ -291,3 +291,41 @@ def test_relations_panel_follows_keyboard_writes_and_their_undo(page_as, disagre
     expect(form.locator("select[name=source] option")).to_have_count(3)
     wait_until_saved(page)
     assert GoldRelation.objects.get().pk == relation.pk
+
+
+def test_keyboard_caret_goes_into_the_lanes_and_uses_an_annotators_span(page_as, disagreement):
+    page = page_as(User.objects.get(username="cleo"))
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+    expect(page.locator("#adjudicate")).to_have_attribute("data-ready", "true")
+    announcer = page.locator("#announcer")
+    caret_lane = page.locator("#document-text .lane.lane-caret")
+    page.locator("#document-text").focus()
+
+    # Down passes paragraphs where everyone agrees, then enters the first lane.
+    for _ in range(20):
+        page.keyboard.press("ArrowDown")
+        if caret_lane.count():
+            break
+    expect(caret_lane.locator(".lane-name")).to_have_text("ada")
+    expect(announcer).to_contain_text("ada's claim “The Kremlin is seeking")
+    page.keyboard.press("ArrowRight")
+    expect(announcer).to_contain_text("ada's actor “Kremlin”")
+    page.keyboard.press("ArrowDown")
+    expect(caret_lane.locator(".lane-name")).to_have_text("ben")
+    expect(announcer).to_contain_text("ben's threat “The Kremlin is seeking")
+    # Right goes on to ben's next span, in the next paragraph that shows lanes.
+    page.keyboard.press("ArrowRight")
+    expect(announcer).to_contain_text("ben's actor “Biden administration”")
+    assert axe_violations(page) == []
+    page.keyboard.press("u")
+    wait_until_saved(page)
+
+    gold = GoldSpan.objects.get(document=disagreement)
+    ben = Span.objects.get(document=disagreement, annotator__username="ben", start=703)
+    assert (gold.label, gold.start, gold.end) == (ben.label, 703, 723)
+    assert list(gold.source_spans.all()) == [ben]
+    page.keyboard.press("ArrowUp")
+    expect(caret_lane.locator(".lane-name")).to_have_text("ada")
+    page.keyboard.press("ArrowUp")
+    expect(caret_lane).to_have_count(0)
+    expect(announcer).to_contain_text("Gold text")

@@ -837,6 +837,8 @@
     const next = index === -1 ? (direction > 0 ? 0 : disputed.length - 1)
       : (index + direction + disputed.length) % disputed.length;
     choose(disputed[next], { scroll: true });
+    laneCaret = { paragraph: paragraphAt(disputed[next].start), annotator: disputed[next].annotator };
+    markLane();
   }
 
   function goldStep(direction) {
@@ -847,6 +849,8 @@
     const index = selected ? ordered.indexOf(selected) : -1;
     const next = index === -1 ? (direction > 0 ? 0 : ordered.length - 1)
       : Math.min(Math.max(index + direction, 0), ordered.length - 1);
+    laneCaret = null;
+    markLane();
     choose(ordered[next], { scroll: true });
   }
 
@@ -861,6 +865,10 @@
       const offset = laneViews.get(annotator).offsetAtPoint(event.clientX, event.clientY);
       const around = offset === null ? [] : store.covering("source", offset).filter((span) => span.annotator === annotator);
       choose(around[(around.indexOf(selected) + 1) % Math.max(around.length, 1)] || null);
+      if (offset !== null) {
+        laneCaret = { paragraph: paragraphAt(offset), annotator };
+        markLane();
+      }
       return;
     }
     const offset = gold.offsetAtPoint(event.clientX, event.clientY);
@@ -868,9 +876,130 @@
     choose(around.length ? around[(around.indexOf(selected) + 1) % around.length] : null);
   });
 
+  // ---- the caret in the annotators' lanes ---------------------------------------------
+  // Down from a paragraph's gold text goes into its lanes, one annotator per press, and on
+  // to the next paragraph's text; Up goes back. In a lane, Left and Right go from one of
+  // that annotator's spans to the next (in paragraphs whose lanes show), u or Enter uses it.
+
+  let laneCaret = null;
+  const annotatorOrder = data.annotators.map(([id]) => id);
+  const lanesShown = (index) => !paragraphs[index].lanes.hidden;
+
+  function paragraphAt(offset) {
+    const index = paragraphs.findIndex((paragraph) => offset <= paragraph.end);
+    return index === -1 ? paragraphs.length - 1 : index;
+  }
+
+  function markLane() {
+    root.querySelectorAll(".lane.lane-caret").forEach((lane) => lane.classList.remove("lane-caret"));
+    if (laneCaret) {
+      const position = annotatorOrder.indexOf(laneCaret.annotator);
+      paragraphs[laneCaret.paragraph].lanes.children[position].classList.add("lane-caret");
+    }
+  }
+
+  function spansOf(annotator, accept) {
+    return Array.from(store.spans.values())
+      .filter((span) => span.layer === "source" && span.annotator === annotator && accept(span))
+      .sort(E.compareSpans);
+  }
+
+  function enterLane(index, position, near) {
+    const annotator = annotatorOrder[position];
+    laneCaret = { paragraph: index, annotator };
+    caret = null;
+    anchor = null;
+    painter.setCaret(null);
+    window.getSelection().removeAllRanges();
+    const { start, end } = paragraphs[index];
+    const here = spansOf(annotator, (span) => span.start < end && start < span.end);
+    const span = here.find((each) => each.end > near) || here[here.length - 1];
+    if (span) {
+      choose(span, { scroll: true });
+    } else {
+      choose(null);
+      announce(`${annotatorNames.get(annotator)}: no spans in this paragraph.`);
+    }
+    markLane();
+  }
+
+  function leaveLanes(offset) {
+    laneCaret = null;
+    markLane();
+    choose(null);
+    caret = offset;
+    painter.setCaret(caret);
+    announce(`Gold text: ${E.quoted(data.text.slice(offset, offset + 60) || "end of text")}`);
+  }
+
+  function vertical(direction) {
+    if (!annotatorOrder.length || !paragraphs.length) {
+      return;
+    }
+    if (laneCaret) {
+      const position = annotatorOrder.indexOf(laneCaret.annotator) + direction;
+      const index = laneCaret.paragraph;
+      const near = selected && selected.layer === "source" ? selected.start : paragraphs[index].start;
+      if (position >= 0 && position < annotatorOrder.length) {
+        enterLane(index, position, near);
+      } else if (direction < 0) {
+        leaveLanes(near);
+      } else if (index + 1 < paragraphs.length) {
+        leaveLanes(paragraphs[index + 1].start);
+      }
+      return;
+    }
+    const offset = caret === null ? (selected ? selected.start : 0) : caret;
+    const index = paragraphAt(offset);
+    if (direction > 0 && lanesShown(index)) {
+      enterLane(index, 0, offset);
+    } else if (direction > 0 && index + 1 < paragraphs.length) {
+      leaveLanes(paragraphs[index + 1].start);
+    } else if (direction < 0 && index > 0 && lanesShown(index - 1)) {
+      enterLane(index - 1, annotatorOrder.length - 1, offset);
+    } else if (direction < 0 && index > 0) {
+      leaveLanes(paragraphs[index - 1].start);
+    }
+  }
+
+  function laneStep(direction) {
+    const shown = spansOf(laneCaret.annotator, (span) => lanesShown(paragraphAt(span.start)));
+    if (!shown.length) {
+      announce(`${annotatorNames.get(laneCaret.annotator)} has no spans where the lanes show.`);
+      return;
+    }
+    const index = shown.indexOf(selected);
+    const from = paragraphs[laneCaret.paragraph].start;
+    const next = index !== -1 ? shown[Math.min(Math.max(index + direction, 0), shown.length - 1)]
+      : direction > 0 ? shown.find((span) => span.start >= from) || shown[shown.length - 1]
+        : shown.slice().reverse().find((span) => span.start < from) || shown[0];
+    laneCaret.paragraph = paragraphAt(next.start);
+    choose(next, { scroll: true });
+    markLane();
+  }
+
   container.addEventListener("keydown", (event) => {
+    if (event.metaKey) {
+      return;
+    }
+    const plain = !event.ctrlKey && !event.altKey;
+    if (plain && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+      event.preventDefault();
+      vertical(event.key === "ArrowDown" ? 1 : -1);
+      return;
+    }
+    if (plain && laneCaret && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
+      event.preventDefault();
+      laneStep(event.key === "ArrowLeft" ? -1 : 1);
+      return;
+    }
+    if (plain && laneCaret && event.key === "Enter" && selected && selected.layer === "source") {
+      event.preventDefault();
+      useSource(selected);
+      return;
+    }
     const arrows = { ArrowLeft: -1, ArrowRight: 1 };
-    if (!(event.key in arrows) || event.metaKey) {
+    if (!(event.key in arrows)) {
       return;
     }
     event.preventDefault();
@@ -892,6 +1021,8 @@
   container.addEventListener("pointerdown", () => {
     caret = null;
     anchor = null;
+    laneCaret = null;
+    markLane();
     painter.setCaret(null);
   });
   container.addEventListener("blur", () => painter.setCaret(null));
