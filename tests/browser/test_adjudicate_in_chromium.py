@@ -329,3 +329,38 @@ def test_keyboard_caret_goes_into_the_lanes_and_uses_an_annotators_span(page_as,
     page.keyboard.press("ArrowUp")
     expect(caret_lane).to_have_count(0)
     expect(announcer).to_contain_text("Gold text")
+
+
+def test_at_390_px_the_bar_fits_and_the_keys_actions_and_panel_are_reachable(page_as, disagreement):
+    page = page_as(User.objects.get(username="cleo"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+    expect(page.locator("#adjudicate")).to_have_attribute("data-ready", "true")
+    page.mouse.wheel(0, 3000)
+    page.wait_for_timeout(200)
+
+    def inside(target, *, across_only: bool = False) -> None:
+        box = target.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        assert across_only or (box["y"] >= 0 and box["y"] + box["height"] <= 844), box
+
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    for target in [
+        *page.locator(".label-button").all(),
+        page.locator("#panel-toggle"),
+        page.locator(".help summary"),
+    ]:
+        inside(target)
+    for lane in page.locator("#document-text .paragraph.unsettled .lane").all():
+        inside(lane, across_only=True)
+    page.locator(".help summary").click()
+    inside(page.locator(".help-body"))
+    page.locator(".help summary").click()
+
+    expect(page.locator("#premerge")).not_to_be_in_viewport()
+    page.locator("#panel-toggle").click()
+    for action in ("#premerge", "#accept-all", "#mark-gold"):
+        expect(page.locator(action)).to_be_in_viewport()
+    page.locator("#premerge").click()
+    expect(page.locator("#gold-list .gold-item.proposed")).to_have_count(3)
+    expect(page.locator("#accept-all")).to_be_enabled()
