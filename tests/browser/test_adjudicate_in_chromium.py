@@ -7,6 +7,7 @@ the claim: one region with the first disagreement).
 """
 
 import re
+import uuid
 
 import pytest
 from django.contrib.auth.models import User
@@ -364,3 +365,47 @@ def test_at_390_px_the_bar_fits_and_the_keys_actions_and_panel_are_reachable(pag
     page.locator("#premerge").click()
     expect(page.locator("#gold-list .gold-item.proposed")).to_have_count(3)
     expect(page.locator("#accept-all")).to_be_enabled()
+
+
+def test_undoing_a_premerge_removes_its_relations_over_older_gold_spans(page_as, disagreement):
+    from annotator.curation.gold import gold_span_create
+    from annotator.models import GoldRelation, Relation, RelationType
+
+    curator = User.objects.get(username="cleo")
+    claimant = RelationType.objects.get(project=disagreement.project, name="claimant")
+    lavrov_at = disagreement.text.index("Sergey Lavrov")
+    negotiations_at = disagreement.text.index("negotiations between Moscow")
+    older = set()
+    for start, end in ((lavrov_at, lavrov_at + 13), (negotiations_at, 216)):
+        source = Span.objects.filter(document=disagreement, start=start, end=end).first()
+        older.add(
+            gold_span_create(
+                document=disagreement, label=source.label, start=start, end=end, curator=curator
+            ).pk
+        )
+    # What ada and ben submitted (the fixture has no relations): the claimant relation.
+    for annotator in ("ada", "ben"):
+        spans = Span.objects.filter(document=disagreement, annotator__username=annotator)
+        Relation.objects.create(
+            type=claimant,
+            document=disagreement,
+            annotator=spans.first().annotator,
+            source=spans.get(start=negotiations_at),
+            target=spans.get(start=lavrov_at),
+            client_id=uuid.uuid4(),
+        )
+    page = page_as(curator)
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+
+    page.locator("#premerge").click()
+    expect(page.locator("#gold-list .gold-item.proposed")).to_have_count(1)
+    expect(page.locator("#gold-relations [data-gold-relation]")).to_have_count(1)
+    wait_until_saved(page)
+    assert GoldRelation.objects.get().origin == GoldOrigin.MERGE
+    page.keyboard.press("Control+z")
+    expect(page.locator("#gold-list .gold-item")).to_have_count(2)
+    expect(page.locator("#gold-relations [data-gold-relation]")).to_have_count(0)
+    wait_until_saved(page)
+
+    assert set(GoldSpan.objects.values_list("pk", flat=True)) == older
+    assert not GoldRelation.objects.exists()
