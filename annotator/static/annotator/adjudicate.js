@@ -417,38 +417,41 @@
   }
 
   // After writes the server renders the relations panel again (its rows, the gold spans
-  // its forms offer, the values), once the queue is idle; a later answer wins.
-  let panelWanted = false;
-  let panelAsked = 0;
+  // its forms offer, the values): once the queue is idle and writes have paused for a
+  // moment, so a burst of keys costs one request; an answer older than a write is dropped.
+  let panelChanges = 0;
+  let panelTimer = null;
   function refreshRelations() {
-    if (panelWanted) {
+    panelChanges += 1;
+    root.dataset.panel = "stale";
+    clearTimeout(panelTimer);
+    panelTimer = setTimeout(() => loadRelations(panelChanges), 300);
+  }
+
+  async function loadRelations(changes) {
+    await queue.whenIdle();
+    if (changes !== panelChanges) {
       return;
     }
-    panelWanted = true;
-    root.dataset.panel = "stale";
-    queue.whenIdle().then(async () => {
-      panelWanted = false;
-      const asked = ++panelAsked;
-      let html = null;
-      try {
-        const response = await fetch(root.dataset.panelUrl, { headers: { Accept: "text/html" }, credentials: "same-origin" });
-        html = response.ok ? await response.text() : null;
-      } catch (error) {
-        html = null;
-      }
-      const section = document.getElementById("gold-relations");
-      if (asked !== panelAsked || panelWanted || html === null || !section) {
-        return;
-      }
-      const template = document.createElement("template");
-      template.innerHTML = html;
-      const fresh = template.content.getElementById("gold-relations");
-      if (fresh) {
-        keepChoices(section, fresh);
-        section.replaceWith(fresh);
-        root.dataset.panel = "fresh";
-      }
-    });
+    let html = null;
+    try {
+      const response = await fetch(root.dataset.panelUrl, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+      html = response.ok ? await response.text() : null;
+    } catch (error) {
+      html = null;
+    }
+    const section = document.getElementById("gold-relations");
+    if (changes !== panelChanges || html === null || !section) {
+      return;
+    }
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    const fresh = template.content.getElementById("gold-relations");
+    if (fresh) {
+      keepChoices(section, fresh);
+      section.replaceWith(fresh);
+      root.dataset.panel = "fresh";
+    }
   }
 
   // What the curator was choosing in the panel survives its refresh: the open
