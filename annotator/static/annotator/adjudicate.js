@@ -133,6 +133,10 @@
       paragraph.lanes.hidden = !(showAll || paragraph.differs);
       paragraph.section.dataset.unsettled = paragraph.open > 0 ? `≠ ${paragraph.open} to settle` : "✓ settled";
     }
+    if (laneCaret && paragraphs[laneCaret.paragraph].lanes.hidden) {
+      laneCaret = null;
+      markLane();
+    }
     // Lanes shown or hidden move the text: the painters' windows follow.
     [painter, ...lanePainters.values()].forEach((each) => each.updateWindow && each.updateWindow());
     document.getElementById("disagreement-count").textContent = String(left);
