@@ -309,9 +309,9 @@
 
   // `propose`: gold spans the page already shows as proposed again; `remove`:
   // spans it already took away. Both by span, resolved to ids when sent.
-  function revert({ propose = [], remove = [], relations = [], values = [], describeText }) {
+  // `relations` and `attributeValues`: ids of gold relations and values to remove too.
+  function revert({ propose = [], remove = [], relations = [], attributeValues = [], describeText }) {
     const incarnations = { propose: propose.map((span) => span.incarnation), remove: remove.map((span) => span.incarnation) };
-    const valueIds = values;
     propose.forEach((span) => pending(span, 1));
     const done = () => propose.forEach((span) => pending(span, -1));
     write({
@@ -321,7 +321,7 @@
         incarnations.propose.map(idOf).filter((id) => id !== null).forEach((id) => values.append("propose", id));
         incarnations.remove.map(idOf).filter((id) => id !== null).forEach((id) => values.append("delete", id));
         relations.forEach((id) => values.append("delete_relation", id));
-        valueIds.forEach((id) => values.append("delete_value", id));
+        attributeValues.forEach((id) => values.append("delete_value", id));
         return values.toString() ? { url: root.dataset.revertUrl, values } : null;
       },
       onAnswer: done,
@@ -379,14 +379,12 @@
           addGold(saved);
           return;
         }
-        if (span.incarnation === incarnation) {
-          settle(span, saved);
-          pending(span, -1);
-        }
+        settle(span, saved);
+        pending(span, -1);
       },
       onRefused: () => {
         incarnation.refused = true;
-        if (span.incarnation === incarnation && store.has(span)) {
+        if (store.has(span)) {
           store.remove(span);
           hide(span);
         }
@@ -482,7 +480,7 @@
     }
     const incarnation = span.incarnation;
     // What the server deleted, signed by it: the undo puts back exactly that.
-    const deletion = { restore: null };
+    const deletion = { restore: null, refused: false };
     noticeNear(span);
     store.remove(span);
     hide(span);
@@ -494,7 +492,8 @@
         deletion.restore = answer.restore;
       },
       onRefused: () => {
-        if (!store.has(span) && span.incarnation === incarnation) {
+        deletion.refused = true;
+        if (!store.has(span)) {
           store.spans.set(span.key, span);
           show(span);
         }
@@ -518,8 +517,15 @@
     write({
       describeText: `undo rejecting ${describe(span)}`,
       span,
-      // Without a snapshot (its reject was never answered) the server refuses, in words.
-      request: () => ({ url: root.dataset.revertUrl, values: { restore: deletion.restore || "" } }),
+      // A refused reject left the span where it was: nothing to restore. Without a
+      // snapshot otherwise (the reject was never sent) the server refuses, in words.
+      request: () => {
+        if (deletion.refused) {
+          pending(span, -1);
+          return null;
+        }
+        return { url: root.dataset.revertUrl, values: { restore: deletion.restore || "" } };
+      },
       onAnswer: (answer) => {
         const [saved] = answer.gold;
         span.incarnation.id = saved.id;
@@ -725,7 +731,7 @@
         });
         // Relations and values it proposed over spans that were there before it go too.
         revert({
-          remove: back, relations: dependents.relations, values: dependents.values,
+          remove: back, relations: dependents.relations, attributeValues: dependents.values,
           describeText: `undo the pre-merge of ${back.length} spans`,
         });
       },
