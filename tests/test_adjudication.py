@@ -315,6 +315,22 @@ def test_htmx_get_of_the_adjudication_page_is_the_workspace(client, document, su
     assert response.text.lstrip().startswith('<div id="workspace"')
 
 
+def test_adjudication_page_loads_no_htmx_and_keeps_its_plain_forms(
+    client, document, submitted, curator
+):
+    client.force_login(curator)
+
+    response = client.get(_adjudicate_url(document))
+
+    assert response.status_code == 200
+    assert "htmx-2" not in response.text and "htmx.min.js" not in response.text
+    # The body's hx-headers carries the CSRF token the page script reads; nothing else is htmx.
+    assert response.text.count(" hx-") == 1
+    assert f'action="{reverse("gold-premerge", args=[document.project.slug, document.pk])}"' in (
+        response.text
+    )
+
+
 def test_gold_span_of_another_project_is_404(client, document, submitted, curator):
     gold_premerge(document=document, curator=None)
     gold = GoldSpan.objects.get()

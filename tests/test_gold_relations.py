@@ -9,6 +9,7 @@ import zipfile
 import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 
 from annotator.annotation.assignments import assignment_submit
 from annotator.annotation.relations import relation_create, span_attribute_set
@@ -913,3 +914,168 @@ def test_the_discourse_network_of_gold_draws_the_accepted_relations(adjudicated,
     assert [(edge.relation, edge.weight, edge.stance) for edge in networks.statement_edges] == [
         ("claimant", 1, "oppose")
     ]
+
+
+# the adjudication page's undo, through the views
+
+JSON = {"Accept": "application/json"}
+
+
+def _url(name: str, *args) -> str:
+    return reverse(name, args=["talks", *args])
+
+
+def _gold_state(document) -> dict:
+    """Every gold span of the document with its relations and values, as the undo must
+    leave them (an independent reading of the tables, not the snapshot code)."""
+    return {
+        "spans": sorted(
+            (
+                g.pk,
+                g.label_id,
+                g.start,
+                g.end,
+                g.status,
+                g.origin,
+                g.merge_rule,
+                g.curator_id,
+                g.guidelines_version,
+                tuple(sorted(g.source_spans.values_list("pk", flat=True))),
+            )
+            for g in GoldSpan.objects.filter(document=document)
+        ),
+        "relations": sorted(
+            (
+                r.pk,
+                r.type_id,
+                r.source_id,
+                r.target_id,
+                r.status,
+                r.origin,
+                r.merge_rule,
+                r.curator_id,
+                tuple(sorted(r.source_relations.values_list("pk", flat=True))),
+            )
+            for r in GoldRelation.objects.filter(document=document)
+        ),
+        "values": sorted(
+            (
+                v.pk,
+                v.gold_span_id,
+                v.attribute_id,
+                v.value,
+                v.origin,
+                v.merge_rule,
+                v.curator_id,
+                tuple(sorted(v.source_values.values_list("pk", flat=True))),
+            )
+            for v in GoldSpanAttribute.objects.filter(gold_span__document=document)
+        ),
+    }
+
+
+def test_undoing_a_rejected_proposal_restores_it_with_its_provenance(
+    client, document, coded, curator
+):
+    client.force_login(curator)
+    client.post(_url("gold-premerge", document.pk), {"minimum": 2}, headers=JSON)
+    claim = GoldSpan.objects.get(label__name="claim")
+    before = _gold_state(document)
+    assert GoldRelation.objects.filter(source=claim).exists()
+    assert GoldSpanAttribute.objects.filter(gold_span=claim).exists()
+    answer = client.post(_url("gold-span-delete", claim.pk), headers=JSON).json()
+    assert not GoldSpan.objects.filter(pk=claim.pk).exists()
+    last_event = AuditEvent.objects.order_by("pk").last().pk
+
+    response = client.post(
+        _url("gold-revert", document.pk), {"restore": answer["restore"]}, headers=JSON
+    )
+
+    assert response.status_code == 200
+    [restored] = response.json()["gold"]
+    assert (restored["id"], restored["status"]) == (claim.pk, "proposed")
+    assert restored["provenance"].startswith("pre-merge: exact match by at least 2 of 3")
+    assert "from alice, bob, carl" in restored["provenance"]
+    assert _gold_state(document) == before
+    created = AuditEvent.objects.filter(pk__gt=last_event)
+    assert sorted(created.values_list("action", "subject", "actor_id")) == [
+        ("created", "gold_relation", curator.pk),
+        ("created", "gold_span", curator.pk),
+        ("created", "gold_span_attribute", curator.pk),
+    ]
+
+
+def test_a_restore_twice_or_altered_is_refused_and_changes_nothing(
+    client, document, coded, curator
+):
+    client.force_login(curator)
+    client.post(_url("gold-premerge", document.pk), {"minimum": 2}, headers=JSON)
+    claim = GoldSpan.objects.get(label__name="claim")
+    token = client.post(_url("gold-span-delete", claim.pk), headers=JSON).json()["restore"]
+    client.post(_url("gold-revert", document.pk), {"restore": token}, headers=JSON)
+    after = _gold_state(document)
+    events = AuditEvent.objects.count()
+
+    twice = client.post(_url("gold-revert", document.pk), {"restore": token}, headers=JSON)
+    altered = client.post(
+        _url("gold-revert", document.pk), {"restore": token[:-2] + "xx"}, headers=JSON
+    )
+
+    assert twice.status_code == 400
+    assert "back already" in twice.json()["error"]
+    assert altered.status_code == 400
+    assert "altered" in altered.json()["error"]
+    assert _gold_state(document) == after
+    assert AuditEvent.objects.count() == events
+
+
+def test_undoing_a_premerge_removes_exactly_what_it_added(
+    client, document, coded, curator, labels, types, stance
+):
+    claim = _gold(document, labels["claim"], CLAIM, curator)
+    lavrov = _gold(document, labels["actor"], LAVROV, curator)
+    gold_relation_create(
+        relation_type=types["addressee"], source=claim, target=lavrov, curator=curator
+    )
+    before = _gold_state(document)
+    client.force_login(curator)
+    answer = client.post(_url("gold-premerge", document.pk), {"minimum": 2}, headers=JSON).json()
+    # Over the spans that were there: the claimant relation and the stance value.
+    assert len(answer["relations"]) == 1 and len(answer["values"]) == 1
+    assert [item["start"] for item in answer["gold"]] == [document.text.find(" NATO") + 1]
+
+    response = client.post(
+        _url("gold-revert", document.pk),
+        {
+            "delete": [item["id"] for item in answer["gold"]],
+            "delete_relation": answer["relations"],
+            "delete_value": answer["values"],
+        },
+        headers=JSON,
+    )
+
+    assert response.status_code == 200
+    assert _gold_state(document) == before
+    deleted = AuditEvent.objects.filter(action="deleted")
+    assert sorted(deleted.values_list("subject", flat=True)) == [
+        "gold_relation",
+        "gold_span",
+        "gold_span_attribute",
+    ]
+
+
+def test_the_relations_panel_comes_alone_for_the_page_script(
+    client, document, proposed, curator, charlie
+):
+    url = f"/projects/talks/documents/{document.pk}/adjudicate/?panel=relations"
+    client.force_login(charlie)
+    assert client.get(url).status_code == 404
+    client.force_login(curator)
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section class="gold-relations" id="gold-relations"')
+    assert "<html" not in html and "gold-list" not in html
+    assert f'data-gold-relation="{proposed.pk}"' in html

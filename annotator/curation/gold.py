@@ -18,8 +18,10 @@ and changes nothing.
 * Every gold span records the project's guidelines version when it is created.
 * Every gold span created, changed or deleted records one audit event
   (:mod:`annotator.audit`) in the same transaction, naming the curator.
-* The adjudication page undoes an accept, an accept-all, a pre-merge or an adopt
-  with :func:`gold_spans_revert`: proposals back to proposed, new spans removed.
+* The adjudication page undoes an accept, an accept-all, a pre-merge, an adopt or a
+  reject with :func:`gold_spans_revert`: proposals back to proposed, what a pre-merge
+  added (spans, relations, values) removed, a rejected span restored from the snapshot
+  :func:`gold_span_delete` returned, provenance, relations and values included.
 """
 
 from collections.abc import Iterable
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ..annotation.spans import SpanError, validate_range
@@ -78,6 +80,10 @@ class GoldError(SpanError):
     """An adjudication change was refused; ``message`` says why."""
 
 
+# A deleted gold span as plain JSON-able data (see gold_span_snapshot).
+GoldSnapshot = dict
+
+
 def gold_already_has(text: str, label: Label, start: int, end: int) -> str:
     return (
         f"The gold version already has {with_article(label.name)} span "
@@ -117,6 +123,15 @@ def mark_started(document: Document) -> None:
         document.save(update_fields=["gold_status"])
 
 
+@dataclass(frozen=True)
+class Premerged:
+    """What one pre-merge added: its undo removes exactly these."""
+
+    spans: list[GoldSpan]
+    relations: list[int]
+    values: list[int]
+
+
 def gold_premerge(
     *, document: Document, curator: AbstractBaseUser | None, minimum: int | None = None
 ) -> list[GoldSpan]:
@@ -126,6 +141,14 @@ def gold_premerge(
     ``curator`` is who asked for it, for the audit log: required, so that no caller
     forgets it; None only for a script no person ran.
     """
+    return gold_premerge_all(document=document, curator=curator, minimum=minimum).spans
+
+
+def gold_premerge_all(
+    *, document: Document, curator: AbstractBaseUser | None, minimum: int | None = None
+) -> Premerged:
+    """:func:`gold_premerge`, answering with the gold relations and attribute values it
+    proposed too (over new and existing gold spans alike), for the page's undo."""
     with transaction.atomic():
         document = lock_gold_document(document)
         annotators = submitted_annotators(document)
@@ -168,24 +191,25 @@ def gold_premerge(
             )
             for gold_span in created
         )
-        _premerge_relations_and_values(document, annotators, minimum, curator)
+        relations, values = _premerge_relations_and_values(document, annotators, minimum, curator)
         mark_started(document)
-    return created
+    return Premerged(created, relations, values)
 
 
 def _premerge_relations_and_values(
     document: Document, annotators: list[int], minimum: int, curator: AbstractBaseUser | None
-) -> None:
+) -> tuple[list[int], list[int]]:
     """Propose the relations and attribute values ``minimum`` annotators agree on, over
     the document's gold spans (an annotator's span counts as the gold span it is a
-    source of); what the gold version already has stays as it is."""
+    source of); what the gold version already has stays as it is. Returns the ids of
+    the gold relations and of the gold attribute values created."""
     gold_of = dict(
         GoldSpan.source_spans.through.objects.filter(goldspan__document=document)
         .order_by("goldspan_id")
         .values_list("span_id", "goldspan_id")
     )
     if not gold_of:
-        return
+        return [], []
     gold_labels = dict(document.gold_spans.values_list("pk", "label_id"))
     types = {
         relation_type.pk: relation_type
@@ -281,6 +305,10 @@ def _premerge_relations_and_values(
             after=state,
         )
         for subject, obj, state in events
+    )
+    return (
+        [obj.pk for subject, obj, _ in events if subject == GOLD_RELATION],
+        [obj.pk for subject, obj, _ in events if subject == GOLD_SPAN_ATTRIBUTE],
     )
 
 
@@ -427,13 +455,202 @@ def gold_accept_all(*, document: Document, curator: AbstractBaseUser) -> int:
         return len(proposals)
 
 
-def gold_span_delete(*, gold_span: GoldSpan, curator: AbstractBaseUser | None) -> None:
-    """Reject a proposal or remove an accepted gold span (``curator``: for the audit log)."""
+def gold_span_delete(*, gold_span: GoldSpan, curator: AbstractBaseUser | None) -> GoldSnapshot:
+    """Reject a proposal or remove an accepted gold span (``curator``: for the audit log).
+
+    Returns the span as it was, with its relations and values, for :func:`gold_span_restore`.
+    """
     with transaction.atomic():
         lock_gold_document(gold_span.document)
+        snapshot = gold_span_snapshot(gold_span)
         _audit_dependents_deleted(curator, [gold_span])
         _audit(curator, AuditAction.DELETED, gold_span, before=gold_span_state(gold_span))
         gold_span.delete()
+    return snapshot
+
+
+def _provenance(row: GoldSpan | GoldRelation | GoldSpanAttribute) -> GoldSnapshot:
+    return {
+        "id": row.pk,
+        "origin": row.origin,
+        "merge_rule": row.merge_rule,
+        "curator": row.curator_id,
+    }
+
+
+def gold_span_snapshot(gold_span: GoldSpan) -> GoldSnapshot:
+    """A gold span as plain data: offsets, label, status and provenance (origin, merge
+    rule, source spans, curator, guidelines version), with the gold relations at it and
+    its attribute values, each with their own provenance."""
+    relations = GoldRelation.objects.filter(
+        Q(source=gold_span) | Q(target=gold_span)
+    ).prefetch_related("source_relations")
+    values = GoldSpanAttribute.objects.filter(gold_span=gold_span).prefetch_related("source_values")
+    return {
+        **_provenance(gold_span),
+        "document": gold_span.document_id,
+        "label": gold_span.label_id,
+        "start": gold_span.start,
+        "end": gold_span.end,
+        "status": gold_span.status,
+        "guidelines_version": gold_span.guidelines_version,
+        "sources": sorted(gold_span.source_spans.values_list("pk", flat=True)),
+        "relations": [
+            {
+                **_provenance(relation),
+                "type": relation.type_id,
+                "source": relation.source_id,
+                "target": relation.target_id,
+                "status": relation.status,
+                "sources": sorted(row.pk for row in relation.source_relations.all()),
+            }
+            for relation in relations.order_by("pk")
+        ],
+        "values": [
+            {
+                **_provenance(row),
+                "attribute": row.attribute_id,
+                "value": row.value,
+                "sources": sorted(source.pk for source in row.source_values.all()),
+            }
+            for row in values.order_by("pk")
+        ],
+    }
+
+
+def gold_span_restore(
+    *, document: Document, snapshot: GoldSnapshot, curator: AbstractBaseUser
+) -> GoldSpan:
+    """Put back a deleted gold span exactly as :func:`gold_span_snapshot` took it, under
+    its old id: status, provenance, and those of its relations whose other end is still
+    there and of its values whose attribute still is (the undo of a reject).
+
+    ``snapshot`` must come from this server (the web layer signs it). Refused, changing
+    nothing, when the span or an identical one is back already or its label is gone.
+    """
+    with transaction.atomic():
+        document = lock_gold_document(document)
+        if snapshot["document"] != document.pk:
+            raise GoldError("This gold span belongs to another document.")
+        label = Label.objects.filter(project=document.project_id, pk=snapshot["label"]).first()
+        if label is None:
+            raise GoldError("The label of this gold span is gone: reload the page.")
+        start, end = snapshot["start"], snapshot["end"]
+        if GoldSpan.objects.filter(pk=snapshot["id"]).exists():
+            raise GoldError("This gold span is back already.")
+        if document.gold_spans.filter(label=label, start=start, end=end).exists():
+            raise GoldError(gold_already_has(document.text, label, start, end))
+        gold_span = GoldSpan.objects.create(
+            pk=snapshot["id"],
+            document=document,
+            label=label,
+            start=start,
+            end=end,
+            status=snapshot["status"],
+            origin=snapshot["origin"],
+            merge_rule=snapshot["merge_rule"],
+            curator_id=_user_still_there(snapshot["curator"]),
+            guidelines_version=snapshot["guidelines_version"],
+        )
+        gold_span.source_spans.set(
+            Span.objects.filter(document=document, pk__in=snapshot["sources"])
+        )
+        _audit(curator, AuditAction.CREATED, gold_span, before=None)
+        events = _restore_relations(document, snapshot["relations"]) + _restore_values(
+            gold_span, snapshot["values"]
+        )
+        AuditEvent.objects.bulk_create(
+            audit_event(
+                actor=curator,
+                action=AuditAction.CREATED,
+                subject=subject,
+                obj=obj,
+                project_id=document.project_id,
+                before=None,
+                after=state,
+            )
+            for subject, obj, state in events
+        )
+    return gold_span
+
+
+def _user_still_there(user_id: int | None) -> int | None:
+    user_model = GoldSpan._meta.get_field("curator").related_model
+    return user_id if user_model.objects.filter(pk=user_id).exists() else None
+
+
+def _restore_relations(document: Document, relations: list[GoldSnapshot]) -> list[tuple]:
+    ends = dict(document.gold_spans.values_list("pk", "label_id"))
+    types = {
+        relation_type.pk: relation_type
+        for relation_type in document.project.relation_types.prefetch_related(
+            "source_labels", "target_labels"
+        )
+    }
+    events = []
+    for snapshot in relations:
+        relation_type = types.get(snapshot["type"])
+        source, target = snapshot["source"], snapshot["target"]
+        if (
+            relation_type is None
+            or source not in ends
+            or target not in ends
+            or not labels_allowed(relation_type, ends[source], ends[target])
+            or GoldRelation.objects.filter(pk=snapshot["id"]).exists()
+            or GoldRelation.objects.filter(
+                Q(source_id=source, target_id=target) | Q(source_id=target, target_id=source),
+                type=relation_type,
+            ).exists()
+        ):
+            continue
+        gold_relation = GoldRelation.objects.create(
+            pk=snapshot["id"],
+            type=relation_type,
+            document=document,
+            source_id=source,
+            target_id=target,
+            status=snapshot["status"],
+            origin=snapshot["origin"],
+            merge_rule=snapshot["merge_rule"],
+            curator_id=_user_still_there(snapshot["curator"]),
+        )
+        gold_relation.source_relations.set(
+            Relation.objects.filter(document=document, pk__in=snapshot["sources"])
+        )
+        events.append((GOLD_RELATION, gold_relation, gold_relation_state(gold_relation)))
+    return events
+
+
+def _restore_values(gold_span: GoldSpan, values: list[GoldSnapshot]) -> list[tuple]:
+    attributes = {
+        attribute.pk: attribute
+        for attribute in LabelAttribute.objects.filter(label_id=gold_span.label_id)
+    }
+    events = []
+    for snapshot in values:
+        attribute = attributes.get(snapshot["attribute"])
+        if (
+            attribute is None
+            or snapshot["value"] not in attribute.allowed_values
+            or GoldSpanAttribute.objects.filter(pk=snapshot["id"]).exists()
+        ):
+            continue
+        row = GoldSpanAttribute.objects.create(
+            pk=snapshot["id"],
+            gold_span=gold_span,
+            attribute=attribute,
+            value=snapshot["value"],
+            origin=snapshot["origin"],
+            merge_rule=snapshot["merge_rule"],
+            curator_id=_user_still_there(snapshot["curator"]),
+        )
+        row.source_values.set(
+            SpanAttribute.objects.filter(
+                span__document=gold_span.document, pk__in=snapshot["sources"]
+            )
+        )
+        events.append((GOLD_SPAN_ATTRIBUTE, row, gold_span_attribute_state(row)))
+    return events
 
 
 def _audit_dependents_deleted(curator: AbstractBaseUser | None, gold_spans: list[GoldSpan]) -> None:
@@ -442,14 +659,33 @@ def _audit_dependents_deleted(curator: AbstractBaseUser | None, gold_spans: list
     ids = [gold_span.pk for gold_span in gold_spans]
     if not ids:
         return
-    document = gold_spans[0].document
-    events = []
-    relations = (
-        GoldRelation.objects.filter(Q(source_id__in=ids) | Q(target_id__in=ids))
-        .select_related("type")
-        .order_by("pk")
+    _audit_deleted(
+        gold_spans[0].document,
+        curator,
+        GoldRelation.objects.filter(Q(source_id__in=ids) | Q(target_id__in=ids)),
+        GoldSpanAttribute.objects.filter(gold_span_id__in=ids),
     )
-    for gold_relation in relations:
+
+
+def _delete_dependents(
+    document: Document,
+    curator: AbstractBaseUser | None,
+    relations: QuerySet[GoldRelation],
+    values: QuerySet[GoldSpanAttribute],
+) -> None:
+    _audit_deleted(document, curator, relations, values)
+    relations.delete()
+    values.delete()
+
+
+def _audit_deleted(
+    document: Document,
+    curator: AbstractBaseUser | None,
+    relations: QuerySet[GoldRelation],
+    values: QuerySet[GoldSpanAttribute],
+) -> None:
+    events = []
+    for gold_relation in relations.select_related("type").order_by("pk"):
         events.append(
             audit_event(
                 actor=curator,
@@ -461,10 +697,7 @@ def _audit_dependents_deleted(curator: AbstractBaseUser | None, gold_spans: list
                 after=None,
             )
         )
-    values = GoldSpanAttribute.objects.filter(gold_span_id__in=ids).select_related(
-        "attribute", "gold_span"
-    )
-    for row in values:
+    for row in values.select_related("attribute", "gold_span").order_by("pk"):
         events.append(
             audit_event(
                 actor=curator,
@@ -608,13 +841,29 @@ def gold_spans_revert(
     curator: AbstractBaseUser,
     propose: Iterable[int] = (),
     delete: Iterable[int] = (),
-) -> None:
+    delete_relations: Iterable[int] = (),
+    delete_values: Iterable[int] = (),
+    restore: Iterable[GoldSnapshot] = (),
+) -> list[GoldSpan]:
     """Undo adjudication steps: the ``propose`` ids (pre-merge proposals) become
     proposed again, with the accepted gold relations that end at them; the ``delete``
-    ids are removed, with their gold relations and values. All or nothing."""
+    ids are removed, with their gold relations and values; the ``restore`` snapshots of
+    rejected spans come back (:func:`gold_span_restore`), and are returned. All or nothing.
+
+    ``delete_relations`` and ``delete_values`` (gold relation and gold attribute value
+    ids of this document) are removed too, those still there: a pre-merge's undo removes
+    what it proposed over spans that were there before it."""
     propose, delete = set(propose), set(delete)
     with transaction.atomic():
         document = lock_gold_document(document)
+        _delete_dependents(
+            document,
+            curator,
+            document.gold_relations.filter(pk__in=list(delete_relations)),
+            GoldSpanAttribute.objects.filter(
+                gold_span__document=document, pk__in=list(delete_values)
+            ),
+        )
         found = {
             gold_span.pk: gold_span
             for gold_span in document.gold_spans.filter(pk__in=propose | delete)
@@ -636,6 +885,10 @@ def gold_spans_revert(
             gold_span = found[pk]
             _audit(curator, AuditAction.DELETED, gold_span, before=gold_span_state(gold_span))
             gold_span.delete()
+        return [
+            gold_span_restore(document=document, snapshot=snapshot, curator=curator)
+            for snapshot in restore
+        ]
 
 
 def _repropose_relations(curator: AbstractBaseUser | None, gold_span_ids: list[int]) -> None:

@@ -6,7 +6,8 @@ declares the access it enforces. Writes are POSTs that call the services in
 :mod:`annotator.curation.gold` (and reopening an assignment,
 :mod:`annotator.annotation.assignments`). Gold relations and gold attribute values are listed
 server-side with plain forms (add, accept, delete a relation; set or clear a value),
-which the page script leaves alone. The page script (adjudicate.js) gets
+which the page script leaves alone but asks for again after its writes
+(``?panel=relations``: that fragment alone). The page script (adjudicate.js) gets
 the text, the annotators' spans, the regions where they differ and the gold
 spans as JSON data and asks for JSON answers: the gold spans a write touched,
 never the page. Without JavaScript the page shows marks, an alignment table and
@@ -19,6 +20,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -33,7 +35,7 @@ from ..curation.adjudication import align
 from ..curation.gold import (
     GoldError,
     gold_accept_all,
-    gold_premerge,
+    gold_premerge_all,
     gold_span_accept,
     gold_span_adopt,
     gold_span_create,
@@ -77,6 +79,9 @@ from ..permissions import (
 from .annotate import SpanRow, json_refused, wants_json
 from .forms import posted_int, posted_label
 from .refusals import span_refused
+
+RESTORE_SALT = "annotator.gold-span-restore"
+RESTORE_MAX_AGE = 24 * 60 * 60
 
 
 @declares(Access.CURATOR)
@@ -226,15 +231,7 @@ def _adjudication_context(document: Document, request: HttpRequest) -> dict:
         assignment.annotator.username for assignment in all_assignments if assignment.is_open
     ]
     text = document.text
-    for gold_span in gold:
-        gold_span.quote = text[gold_span.start : gold_span.end]
-        gold_span.label_name = labels[gold_span.label_id].name
-        gold_span.source_names = sorted(
-            {
-                names.get(source.annotator_id, str(source.annotator_id))
-                for source in gold_span.source_spans.all()
-            }
-        )
+    _describe_gold(text, gold, labels, names)
     rows = []
     for region in regions:
         cells = []
@@ -316,6 +313,41 @@ def _adjudication_context(document: Document, request: HttpRequest) -> dict:
         "lanes": lanes,
         "gold_statuses": GoldStatus,
         "assignment_statuses": AssignmentStatus,
+        "span_statuses": GoldSpanStatus,
+    }
+
+
+def _describe_gold(
+    text: str, gold: list[GoldSpan], labels: dict[int, Label], names: dict[int, str]
+) -> None:
+    """Give each gold span its quote, label name and source annotators, for the templates."""
+    for gold_span in gold:
+        gold_span.quote = text[gold_span.start : gold_span.end]
+        gold_span.label_name = labels[gold_span.label_id].name
+        gold_span.source_names = sorted(
+            {
+                names.get(source.annotator_id, str(source.annotator_id))
+                for source in gold_span.source_spans.all()
+            }
+        )
+
+
+def _relations_panel_context(document: Document) -> dict:
+    """What the gold relations panel needs, and no more: the page script asks for it
+    again after its writes."""
+    labels = {label.pk: label for label in Label.objects.filter(project=document.project_id)}
+    names = _annotator_names(document)
+    gold = _all_gold(document)
+    _describe_gold(document.text, gold, labels, names)
+    relations, attributes = _gold_relations_context(document, gold, names)
+    return {
+        "gold_relations": relations,
+        "gold_attributes": attributes,
+        "relation_types": list(document.project.relation_types.order_by("name")),
+        "gold": gold,
+        "document": document,
+        "project": document.project,
+        "gold_statuses": GoldStatus,
         "span_statuses": GoldSpanStatus,
     }
 
@@ -417,6 +449,12 @@ def _refused(request: HttpRequest, document: Document, message: str) -> HttpResp
 @require_GET
 def adjudicate(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
     document = document_for(request.user, slug, document_id, Access.CURATOR)
+    if request.GET.get("panel") == "relations":
+        return render(
+            request,
+            "annotator/adjudicate/adjudicate.html#gold-relations",
+            _relations_panel_context(document),
+        )
     return _render_adjudication(request, document)
 
 
@@ -429,11 +467,15 @@ def gold_premerge_view(request: HttpRequest, slug: str, document_id: int) -> Htt
     try:
         if minimum is not None and not isinstance(minimum, int):
             raise GoldError("Choose how many annotators must agree as a whole number.")
-        created = gold_premerge(document=document, minimum=minimum, curator=request.user)
+        premerged = gold_premerge_all(document=document, minimum=minimum, curator=request.user)
     except GoldError as error:
         return _refused(request, document, error.message)
+    created = premerged.spans
     if wants_json(request):
-        return _gold_answer(document, created)
+        # The undo removes exactly these, relations and values over older spans included.
+        return _gold_answer(
+            document, created, relations=premerged.relations, values=premerged.values
+        )
     query = {"minimum": minimum} if isinstance(minimum, int) else None
     return _after_write(request, document, {"goldProposed": len(created)}, query)
 
@@ -523,9 +565,12 @@ def gold_span_delete_view(request: HttpRequest, slug: str, gold_id: int) -> Http
         }
     }
     try:
-        gold_span_delete(gold_span=gold_span, curator=request.user)
+        snapshot = gold_span_delete(gold_span=gold_span, curator=request.user)
     except GoldError as error:
         return _refused(request, gold_span.document, error.message)
+    if wants_json(request):
+        # Signed, so that the undo restores what this server deleted and nothing else.
+        event["restore"] = signing.dumps(snapshot, salt=RESTORE_SALT, compress=True)
     return _after_write(request, gold_span.document, event)
 
 
@@ -591,20 +636,40 @@ def gold_status_view(request: HttpRequest, slug: str, document_id: int) -> HttpR
 @login_required
 @require_POST
 def gold_revert_view(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
-    """The page's undo of an accept, accept-all, pre-merge or adopt (ids in ``propose`` and
-    ``delete``)."""
+    """The page's undo of an accept, accept-all, pre-merge, adopt or reject: gold span ids
+    in ``propose`` and ``delete``, gold relation ids in ``delete_relation``, gold attribute
+    value ids in ``delete_value``, and in ``restore`` the signed snapshots that rejects
+    answered with."""
     document = document_for(request.user, slug, document_id, Access.CURATOR)
     try:
-        propose = [int(value) for value in request.POST.getlist("propose")]
-        delete = [int(value) for value in request.POST.getlist("delete")]
+        propose, delete, delete_relations, delete_values = (
+            [int(value) for value in request.POST.getlist(name)]
+            for name in ("propose", "delete", "delete_relation", "delete_value")
+        )
     except ValueError:
         return _refused(request, document, "Gold span ids must be whole numbers.")
     try:
-        gold_spans_revert(document=document, propose=propose, delete=delete, curator=request.user)
+        restore = [
+            signing.loads(value, salt=RESTORE_SALT, max_age=RESTORE_MAX_AGE)
+            for value in request.POST.getlist("restore")
+        ]
+    except signing.BadSignature:
+        return _refused(request, document, "This undo is too old or was altered: reload the page.")
+    try:
+        restored = gold_spans_revert(
+            document=document,
+            propose=propose,
+            delete=delete,
+            delete_relations=delete_relations,
+            delete_values=delete_values,
+            restore=restore,
+            curator=request.user,
+        )
     except GoldError as error:
         return _refused(request, document, error.message)
     if wants_json(request):
-        touched = [gold_span for gold_span in _all_gold(document) if gold_span.pk in propose]
+        back = set(propose) | {gold_span.pk for gold_span in restored}
+        touched = [gold_span for gold_span in _all_gold(document) if gold_span.pk in back]
         return _gold_answer(document, touched, deleted=delete)
     return _after_write(request, document, {"goldReverted": {"propose": propose, "delete": delete}})
 

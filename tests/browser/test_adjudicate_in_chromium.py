@@ -6,6 +6,9 @@ on "The Biden administration" (boundaries), and on "Kremlin" (ada only, inside
 the claim: one region with the first disagreement).
 """
 
+import re
+import uuid
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -88,11 +91,18 @@ def test_curator_premerges_accepts_settles_by_keyboard_and_marks_gold(page_as, d
     ]
 
 
-def test_keyboard_relabels_and_rejects_a_gold_span(page_as, disagreement):
+def test_keyboard_relabels_and_rejects_a_gold_span_and_undo_restores_the_proposal(
+    page_as, disagreement
+):
     page = page_as(User.objects.get(username="cleo"))
     page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
     page.locator("#premerge").click()
     expect(page.locator("#gold-list .gold-item")).to_have_count(3)
+    wait_until_saved(page)
+    donfried = GoldSpan.objects.get(
+        document=disagreement, label__name="actor", start=disagreement.text.index("Karen Donfried")
+    )
+    sources = set(donfried.source_spans.all())
 
     page.locator("#gold-list .span-select", has_text="Sergey Lavrov").click()
     page.keyboard.press("2")
@@ -102,6 +112,8 @@ def test_keyboard_relabels_and_rejects_a_gold_span(page_as, disagreement):
     page.locator("#gold-list .span-select", has_text="Karen Donfried").click()
     page.keyboard.press("Delete")
     expect(page.locator("#gold-list .gold-item")).to_have_count(2)
+    wait_until_saved(page)
+    assert not GoldSpan.objects.filter(pk=donfried.pk).exists()
     page.keyboard.press("Control+z")
     expect(page.locator("#gold-list .gold-item")).to_have_count(3)
     wait_until_saved(page)
@@ -111,7 +123,14 @@ def test_keyboard_relabels_and_rejects_a_gold_span(page_as, disagreement):
         for g in GoldSpan.objects.filter(document=disagreement)
     )
     assert labels["Sergey Lavrov"] == ("threat", GoldSpanStatus.ACCEPTED)
-    assert labels["Karen Donfried"] == ("actor", GoldSpanStatus.ACCEPTED)
+    # The rejected proposal is back as it was: proposed, from the pre-merge, same sources.
+    restored = GoldSpan.objects.get(pk=donfried.pk)
+    assert (restored.label.name, restored.status, restored.curator) == ("actor", "proposed", None)
+    assert (restored.origin, restored.merge_rule) == (GoldOrigin.MERGE, donfried.merge_rule)
+    assert set(restored.source_spans.all()) == sources
+    row = page.locator("#gold-list .gold-item", has_text="Karen Donfried")
+    expect(row).to_have_class(re.compile(r"\bproposed\b"))
+    expect(row).to_contain_text("pre-merge: exact match by at least 2 of 2 annotators")
 
 
 def test_keyboard_accepts_one_proposal_then_all(page_as, disagreement):
@@ -229,3 +248,164 @@ def test_gold_relations_panel_adds_sets_and_follows_a_rejected_span(page_as, dis
     expect(page.locator(f'#gold-attributes [data-gold-span="{proposal.pk}"]')).to_have_count(0)
     wait_until_saved(page)
     assert not GoldRelation.objects.exists() and not GoldSpanAttribute.objects.exists()
+
+
+def test_relations_panel_follows_keyboard_writes_and_their_undo(page_as, disagreement):
+    from annotator.models import GoldRelation
+
+    page = page_as(User.objects.get(username="cleo"))
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+    expect(page.locator("#gold-relation-form")).to_have_count(0)
+
+    # Pre-merge and accept all (by script and key) give the panel's form gold spans to
+    # relate, without a reload.
+    page.locator("#premerge").click()
+    expect(page.locator("#gold-list .gold-item.proposed")).to_have_count(3)
+    page.keyboard.press("Shift+A")
+    form = page.locator("#gold-relation-form")
+    expect(form.locator("select[name=source] option")).to_have_count(3)
+    wait_until_saved(page)
+    expect(page.locator("#adjudicate")).to_have_attribute("data-panel", "fresh")
+    lavrov = GoldSpan.objects.get(
+        document=disagreement, start=disagreement.text.index("Sergey Lavrov")
+    )
+    negotiations = GoldSpan.objects.get(document=disagreement, label__name="proposal")
+    form.locator("select[name=type]").select_option(label="claimant")
+    form.locator("select[name=source]").select_option(str(negotiations.pk))
+    form.locator("select[name=target]").select_option(str(lavrov.pk))
+    form.get_by_role("button", name="Add relation").click()
+    row = page.locator("#gold-relations [data-gold-relation]")
+    expect(row).to_have_count(1)
+    relation = GoldRelation.objects.get()
+
+    # Rejecting by key takes the relation along; the undo brings both back.
+    page.locator("#gold-list .span-select", has_text="Sergey Lavrov").click()
+    page.keyboard.press("Delete")
+    expect(row).to_have_count(0)
+    expect(form.locator("select[name=source] option")).to_have_count(2)
+    wait_until_saved(page)
+    assert not GoldRelation.objects.exists()
+    page.keyboard.press("Control+z")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("claimant")
+    expect(row).to_contain_text("added by curator; decided by cleo")
+    expect(form.locator("select[name=source] option")).to_have_count(3)
+    wait_until_saved(page)
+    assert GoldRelation.objects.get().pk == relation.pk
+
+
+def test_keyboard_caret_goes_into_the_lanes_and_uses_an_annotators_span(page_as, disagreement):
+    page = page_as(User.objects.get(username="cleo"))
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+    expect(page.locator("#adjudicate")).to_have_attribute("data-ready", "true")
+    announcer = page.locator("#announcer")
+    caret_lane = page.locator("#document-text .lane.lane-caret")
+    page.locator("#document-text").focus()
+
+    # Down passes paragraphs where everyone agrees, then enters the first lane.
+    for _ in range(20):
+        page.keyboard.press("ArrowDown")
+        if caret_lane.count():
+            break
+    expect(caret_lane.locator(".lane-name")).to_have_text("ada")
+    expect(announcer).to_contain_text("ada's claim “The Kremlin is seeking")
+    page.keyboard.press("ArrowRight")
+    expect(announcer).to_contain_text("ada's actor “Kremlin”")
+    page.keyboard.press("ArrowDown")
+    expect(caret_lane.locator(".lane-name")).to_have_text("ben")
+    expect(announcer).to_contain_text("ben's threat “The Kremlin is seeking")
+    # Right goes on to ben's next span, in the next paragraph that shows lanes.
+    page.keyboard.press("ArrowRight")
+    expect(announcer).to_contain_text("ben's actor “Biden administration”")
+    assert axe_violations(page) == []
+    page.keyboard.press("u")
+    wait_until_saved(page)
+
+    gold = GoldSpan.objects.get(document=disagreement)
+    ben = Span.objects.get(document=disagreement, annotator__username="ben", start=703)
+    assert (gold.label, gold.start, gold.end) == (ben.label, 703, 723)
+    assert list(gold.source_spans.all()) == [ben]
+    page.keyboard.press("ArrowUp")
+    expect(caret_lane.locator(".lane-name")).to_have_text("ada")
+    page.keyboard.press("ArrowUp")
+    expect(caret_lane).to_have_count(0)
+    expect(announcer).to_contain_text("Gold text")
+
+
+def test_at_390_px_the_bar_fits_and_the_keys_actions_and_panel_are_reachable(page_as, disagreement):
+    page = page_as(User.objects.get(username="cleo"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+    expect(page.locator("#adjudicate")).to_have_attribute("data-ready", "true")
+    page.mouse.wheel(0, 3000)
+    page.wait_for_timeout(200)
+
+    def inside(target, *, across_only: bool = False) -> None:
+        box = target.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        assert across_only or (box["y"] >= 0 and box["y"] + box["height"] <= 844), box
+
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    for target in [
+        *page.locator(".label-button").all(),
+        page.locator("#panel-toggle"),
+        page.locator(".help summary"),
+    ]:
+        inside(target)
+    for lane in page.locator("#document-text .paragraph.unsettled .lane").all():
+        inside(lane, across_only=True)
+    page.locator(".help summary").click()
+    inside(page.locator(".help-body"))
+    page.locator(".help summary").click()
+
+    expect(page.locator("#premerge")).not_to_be_in_viewport()
+    page.locator("#panel-toggle").click()
+    for action in ("#premerge", "#accept-all", "#mark-gold"):
+        expect(page.locator(action)).to_be_in_viewport()
+    page.locator("#premerge").click()
+    expect(page.locator("#gold-list .gold-item.proposed")).to_have_count(3)
+    expect(page.locator("#accept-all")).to_be_enabled()
+
+
+def test_undoing_a_premerge_removes_its_relations_over_older_gold_spans(page_as, disagreement):
+    from annotator.curation.gold import gold_span_create
+    from annotator.models import GoldRelation, Relation, RelationType
+
+    curator = User.objects.get(username="cleo")
+    claimant = RelationType.objects.get(project=disagreement.project, name="claimant")
+    lavrov_at = disagreement.text.index("Sergey Lavrov")
+    negotiations_at = disagreement.text.index("negotiations between Moscow")
+    older = set()
+    for start, end in ((lavrov_at, lavrov_at + 13), (negotiations_at, 216)):
+        source = Span.objects.filter(document=disagreement, start=start, end=end).first()
+        older.add(
+            gold_span_create(
+                document=disagreement, label=source.label, start=start, end=end, curator=curator
+            ).pk
+        )
+    # What ada and ben submitted (the fixture has no relations): the claimant relation.
+    for annotator in ("ada", "ben"):
+        spans = Span.objects.filter(document=disagreement, annotator__username=annotator)
+        Relation.objects.create(
+            type=claimant,
+            document=disagreement,
+            annotator=spans.first().annotator,
+            source=spans.get(start=negotiations_at),
+            target=spans.get(start=lavrov_at),
+            client_id=uuid.uuid4(),
+        )
+    page = page_as(curator)
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+
+    page.locator("#premerge").click()
+    expect(page.locator("#gold-list .gold-item.proposed")).to_have_count(1)
+    expect(page.locator("#gold-relations [data-gold-relation]")).to_have_count(1)
+    wait_until_saved(page)
+    assert GoldRelation.objects.get().origin == GoldOrigin.MERGE
+    page.keyboard.press("Control+z")
+    expect(page.locator("#gold-list .gold-item")).to_have_count(2)
+    expect(page.locator("#gold-relations [data-gold-relation]")).to_have_count(0)
+    wait_until_saved(page)
+
+    assert set(GoldSpan.objects.values_list("pk", flat=True)) == older
+    assert not GoldRelation.objects.exists()

@@ -133,6 +133,10 @@
       paragraph.lanes.hidden = !(showAll || paragraph.differs);
       paragraph.section.dataset.unsettled = paragraph.open > 0 ? `≠ ${paragraph.open} to settle` : "✓ settled";
     }
+    if (laneCaret && paragraphs[laneCaret.paragraph].lanes.hidden) {
+      laneCaret = null;
+      markLane();
+    }
     // Lanes shown or hidden move the text: the painters' windows follow.
     [painter, ...lanePainters.values()].forEach((each) => each.updateWindow && each.updateWindow());
     document.getElementById("disagreement-count").textContent = String(left);
@@ -288,10 +292,12 @@
         }
         onAnswer(answer);
         recount();
+        refreshRelations();
       },
       refused: (message) => {
         onRefused();
         recount();
+        refreshRelations();
         if (message) {
           refuse(`Not saved: ${describeText}. ${message}`, span && store.has(span) ? span : null);
         }
@@ -303,7 +309,8 @@
 
   // `propose`: gold spans the page already shows as proposed again; `remove`:
   // spans it already took away. Both by span, resolved to ids when sent.
-  function revert({ propose = [], remove = [], describeText }) {
+  // `relations` and `attributeValues`: ids of gold relations and values to remove too.
+  function revert({ propose = [], remove = [], relations = [], attributeValues = [], describeText }) {
     const incarnations = { propose: propose.map((span) => span.incarnation), remove: remove.map((span) => span.incarnation) };
     propose.forEach((span) => pending(span, 1));
     const done = () => propose.forEach((span) => pending(span, -1));
@@ -313,6 +320,8 @@
         const values = new URLSearchParams();
         incarnations.propose.map(idOf).filter((id) => id !== null).forEach((id) => values.append("propose", id));
         incarnations.remove.map(idOf).filter((id) => id !== null).forEach((id) => values.append("delete", id));
+        relations.forEach((id) => values.append("delete_relation", id));
+        attributeValues.forEach((id) => values.append("delete_value", id));
         return values.toString() ? { url: root.dataset.revertUrl, values } : null;
       },
       onAnswer: done,
@@ -335,9 +344,9 @@
     });
   }
 
-  function createGold(label, start, end, { record = true, revive = null } = {}) {
+  function createGold(label, start, end) {
     const existing = store.find("gold", label, start, end);
-    if (existing && existing !== revive) {
+    if (existing) {
       if (existing.state === "proposed") {
         acceptGold(existing);
       } else {
@@ -346,11 +355,7 @@
       }
       return;
     }
-    const span = revive || store.add({ layer: "gold", label, start, end, provenance: "added by you" });
-    if (revive) {
-      store.spans.set(span.key, span);
-      span.state = null;
-    }
+    const span = store.add({ layer: "gold", label, start, end, provenance: "added by you" });
     const incarnation = { id: null, refused: false };
     span.incarnation = incarnation;
     pending(span, 1);
@@ -374,33 +379,29 @@
           addGold(saved);
           return;
         }
-        if (span.incarnation === incarnation) {
-          settle(span, saved);
-          pending(span, -1);
-        }
+        settle(span, saved);
+        pending(span, -1);
       },
       onRefused: () => {
         incarnation.refused = true;
-        if (span.incarnation === incarnation && store.has(span)) {
+        if (store.has(span)) {
           store.remove(span);
           hide(span);
         }
       },
     });
-    if (record) {
-      undoLog.push({
-        valid: () => !incarnation.refused,
-        undo: () => {
-          const current = store.byId("gold", incarnation.id) || span;
-          if (!created) {
-            current.state = "proposed";
-            revert({ propose: [current], describeText: `undo accepting ${describe(current)}` });
-          } else {
-            rejectGold(current, { record: false });
-          }
-        },
-      });
-    }
+    undoLog.push({
+      valid: () => !incarnation.refused,
+      undo: () => {
+        const current = store.byId("gold", incarnation.id) || span;
+        if (!created) {
+          current.state = "proposed";
+          revert({ propose: [current], describeText: `undo accepting ${describe(current)}` });
+        } else {
+          rejectGold(current, { record: false });
+        }
+      },
+    });
   }
 
   // The gold relations and attribute values listed under the gold spans are rendered by
@@ -417,11 +418,69 @@
     }
   }
 
+  // After writes the server renders the relations panel again (its rows, the gold spans
+  // its forms offer, the values): once the queue is idle and writes have paused for a
+  // moment, so a burst of keys costs one request; an answer older than a write is dropped.
+  let panelChanges = 0;
+  let panelTimer = null;
+  function refreshRelations() {
+    panelChanges += 1;
+    root.dataset.panel = "stale";
+    clearTimeout(panelTimer);
+    panelTimer = setTimeout(() => loadRelations(panelChanges), 300);
+  }
+
+  async function loadRelations(changes) {
+    await queue.whenIdle();
+    if (changes !== panelChanges) {
+      return;
+    }
+    let html = null;
+    try {
+      const response = await fetch(root.dataset.panelUrl, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+      html = response.ok ? await response.text() : null;
+    } catch (error) {
+      html = null;
+    }
+    const section = document.getElementById("gold-relations");
+    if (changes !== panelChanges || html === null || !section) {
+      return;
+    }
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    const fresh = template.content.getElementById("gold-relations");
+    if (fresh) {
+      keepChoices(section, fresh);
+      section.replaceWith(fresh);
+      root.dataset.panel = "fresh";
+    }
+  }
+
+  // What the curator was choosing in the panel survives its refresh: the open
+  // attributes, and each select's value where the fresh one still offers it.
+  function keepChoices(section, fresh) {
+    const details = section.querySelector("#gold-attributes");
+    const freshDetails = fresh.querySelector("#gold-attributes");
+    if (details && freshDetails) {
+      freshDetails.open = details.open;
+    }
+    const key = (select) => `${select.form ? select.form.getAttribute("action") : ""} ${select.name}`;
+    const chosen = new Map(Array.from(section.querySelectorAll("select"), (select) => [key(select), select.value]));
+    for (const select of fresh.querySelectorAll("select")) {
+      const value = chosen.get(key(select));
+      if (value !== undefined && Array.from(select.options).some((option) => option.value === value)) {
+        select.value = value;
+      }
+    }
+  }
+
   function rejectGold(span, { record = true } = {}) {
     if (!span || !store.has(span) || span.layer !== "gold" || !writable(span)) {
       return Boolean(span);
     }
     const incarnation = span.incarnation;
+    // What the server deleted, signed by it: the undo puts back exactly that.
+    const deletion = { restore: null, refused: false };
     noticeNear(span);
     store.remove(span);
     hide(span);
@@ -429,8 +488,12 @@
     write({
       describeText: `reject ${describe(span)}`,
       request: () => (idOf(incarnation) === null ? null : { url: E.urlFor(root.dataset.deleteUrl, incarnation.id), values: {} }),
+      onAnswer: (answer) => {
+        deletion.restore = answer.restore;
+      },
       onRefused: () => {
-        if (!store.has(span) && span.incarnation === incarnation) {
+        deletion.refused = true;
+        if (!store.has(span)) {
           store.spans.set(span.key, span);
           show(span);
         }
@@ -439,10 +502,44 @@
     if (record) {
       undoLog.push({
         valid: () => !store.has(span),
-        undo: () => createGold(span.label, span.start, span.end, { record: false, revive: span }),
+        undo: () => restoreGold(span, deletion),
       });
     }
     return true;
+  }
+
+  // The undo of a reject: the span comes back as it was, proposed or accepted, with its
+  // provenance, relations and values, under its old id.
+  function restoreGold(span, deletion) {
+    store.spans.set(span.key, span);
+    pending(span, 1);
+    show(span);
+    write({
+      describeText: `undo rejecting ${describe(span)}`,
+      span,
+      // A refused reject left the span where it was: nothing to restore. Without a
+      // snapshot otherwise (the reject was never sent) the server refuses, in words.
+      request: () => {
+        if (deletion.refused) {
+          pending(span, -1);
+          return null;
+        }
+        return { url: root.dataset.revertUrl, values: { restore: deletion.restore || "" } };
+      },
+      onAnswer: (answer) => {
+        const [saved] = answer.gold;
+        span.incarnation.id = saved.id;
+        settle(span, saved);
+        pending(span, -1);
+      },
+      onRefused: () => {
+        pending(span, -1);
+        if (store.has(span)) {
+          store.remove(span);
+          hide(span);
+        }
+      },
+    });
   }
 
   function acceptGold(span, { record = true } = {}) {
@@ -610,12 +707,14 @@
       return;
     }
     const made = [];
+    const dependents = { relations: [], values: [] };
     let refused = false;
     write({
       describeText: `pre-merge (at least ${minimum} agree)`,
       request: () => ({ url: root.dataset.premergeUrl, values: { minimum } }),
       onAnswer: (answer) => {
         answer.gold.forEach((item) => made.push(addGold(item)));
+        Object.assign(dependents, { relations: answer.relations, values: answer.values });
         announce(`Pre-merge proposed ${made.length} span${made.length === 1 ? "" : "s"}.`);
       },
       onRefused: () => {
@@ -630,7 +729,11 @@
           store.remove(span);
           hide(span);
         });
-        revert({ remove: back, describeText: `undo the pre-merge of ${back.length} spans` });
+        // Relations and values it proposed over spans that were there before it go too.
+        revert({
+          remove: back, relations: dependents.relations, attributeValues: dependents.values,
+          describeText: `undo the pre-merge of ${back.length} spans`,
+        });
       },
     });
   }
@@ -747,6 +850,8 @@
     const next = index === -1 ? (direction > 0 ? 0 : disputed.length - 1)
       : (index + direction + disputed.length) % disputed.length;
     choose(disputed[next], { scroll: true });
+    laneCaret = { paragraph: paragraphAt(disputed[next].start), annotator: disputed[next].annotator };
+    markLane();
   }
 
   function goldStep(direction) {
@@ -757,6 +862,8 @@
     const index = selected ? ordered.indexOf(selected) : -1;
     const next = index === -1 ? (direction > 0 ? 0 : ordered.length - 1)
       : Math.min(Math.max(index + direction, 0), ordered.length - 1);
+    laneCaret = null;
+    markLane();
     choose(ordered[next], { scroll: true });
   }
 
@@ -771,6 +878,10 @@
       const offset = laneViews.get(annotator).offsetAtPoint(event.clientX, event.clientY);
       const around = offset === null ? [] : store.covering("source", offset).filter((span) => span.annotator === annotator);
       choose(around[(around.indexOf(selected) + 1) % Math.max(around.length, 1)] || null);
+      if (offset !== null) {
+        laneCaret = { paragraph: paragraphAt(offset), annotator };
+        markLane();
+      }
       return;
     }
     const offset = gold.offsetAtPoint(event.clientX, event.clientY);
@@ -778,9 +889,130 @@
     choose(around.length ? around[(around.indexOf(selected) + 1) % around.length] : null);
   });
 
+  // ---- the caret in the annotators' lanes ---------------------------------------------
+  // Down from a paragraph's gold text goes into its lanes, one annotator per press, and on
+  // to the next paragraph's text; Up goes back. In a lane, Left and Right go from one of
+  // that annotator's spans to the next (in paragraphs whose lanes show), u or Enter uses it.
+
+  let laneCaret = null;
+  const annotatorOrder = data.annotators.map(([id]) => id);
+  const lanesShown = (index) => !paragraphs[index].lanes.hidden;
+
+  function paragraphAt(offset) {
+    const index = paragraphs.findIndex((paragraph) => offset <= paragraph.end);
+    return index === -1 ? paragraphs.length - 1 : index;
+  }
+
+  function markLane() {
+    root.querySelectorAll(".lane.lane-caret").forEach((lane) => lane.classList.remove("lane-caret"));
+    if (laneCaret) {
+      const position = annotatorOrder.indexOf(laneCaret.annotator);
+      paragraphs[laneCaret.paragraph].lanes.children[position].classList.add("lane-caret");
+    }
+  }
+
+  function spansOf(annotator, accept) {
+    return Array.from(store.spans.values())
+      .filter((span) => span.layer === "source" && span.annotator === annotator && accept(span))
+      .sort(E.compareSpans);
+  }
+
+  function enterLane(index, position, near) {
+    const annotator = annotatorOrder[position];
+    laneCaret = { paragraph: index, annotator };
+    caret = null;
+    anchor = null;
+    painter.setCaret(null);
+    window.getSelection().removeAllRanges();
+    const { start, end } = paragraphs[index];
+    const here = spansOf(annotator, (span) => span.start < end && start < span.end);
+    const span = here.find((each) => each.end > near) || here[here.length - 1];
+    if (span) {
+      choose(span, { scroll: true });
+    } else {
+      choose(null);
+      announce(`${annotatorNames.get(annotator)}: no spans in this paragraph.`);
+    }
+    markLane();
+  }
+
+  function leaveLanes(offset) {
+    laneCaret = null;
+    markLane();
+    choose(null);
+    caret = offset;
+    painter.setCaret(caret);
+    announce(`Gold text: ${E.quoted(data.text.slice(offset, offset + 60) || "end of text")}`);
+  }
+
+  function vertical(direction) {
+    if (!annotatorOrder.length || !paragraphs.length) {
+      return;
+    }
+    if (laneCaret) {
+      const position = annotatorOrder.indexOf(laneCaret.annotator) + direction;
+      const index = laneCaret.paragraph;
+      const near = selected && selected.layer === "source" ? selected.start : paragraphs[index].start;
+      if (position >= 0 && position < annotatorOrder.length) {
+        enterLane(index, position, near);
+      } else if (direction < 0) {
+        leaveLanes(near);
+      } else if (index + 1 < paragraphs.length) {
+        leaveLanes(paragraphs[index + 1].start);
+      }
+      return;
+    }
+    const offset = caret === null ? (selected ? selected.start : 0) : caret;
+    const index = paragraphAt(offset);
+    if (direction > 0 && lanesShown(index)) {
+      enterLane(index, 0, offset);
+    } else if (direction > 0 && index + 1 < paragraphs.length) {
+      leaveLanes(paragraphs[index + 1].start);
+    } else if (direction < 0 && index > 0 && lanesShown(index - 1)) {
+      enterLane(index - 1, annotatorOrder.length - 1, offset);
+    } else if (direction < 0 && index > 0) {
+      leaveLanes(paragraphs[index - 1].start);
+    }
+  }
+
+  function laneStep(direction) {
+    const shown = spansOf(laneCaret.annotator, (span) => lanesShown(paragraphAt(span.start)));
+    if (!shown.length) {
+      announce(`${annotatorNames.get(laneCaret.annotator)} has no spans where the lanes show.`);
+      return;
+    }
+    const index = shown.indexOf(selected);
+    const from = paragraphs[laneCaret.paragraph].start;
+    const next = index !== -1 ? shown[Math.min(Math.max(index + direction, 0), shown.length - 1)]
+      : direction > 0 ? shown.find((span) => span.start >= from) || shown[shown.length - 1]
+        : shown.slice().reverse().find((span) => span.start < from) || shown[0];
+    laneCaret.paragraph = paragraphAt(next.start);
+    choose(next, { scroll: true });
+    markLane();
+  }
+
   container.addEventListener("keydown", (event) => {
+    if (event.metaKey) {
+      return;
+    }
+    const plain = !event.ctrlKey && !event.altKey;
+    if (plain && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+      event.preventDefault();
+      vertical(event.key === "ArrowDown" ? 1 : -1);
+      return;
+    }
+    if (plain && laneCaret && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
+      event.preventDefault();
+      laneStep(event.key === "ArrowLeft" ? -1 : 1);
+      return;
+    }
+    if (plain && laneCaret && event.key === "Enter" && selected && selected.layer === "source") {
+      event.preventDefault();
+      useSource(selected);
+      return;
+    }
     const arrows = { ArrowLeft: -1, ArrowRight: 1 };
-    if (!(event.key in arrows) || event.metaKey) {
+    if (!(event.key in arrows)) {
       return;
     }
     event.preventDefault();
@@ -802,6 +1034,8 @@
   container.addEventListener("pointerdown", () => {
     caret = null;
     anchor = null;
+    laneCaret = null;
+    markLane();
     painter.setCaret(null);
   });
   container.addEventListener("blur", () => painter.setCaret(null));
