@@ -603,8 +603,11 @@ def insert_rows(model: type[Model], attnames: tuple[str, ...], rows: list[tuple]
     table = model._meta.db_table
     columns = ", ".join(quote(model._meta.get_field(name).column) for name in ("id", *attnames))
     with connection.cursor() as cursor:
+        # The sequence is looked up once: pg_get_serial_sequence() is only stable, so
+        # in the select list it read the catalogue once per id (40 of 45 ms per 5,000).
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq) "
+            "SELECT nextval(s.seq) FROM s, generate_series(1, %s)",
             [table, len(rows)],
         )
         ids = [row[0] for row in cursor.fetchall()]
