@@ -52,8 +52,9 @@ Targets (:class:`SpanImportTarget`):
 
 Imported spans record their origin (``import:<name>``) and an audit event
 each, naming who imported them. Lines are read one at a time and written a
-chunk at a time inside one transaction, so memory holds one chunk, however
-large the file.
+chunk at a time inside one transaction; a thread reads and checks the next
+chunk while this one is written (:func:`read_ahead`), so memory holds two or
+three chunks, however large the file.
 """
 
 import json
