@@ -104,7 +104,7 @@ INSERT_CHUNK = 5000
 DOCUMENT_IRI = "urn:annotator:document:{id}"
 #: Notices listed one by one; past this, only counted.
 MAX_NOTICES = 50
-#: Chunks of lines read ahead of the one being written (memory holds this many more).
+#: Chunks of lines waiting while one is written (and one more is being read).
 READ_AHEAD = 1
 
 Progress = Callable[[int], None]
