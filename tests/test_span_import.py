@@ -2,8 +2,10 @@
 
 import io
 import json
+import threading
 import tracemalloc
 import unicodedata
+import uuid
 
 import pytest
 from django.contrib.auth.models import User
@@ -11,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotator.annotation.span_imports import (
+    LINE_CHUNK,
     SpanImportError,
     SpanImportTarget,
     SpanUpload,
@@ -404,6 +407,67 @@ def test_bad_lines_are_refused_naming_file_and_line_and_nothing_changes(
         )
 
     assert _state() == before
+
+
+def _many_lines(count: int) -> list[dict]:
+    text = "Ministers from Oslo met the envoy of NATO, said officials {}."
+    return [{"text": text.format(i), "label": [[37, 41, "actor"]]} for i in range(count)]
+
+
+def _readers() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "span-import-reader"]
+
+
+def test_a_bad_line_chunks_ahead_refuses_the_whole_file_and_stops_the_reader(
+    project, manager, labels
+):
+    """Lines are read ahead of the writes: a refusal found there still comes after the
+    chunks before it were written, names its line, and rolls all of them back."""
+    records = _many_lines(2 * LINE_CHUNK + 10)
+    records[2 * LINE_CHUNK + 4]["label"] = [[37, 400, "actor"]]
+    before = _state()
+
+    with pytest.raises(SpanImportError, match=rf"spans.jsonl line {2 * LINE_CHUNK + 5}, span 1: "):
+        import_spans(
+            project=project,
+            uploads=[_upload(_jsonl(*records))],
+            target=MODEL,
+            actor=manager,
+            create_documents=True,
+        )
+
+    assert _state() == before
+    assert _readers() == []
+
+
+def test_a_refusal_while_writing_stops_the_reader_ahead(project, documents, manager):
+    records = [{"id": 10**9, "label": [[0, 4, "actor"]]}, *_many_lines(3 * LINE_CHUNK)]
+    before = _state()
+
+    with pytest.raises(SpanImportError, match=r"line 1: document 1000000000 is not in this"):
+        import_spans(
+            project=project, uploads=[_upload(_jsonl(*records))], target=SUGGEST, actor=manager
+        )
+
+    assert _state() == before
+    assert _readers() == []
+
+
+def test_imported_spans_get_client_ids_of_their_own(project, manager, labels):
+    for name in ("model:a", "model:b"):
+        import_spans(
+            project=project,
+            uploads=[_upload(_jsonl(*_many_lines(3)))],
+            target=SpanImportTarget("pseudo", name),
+            actor=manager,
+            create_documents=True,
+        )
+
+    client_ids = [
+        uuid.UUID(str(value)) for value in Span.objects.values_list("client_id", flat=True)
+    ]
+    assert len(set(client_ids)) == len(client_ids) == 6
+    assert {(value.version, value.variant) for value in client_ids} == {(4, uuid.RFC_4122)}
 
 
 def test_refusals_cover_every_case(documents):

@@ -73,9 +73,16 @@ def validate_range(
     document: Document, start: object, end: object, text: str | None = None
 ) -> tuple[int, int]:
     """Check offsets (and the quoted text, when given) and return them trimmed."""
+    return validate_range_in(document.text, start, end, text)
+
+
+def validate_range_in(
+    document_text: str, start: object, end: object, text: str | None = None
+) -> tuple[int, int]:
+    """:func:`validate_range` on a document's text, for writers that hold no instance."""
     start = _require_offset("start", start)
     end = _require_offset("end", end)
-    length = len(document.text)
+    length = len(document_text)
     if start < 0:
         raise SpanError(f"The span's start must not be negative (it is {start}).")
     if end <= start:
@@ -87,7 +94,7 @@ def validate_range(
             f"The span's end ({end}) is past the end of the document, "
             f"which has {length} characters."
         )
-    stored = document.text[start:end]
+    stored = document_text[start:end]
     if text is not None and text != stored:
         raise SpanError(
             f"The selected text {quoted(text)} does not match the document, "
@@ -95,7 +102,7 @@ def validate_range(
             sent=text,
             stored=stored,
         )
-    trimmed_start, trimmed_end = trim_whitespace(document.text, start, end)
+    trimmed_start, trimmed_end = trim_whitespace(document_text, start, end)
     if trimmed_start == trimmed_end:
         raise SpanError("A span cannot be whitespace only.")
     return trimmed_start, trimmed_end
