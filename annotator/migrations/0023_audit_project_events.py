@@ -24,7 +24,7 @@ def refuse_updates_again(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("annotator", "0021_gold_relations_attributes")]
+    dependencies = [("annotator", "0022_span_import_indexes")]
 
     operations = [
         migrations.RunPython(migrations.RunPython.noop, refuse_updates_again),
