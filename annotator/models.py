@@ -134,6 +134,10 @@ RESERVED_KEYS = {
     "Escape": "clears the selection",
     "Delete": "deletes the selected span",
     "Backspace": "deletes the selected span",
+    "ArrowDown": "moves the adjudication caret down into the annotators' lanes",
+    "ArrowUp": "moves the adjudication caret up out of the annotators' lanes",
+    "ArrowLeft": "moves to an annotator's previous span in the lanes",
+    "ArrowRight": "moves to an annotator's next span in the lanes",
 }
 RESERVED_HOTKEYS = sorted(key for key in RESERVED_KEYS if re.fullmatch(r"[0-9a-z]", key))
 

@@ -996,7 +996,7 @@
       return;
     }
     const plain = !event.ctrlKey && !event.altKey;
-    if (plain && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+    if (plain && !event.shiftKey && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
       event.preventDefault();
       vertical(event.key === "ArrowDown" ? 1 : -1);
       return;
