@@ -82,18 +82,20 @@
   }
 
   // ---- showing ---------------------------------------------------------------
-  // The text is painted at once; the list follows right after that frame, in
-  // the order of the changes, so a key press is on screen before the list of
-  // thousands of rows is touched.
+  // The list follows the text once the handler that changed it is done, in the
+  // order of the changes, before the frame that paints them. So one frame
+  // carries a create: Chromium rebuilds every registered highlight range on any
+  // frame in which the DOM changed, and a list updated in a later frame cost a
+  // second such frame before the key press was settled on screen.
 
   const listChanges = [];
   function later(change) {
     listChanges.push(change);
     if (listChanges.length === 1) {
-      requestAnimationFrame(() => setTimeout(() => {
+      queueMicrotask(() => {
         listChanges.splice(0).forEach((apply) => apply());
         counted();
-      }, 0));
+      });
     }
   }
 
@@ -115,11 +117,12 @@
     later(() => list.update(span));
   }
 
-  function pending(span, change) {
+  // `repaint`: false for a span about to be shown, which paints it once.
+  function pending(span, change, { repaint = true } = {}) {
     span.pendingWrites = (span.pendingWrites || 0) + change;
     span.pending = span.pendingWrites > 0;
     span.status = span.pending ? "pending" : "saved";
-    if (store.has(span)) {
+    if (repaint && store.has(span)) {
       painter.paint(span);
       later(() => {
         const row = list.rows.get(span.key);
@@ -185,7 +188,7 @@
     const incarnation = { id: null, refused: false };
     span.incarnation = incarnation;
     span.id = null;
-    pending(span, 1);
+    pending(span, 1, { repaint: false });
     show(span);
     // A suggestion of these very words and label is what the annotator just marked:
     // the server stops offering it (pending_suggestions), so it goes now, and comes
@@ -443,7 +446,7 @@
   function acceptedSpan(suggestion, label) {
     const span = store.add({ layer: "own", label, start: suggestion.start, end: suggestion.end });
     span.incarnation = { id: null, refused: false };
-    pending(span, 1);
+    pending(span, 1, { repaint: false });
     show(span);
     return span;
   }

@@ -25,7 +25,7 @@ window.AnnotatorSpanList = (() => {
       this.emptyText = emptyText;
       this.rowHeight = rowHeight;
       this.order = [];
-      this.index = new Map(); // key -> position in order
+      this.spans = new Map(); // key -> span, for the spans in order
       this.rows = new Map(); // key -> rendered <li>
       this.focusKey = null;
       this.scroller = element.closest(".span-panel") || document.scrollingElement;
@@ -82,17 +82,22 @@ window.AnnotatorSpanList = (() => {
       return holder.content.firstElementChild;
     }
 
-    reindex(from = 0) {
-      for (let position = from; position < this.order.length; position += 1) {
-        this.index.set(this.order[position].key, position);
+    // A span's place in the order by binary search, not a table of every place:
+    // keeping such a table meant rewriting thousands of entries on each insert.
+    // A span whose label or offsets changed since it was placed is searched for.
+    positionOf(key) {
+      const span = this.spans.get(key);
+      if (!span) {
+        return undefined;
       }
+      const position = this.position(span);
+      return this.order[position] === span ? position : this.order.indexOf(span);
     }
 
     render(spans) {
       this.order = spans.slice();
-      this.index = new Map();
-      this.reindex();
-      if (!this.focusKey || !this.index.has(this.focusKey)) {
+      this.spans = new Map(this.order.map((span) => [span.key, span]));
+      if (!this.focusKey || !this.spans.has(this.focusKey)) {
         this.focusKey = this.order.length ? this.order[0].key : null;
       }
       this.element.replaceChildren();
@@ -125,12 +130,12 @@ window.AnnotatorSpanList = (() => {
       element.querySelector(":scope > .empty")?.remove();
       element.style.height = `${this.order.length * this.rowHeight}px`;
       const [first, last] = this.visibleRange();
-      const wanted = new Set();
+      const wanted = new Map(); // key -> position
       for (let position = first; position < last; position += 1) {
-        wanted.add(this.order[position].key);
+        wanted.set(this.order[position].key, position);
       }
-      if (this.focusKey && this.index.has(this.focusKey)) {
-        wanted.add(this.focusKey);
+      if (this.focusKey && this.spans.has(this.focusKey) && !wanted.has(this.focusKey)) {
+        wanted.set(this.focusKey, this.positionOf(this.focusKey));
       }
       for (const [key, row] of this.rows) {
         if (!wanted.has(key) && !row.contains(document.activeElement)) {
@@ -140,9 +145,8 @@ window.AnnotatorSpanList = (() => {
       }
       // In document order, so assistive technology reads the rows in order.
       let before = null;
-      const keys = Array.from(wanted).sort((a, b) => this.index.get(b) - this.index.get(a));
-      for (const key of keys) {
-        const position = this.index.get(key);
+      const placed = Array.from(wanted).sort((a, b) => b[1] - a[1]);
+      for (const [key, position] of placed) {
         let row = this.rows.get(key);
         if (!row) {
           row = this.rowFor(this.order[position], position);
@@ -176,13 +180,12 @@ window.AnnotatorSpanList = (() => {
     }
 
     insert(span) {
-      if (this.index.has(span.key)) {
+      if (this.spans.has(span.key)) {
         this.update(span);
         return;
       }
-      const position = this.position(span);
-      this.order.splice(position, 0, span);
-      this.reindex(position);
+      this.order.splice(this.position(span), 0, span);
+      this.spans.set(span.key, span);
       if (!this.focusKey) {
         this.focusKey = span.key;
       }
@@ -190,15 +193,14 @@ window.AnnotatorSpanList = (() => {
     }
 
     remove(span) {
-      if (!this.index.has(span.key)) {
+      if (!this.spans.has(span.key)) {
         return;
       }
-      const position = this.index.get(span.key);
+      const position = this.positionOf(span.key);
       const row = this.rows.get(span.key);
       const hadFocus = Boolean(row && row.contains(document.activeElement));
       this.order.splice(position, 1);
-      this.index.delete(span.key);
-      this.reindex(position);
+      this.spans.delete(span.key);
       if (row) {
         row.remove();
         this.rows.delete(span.key);
@@ -215,16 +217,14 @@ window.AnnotatorSpanList = (() => {
 
     // Label, offsets or state changed: the row is rebuilt in its new place.
     update(span) {
-      if (!this.index.has(span.key)) {
+      if (!this.spans.has(span.key)) {
         return;
       }
       const row = this.rows.get(span.key);
       const hadFocus = Boolean(row && row.contains(document.activeElement));
-      const position = this.index.get(span.key);
-      this.order.splice(position, 1);
+      this.order.splice(this.positionOf(span.key), 1);
       const target = this.position(span);
       this.order.splice(target, 0, span);
-      this.reindex(Math.min(position, target));
       if (row) {
         const fresh = this.rowFor(span, target);
         row.replaceWith(fresh);
@@ -250,7 +250,7 @@ window.AnnotatorSpanList = (() => {
 
     // Scrolls the panel so the row is in view (it then exists).
     reveal(key) {
-      const position = this.index.get(key);
+      const position = this.positionOf(key);
       if (position === undefined) {
         return;
       }
@@ -283,7 +283,7 @@ window.AnnotatorSpanList = (() => {
         button.classList.remove("selected");
       }
       this.selectedKey = key;
-      if (key && this.index.has(key)) {
+      if (key && this.spans.has(key)) {
         this.setFocusKey(key);
         this.reveal(key);
         const row = this.rows.get(key);
@@ -300,7 +300,7 @@ window.AnnotatorSpanList = (() => {
         return;
       }
       event.preventDefault();
-      const from = this.index.get(event.target.dataset.key) ?? 0;
+      const from = this.positionOf(event.target.dataset.key) ?? 0;
       const move = moves[event.key];
       const target = Number.isFinite(move) ? from + move : move < 0 ? 0 : this.order.length - 1;
       const span = this.order[Math.min(Math.max(target, 0), this.order.length - 1)];
