@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from annotator.annotation import span_imports
 from annotator.annotation.span_imports import (
     LINE_CHUNK,
     SpanImportError,
@@ -626,9 +627,14 @@ def _peak_import(project, manager, lines: int) -> int:
         tracemalloc.stop()
 
 
-def test_memory_stays_flat_as_the_file_grows(project, manager):
-    """Four times the lines, nowhere near four times the memory: it holds one chunk at a time
-    (the raw file itself is outside the traced heap: it sits in a BytesIO made before)."""
+def test_memory_stays_flat_as_the_file_grows(project, manager, monkeypatch):
+    """Four times the lines, nowhere near four times the memory: it holds a few chunks at a time
+    (the raw file itself is outside the traced heap: it sits in a BytesIO made before).
+
+    Chunks of 100 lines, so that the smaller file too fills the reader's pipeline (one chunk
+    written, one waiting, one being read): with chunks of 500 it holds two in all, and the
+    larger file's third chunk in flight looked like growth."""
+    monkeypatch.setattr(span_imports, "LINE_CHUNK", 100)
     small = _peak_import(project, manager, 1000)
     large = _peak_import(project, manager, 4000)
 
