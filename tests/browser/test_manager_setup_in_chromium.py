@@ -142,6 +142,8 @@ def test_a_manager_sets_up_a_project_and_an_annotator_annotates_it(
     expect(annotator.locator("table.documents tbody tr")).to_have_count(4)
     annotator.click("text=Summit 🎉 ends")
     expect(annotator.locator("#document-text")).to_be_visible()
+    # The click returns once the page is on its way, maybe before its script listens for keys.
+    expect(annotator.locator("#annotate")).to_have_attribute("data-ready", "true")
     expect(annotator.locator(".label-button[data-hotkey='k']")).to_contain_text("assertion")
     first, _ = annotator.evaluate(PHRASE_BOXES, ["Geneva", 0])
     annotator.mouse.dblclick(first["x"] + 3, first["y"] + first["height"] / 2)
