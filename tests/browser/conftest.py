@@ -44,6 +44,7 @@ def dialogs() -> list[str]:
 def page_as(browser: Browser, live_server, dialogs):
     """Open a browser page logged in as the given user."""
     contexts = []
+    in_flight: dict[Page, set] = {}
 
     def open_page(user) -> Page:
         client = Client()
@@ -61,6 +62,10 @@ def page_as(browser: Browser, live_server, dialogs):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
+        requests = in_flight.setdefault(page, set())
+        page.on("request", lambda request: requests.add(request))
+        page.on("requestfinished", lambda request: requests.discard(request))
+        page.on("requestfailed", lambda request: requests.discard(request))
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
         page.on(
             "console",
@@ -72,6 +77,15 @@ def page_as(browser: Browser, live_server, dialogs):
 
     console_errors: list[str] = []
     yield open_page
+    # A write still running in the live server when the test database is flushed can deadlock
+    # with the flush (its foreign key checks against the TRUNCATE): let the pages' requests end.
+    for _ in range(200):
+        waiting = [
+            page for page, requests in in_flight.items() if requests and not page.is_closed()
+        ]
+        if not waiting:
+            break
+        waiting[0].wait_for_timeout(50)
     for context in contexts:
         context.close()
     refused = [text for text in console_errors if "Content Security Policy" in text]
