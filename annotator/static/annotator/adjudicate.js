@@ -91,24 +91,50 @@
 
   // ---- regions of disagreement ----------------------------------------------------
 
+  // Regions and paragraphs are fixed for the page: which paragraphs each region
+  // touches is worked out once.
   const regions = data.regions.map(([start, end, differs]) => {
     const [start16, end16] = [offsets.toUtf16(start), offsets.toUtf16(end)];
-    return { start: start16, end: end16, differs };
+    const touched = paragraphs.filter((paragraph) => paragraph.start < end16 && start16 < paragraph.end);
+    return { start: start16, end: end16, differs, paragraphs: touched };
   });
 
-  function settled(region) {
+  // Whether a region has an accepted gold span over it. Runs after every answer, so
+  // not a scan of every span per region (seconds' worth at thousands of each): the
+  // accepted gold spans by start, each with the furthest end up to it, searched.
+  function settledTest() {
+    const accepted = [];
     for (const span of store.spans.values()) {
-      if (span.layer === "gold" && span.state !== "proposed" && span.start < region.end && region.start < span.end) {
-        return true;
+      if (span.layer === "gold" && span.state !== "proposed") {
+        accepted.push(span);
       }
     }
-    return false;
+    accepted.sort((a, b) => a.start - b.start);
+    const furthest = [];
+    for (const span of accepted) {
+      furthest.push(Math.max(span.end, furthest.length ? furthest[furthest.length - 1] : -Infinity));
+    }
+    return (region) => {
+      let low = 0;
+      let high = accepted.length;
+      while (low < high) {
+        const middle = (low + high) >> 1;
+        if (accepted[middle].start < region.end) {
+          low = middle + 1;
+        } else {
+          high = middle;
+        }
+      }
+      return low > 0 && furthest[low - 1] > region.start;
+    };
   }
 
   // The count drops as regions get a gold span; paragraphs with an unsettled
-  // region show their lanes (all of them with "Show every annotator").
+  // region show their lanes (all of them with "Show every annotator"). Only what
+  // changed is written: the page lays out again for each change.
   function recount() {
     const showAll = document.getElementById("all-lanes").checked;
+    const settled = settledTest();
     let left = 0;
     for (const paragraph of paragraphs) {
       paragraph.open = 0;
@@ -120,25 +146,33 @@
       }
       const open = !settled(region);
       left += open ? 1 : 0;
-      for (const paragraph of paragraphs) {
-        if (paragraph.start < region.end && region.start < paragraph.end) {
-          paragraph.differs = true;
-          paragraph.open += open ? 1 : 0;
-        }
+      for (const paragraph of region.paragraphs) {
+        paragraph.differs = true;
+        paragraph.open += open ? 1 : 0;
       }
     }
+    let moved = false;
     for (const paragraph of paragraphs) {
       paragraph.section.classList.toggle("differs", paragraph.differs);
       paragraph.section.classList.toggle("unsettled", paragraph.open > 0);
-      paragraph.lanes.hidden = !(showAll || paragraph.differs);
-      paragraph.section.dataset.unsettled = paragraph.open > 0 ? `≠ ${paragraph.open} to settle` : "✓ settled";
+      const hidden = !(showAll || paragraph.differs);
+      if (paragraph.lanes.hidden !== hidden) {
+        paragraph.lanes.hidden = hidden;
+        moved = true;
+      }
+      const state = paragraph.open > 0 ? `≠ ${paragraph.open} to settle` : "✓ settled";
+      if (paragraph.section.dataset.unsettled !== state) {
+        paragraph.section.dataset.unsettled = state;
+      }
     }
     if (laneCaret && paragraphs[laneCaret.paragraph].lanes.hidden) {
       laneCaret = null;
       markLane();
     }
     // Lanes shown or hidden move the text: the painters' windows follow.
-    [painter, ...lanePainters.values()].forEach((each) => each.updateWindow && each.updateWindow());
+    if (moved) {
+      [painter, ...lanePainters.values()].forEach((each) => each.updateWindow && each.updateWindow());
+    }
     document.getElementById("disagreement-count").textContent = String(left);
     document.getElementById("disagreement-plural").textContent = left === 1 ? "" : "s";
     const proposed = Array.from(store.spans.values()).filter((span) => span.layer === "gold" && span.state === "proposed").length;
