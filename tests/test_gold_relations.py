@@ -1029,6 +1029,28 @@ def test_a_restore_twice_or_altered_is_refused_and_changes_nothing(
     assert AuditEvent.objects.count() == events
 
 
+def test_a_restore_sent_to_another_documents_url_is_refused_and_changes_nothing(
+    client, document, coded, curator
+):
+    # Same text, so the snapshot's offsets and label would fit the other document too.
+    other = Document.objects.create(
+        project=document.project, title="Another copy", text=document.text
+    )
+    client.force_login(curator)
+    client.post(_url("gold-premerge", document.pk), {"minimum": 2}, headers=JSON)
+    claim = GoldSpan.objects.get(label__name="claim")
+    token = client.post(_url("gold-span-delete", claim.pk), headers=JSON).json()["restore"]
+    events = AuditEvent.objects.count()
+
+    response = client.post(_url("gold-revert", other.pk), {"restore": token}, headers=JSON)
+
+    assert response.status_code == 400
+    assert "another document" in response.json()["error"]
+    assert not GoldSpan.objects.filter(document=other).exists()
+    assert not GoldSpan.objects.filter(pk=claim.pk).exists()
+    assert AuditEvent.objects.count() == events
+
+
 def test_undoing_a_premerge_removes_exactly_what_it_added(
     client, document, coded, curator, labels, types, stance
 ):
