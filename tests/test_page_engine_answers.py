@@ -129,9 +129,9 @@ def test_revert_proposes_again_and_removes_and_is_audited(client, document, subm
     proposals = gold_premerge(document=document, minimum=1, curator=curator)
     assert len(proposals) == 2
     client.force_login(curator)
-    accept_all = reverse("gold-accept-all", args=[document.project.slug, document.pk])
-    answer = client.post(accept_all, headers=JSON).json()
-    assert {item["status"] for item in answer["gold"]} == {"accepted"}
+    accept = reverse("gold-span-accept", args=[document.project.slug, proposals[0].pk])
+    answer = client.post(accept, headers=JSON).json()
+    assert [item["status"] for item in answer["gold"]] == ["accepted"]
     events = AuditEvent.objects.count()
 
     response = client.post(
@@ -146,6 +146,31 @@ def test_revert_proposes_again_and_removes_and_is_audited(client, document, subm
         (proposals[0].pk, GoldSpanStatus.PROPOSED, None)
     ]
     assert AuditEvent.objects.count() == events + 2
+
+
+def test_undoing_a_premerge_keeps_a_proposal_accepted_since_and_changes_nothing(
+    client, document, submitted, curator
+):
+    proposals = gold_premerge(document=document, minimum=1, curator=curator)
+    actor = next(proposal for proposal in proposals if proposal.label.name == "actor")
+    client.force_login(curator)
+    # Another curator, in another tab, accepts one of the proposals.
+    client.post(reverse("gold-span-accept", args=[document.project.slug, actor.pk]), headers=JSON)
+    before = sorted(GoldSpan.objects.values_list("pk", "status"))
+    events = AuditEvent.objects.count()
+
+    response = client.post(
+        reverse("gold-revert", args=[document.project.slug, document.pk]),
+        {"delete": [proposal.pk for proposal in proposals]},
+        headers=JSON,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        "An actor span on “NATO” was accepted since: reload the page, then reject what should go."
+    )
+    assert sorted(GoldSpan.objects.values_list("pk", "status")) == before
+    assert AuditEvent.objects.count() == events
 
 
 def test_revert_of_a_span_that_is_gone_changes_nothing(client, document, submitted, curator):

@@ -63,7 +63,7 @@ from ..models import (
     Span,
     SpanAttribute,
 )
-from ..wording import quoted, with_article
+from ..wording import quoted, sentence, with_article
 from .adjudication import (
     Region,
     SourceRelation,
@@ -850,6 +850,9 @@ def gold_spans_revert(
     ids are removed, with their gold relations and values; the ``restore`` snapshots of
     rejected spans come back (:func:`gold_span_restore`), and are returned. All or nothing.
 
+    A ``delete`` id must still be a proposal: undoing a pre-merge never takes away a span
+    someone accepted since (the page undoes its own accepts first).
+
     ``delete_relations`` and ``delete_values`` (gold relation and gold attribute value
     ids of this document) are removed too, those still there: a pre-merge's undo removes
     what it proposed over spans that were there before it."""
@@ -870,6 +873,16 @@ def gold_spans_revert(
         }
         if len(found) != len(propose | delete):
             raise GoldError("Some of these gold spans are gone already: reload the page.")
+        for pk in sorted(delete - propose):
+            gold_span = found[pk]
+            if gold_span.status != GoldSpanStatus.PROPOSED:
+                raise GoldError(
+                    sentence(
+                        f"{with_article(gold_span.label.name)} span on "
+                        f"{quoted(document.text[gold_span.start : gold_span.end])} was "
+                        "accepted since: reload the page, then reject what should go"
+                    )
+                )
         for pk in sorted(propose - delete):
             gold_span = found[pk]
             if gold_span.origin != GoldOrigin.MERGE:

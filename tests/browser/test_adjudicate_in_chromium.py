@@ -192,6 +192,30 @@ def test_use_accept_move_and_premerge_are_undone_exactly(page_as, disagreement):
     assert GoldSpan.objects.filter(document=disagreement).count() == proposed
 
 
+def test_undoing_a_premerge_after_another_curator_accepted_keeps_every_span(page_as, disagreement):
+    from annotator.curation.gold import gold_span_accept
+
+    curator = User.objects.get(username="cleo")
+    page = page_as(curator)
+    page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")
+    page.locator("#premerge").click()
+    expect(page.locator("#gold-list .gold-item.proposed")).to_have_count(3)
+    wait_until_saved(page)
+    lavrov = GoldSpan.objects.get(document=disagreement, start=disagreement.text.index("Sergey"))
+    # Someone else, in another tab, accepts one of the proposals.
+    gold_span_accept(gold_span=lavrov, curator=curator)
+    before = sorted(GoldSpan.objects.values_list("pk", "status"))
+
+    page.keyboard.press("Control+z")
+
+    expect(page.locator(".notice.refused")).to_contain_text(
+        "An actor span on “Sergey Lavrov” was accepted since: reload the page"
+    )
+    expect(page.locator("#gold-list .gold-item")).to_have_count(3)
+    wait_until_saved(page)
+    assert sorted(GoldSpan.objects.values_list("pk", "status")) == before
+
+
 def test_adjudicate_page_has_no_axe_violations(page_as, disagreement):
     page = page_as(User.objects.get(username="cleo"))
     page.goto(f"/projects/security-talks/documents/{disagreement.pk}/adjudicate/")

@@ -342,12 +342,20 @@
   const idOf = (incarnation) => (incarnation.refused || incarnation.id === null ? null : incarnation.id);
 
   // `propose`: gold spans the page already shows as proposed again; `remove`:
-  // spans it already took away. Both by span, resolved to ids when sent.
+  // spans it already took away, shown again if the server keeps them. Both by
+  // span, resolved to ids when sent.
   // `relations` and `attributeValues`: ids of gold relations and values to remove too.
   function revert({ propose = [], remove = [], relations = [], attributeValues = [], describeText }) {
     const incarnations = { propose: propose.map((span) => span.incarnation), remove: remove.map((span) => span.incarnation) };
     propose.forEach((span) => pending(span, 1));
     const done = () => propose.forEach((span) => pending(span, -1));
+    const kept = () => {
+      done();
+      remove.filter((span) => !store.has(span)).forEach((span) => {
+        store.spans.set(span.key, span);
+        show(span);
+      });
+    };
     write({
       describeText,
       request: () => {
@@ -359,7 +367,7 @@
         return values.toString() ? { url: root.dataset.revertUrl, values } : null;
       },
       onAnswer: done,
-      onRefused: done,
+      onRefused: kept,
     });
   }
 
