@@ -100,7 +100,7 @@
   });
 
   // Whether a region has an accepted gold span over it. Runs after every answer, so
-  // not a scan of every span per region (seconds' worth at thousands of each): the
+  // not a scan of every span per region (10-27 ms an answer at 3 x 1,000 spans): the
   // accepted gold spans by start, each with the furthest end up to it, searched.
   function settledTest() {
     const accepted = [];
