@@ -1029,6 +1029,39 @@ def test_a_restore_twice_or_altered_is_refused_and_changes_nothing(
     assert AuditEvent.objects.count() == events
 
 
+def test_a_restore_keeps_provenance_but_leaves_out_a_curator_whose_account_is_gone(
+    document, labels, curator, types, stance, project
+):
+    from annotator.curation.gold import gold_span_restore
+
+    dora = User.objects.create_user("dora")
+    Membership.objects.create(project=project, user=dora, role=Role.CURATOR)
+    claim = _gold(document, labels["claim"], CLAIM, dora)
+    lavrov = _gold(document, labels["actor"], LAVROV, curator)
+    relation = gold_relation_create(
+        relation_type=types["addressee"], source=claim, target=lavrov, curator=dora
+    )
+    value, _ = gold_attribute_set(
+        gold_span=claim, attribute=stance, value="oppose", curator=curator
+    )
+    claim_id = claim.pk
+    snapshot = gold_span_delete(gold_span=claim, curator=curator)
+    dora.delete()
+
+    gold_span_restore(document=document, snapshot=snapshot, curator=curator)
+
+    restored = GoldSpan.objects.get(pk=claim_id)
+    assert (restored.label_id, restored.origin, restored.curator_id) == (
+        labels["claim"].pk,
+        GoldOrigin.CURATOR,
+        None,
+    )
+    back = GoldRelation.objects.get(pk=relation.pk)
+    assert (back.source_id, back.target_id, back.curator_id) == (claim_id, lavrov.pk, None)
+    kept = GoldSpanAttribute.objects.get(pk=value.pk)
+    assert (kept.gold_span_id, kept.value, kept.curator_id) == (claim_id, "oppose", curator.pk)
+
+
 def test_a_restore_sent_to_another_documents_url_is_refused_and_changes_nothing(
     client, document, coded, curator
 ):

@@ -540,24 +540,22 @@ def gold_span_restore(
             raise GoldError("This gold span is back already.")
         if document.gold_spans.filter(label=label, start=start, end=end).exists():
             raise GoldError(gold_already_has(document.text, label, start, end))
+        curators = _users_still_there([snapshot, *snapshot["relations"], *snapshot["values"]])
         gold_span = GoldSpan.objects.create(
-            pk=snapshot["id"],
+            **_restored_provenance(snapshot, curators),
             document=document,
             label=label,
             start=start,
             end=end,
             status=snapshot["status"],
-            origin=snapshot["origin"],
-            merge_rule=snapshot["merge_rule"],
-            curator_id=_user_still_there(snapshot["curator"]),
             guidelines_version=snapshot["guidelines_version"],
         )
         gold_span.source_spans.set(
             Span.objects.filter(document=document, pk__in=snapshot["sources"])
         )
         _audit(curator, AuditAction.CREATED, gold_span, before=None)
-        events = _restore_relations(document, snapshot["relations"]) + _restore_values(
-            gold_span, snapshot["values"]
+        events = _restore_relations(document, snapshot["relations"], curators) + _restore_values(
+            gold_span, snapshot["values"], curators
         )
         AuditEvent.objects.bulk_create(
             audit_event(
@@ -574,12 +572,27 @@ def gold_span_restore(
     return gold_span
 
 
-def _user_still_there(user_id: int | None) -> int | None:
+def _users_still_there(snapshots: list[GoldSnapshot]) -> set[int]:
+    """The curators named in ``snapshots`` who still have an account."""
     user_model = GoldSpan._meta.get_field("curator").related_model
-    return user_id if user_model.objects.filter(pk=user_id).exists() else None
+    named = {snapshot["curator"] for snapshot in snapshots} - {None}
+    return set(user_model.objects.filter(pk__in=named).values_list("pk", flat=True))
 
 
-def _restore_relations(document: Document, relations: list[GoldSnapshot]) -> list[tuple]:
+def _restored_provenance(snapshot: GoldSnapshot, curators: set[int]) -> dict:
+    """The fields :func:`_provenance` took, to create the row again under its old id; a
+    curator whose account is gone since is left out."""
+    return {
+        "pk": snapshot["id"],
+        "origin": snapshot["origin"],
+        "merge_rule": snapshot["merge_rule"],
+        "curator_id": snapshot["curator"] if snapshot["curator"] in curators else None,
+    }
+
+
+def _restore_relations(
+    document: Document, relations: list[GoldSnapshot], curators: set[int]
+) -> list[tuple]:
     ends = dict(document.gold_spans.values_list("pk", "label_id"))
     types = {
         relation_type.pk: relation_type
@@ -587,6 +600,18 @@ def _restore_relations(document: Document, relations: list[GoldSnapshot]) -> lis
             "source_labels", "target_labels"
         )
     }
+    taken = set(
+        GoldRelation.objects.filter(pk__in=[snapshot["id"] for snapshot in relations]).values_list(
+            "pk", flat=True
+        )
+    )
+    touched = {snapshot[end] for snapshot in relations for end in ("source", "target")}
+    # Either direction: a relation drawn back the other way is the same relation.
+    drawn = set()
+    for type_id, source, target in document.gold_relations.filter(
+        Q(source_id__in=touched) | Q(target_id__in=touched)
+    ).values_list("type_id", "source_id", "target_id"):
+        drawn |= {(type_id, source, target), (type_id, target, source)}
     events = []
     for snapshot in relations:
         relation_type = types.get(snapshot["type"])
@@ -596,24 +621,19 @@ def _restore_relations(document: Document, relations: list[GoldSnapshot]) -> lis
             or source not in ends
             or target not in ends
             or not labels_allowed(relation_type, ends[source], ends[target])
-            or GoldRelation.objects.filter(pk=snapshot["id"]).exists()
-            or GoldRelation.objects.filter(
-                Q(source_id=source, target_id=target) | Q(source_id=target, target_id=source),
-                type=relation_type,
-            ).exists()
+            or snapshot["id"] in taken
+            or (relation_type.pk, source, target) in drawn
         ):
             continue
         gold_relation = GoldRelation.objects.create(
-            pk=snapshot["id"],
+            **_restored_provenance(snapshot, curators),
             type=relation_type,
             document=document,
             source_id=source,
             target_id=target,
             status=snapshot["status"],
-            origin=snapshot["origin"],
-            merge_rule=snapshot["merge_rule"],
-            curator_id=_user_still_there(snapshot["curator"]),
         )
+        drawn |= {(relation_type.pk, source, target), (relation_type.pk, target, source)}
         gold_relation.source_relations.set(
             Relation.objects.filter(document=document, pk__in=snapshot["sources"])
         )
@@ -621,28 +641,32 @@ def _restore_relations(document: Document, relations: list[GoldSnapshot]) -> lis
     return events
 
 
-def _restore_values(gold_span: GoldSpan, values: list[GoldSnapshot]) -> list[tuple]:
+def _restore_values(
+    gold_span: GoldSpan, values: list[GoldSnapshot], curators: set[int]
+) -> list[tuple]:
     attributes = {
         attribute.pk: attribute
         for attribute in LabelAttribute.objects.filter(label_id=gold_span.label_id)
     }
+    taken = set(
+        GoldSpanAttribute.objects.filter(
+            pk__in=[snapshot["id"] for snapshot in values]
+        ).values_list("pk", flat=True)
+    )
     events = []
     for snapshot in values:
         attribute = attributes.get(snapshot["attribute"])
         if (
             attribute is None
             or snapshot["value"] not in attribute.allowed_values
-            or GoldSpanAttribute.objects.filter(pk=snapshot["id"]).exists()
+            or snapshot["id"] in taken
         ):
             continue
         row = GoldSpanAttribute.objects.create(
-            pk=snapshot["id"],
+            **_restored_provenance(snapshot, curators),
             gold_span=gold_span,
             attribute=attribute,
             value=snapshot["value"],
-            origin=snapshot["origin"],
-            merge_rule=snapshot["merge_rule"],
-            curator_id=_user_still_there(snapshot["curator"]),
         )
         row.source_values.set(
             SpanAttribute.objects.filter(
