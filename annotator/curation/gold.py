@@ -294,18 +294,7 @@ def _premerge_relations_and_values(
         row.source_values.set(proposal.sources)
         row.gold_span = GoldSpan(pk=proposal.gold_span, document=document)
         events.append((GOLD_SPAN_ATTRIBUTE, row, gold_span_attribute_state(row)))
-    AuditEvent.objects.bulk_create(
-        audit_event(
-            actor=curator,
-            action=AuditAction.CREATED,
-            subject=subject,
-            obj=obj,
-            project_id=document.project_id,
-            before=None,
-            after=state,
-        )
-        for subject, obj, state in events
-    )
+    _audit_created(curator, document, events)
     return (
         [obj.pk for subject, obj, _ in events if subject == GOLD_RELATION],
         [obj.pk for subject, obj, _ in events if subject == GOLD_SPAN_ATTRIBUTE],
@@ -557,19 +546,26 @@ def gold_span_restore(
         events = _restore_relations(document, snapshot["relations"], curators) + _restore_values(
             gold_span, snapshot["values"], curators
         )
-        AuditEvent.objects.bulk_create(
-            audit_event(
-                actor=curator,
-                action=AuditAction.CREATED,
-                subject=subject,
-                obj=obj,
-                project_id=document.project_id,
-                before=None,
-                after=state,
-            )
-            for subject, obj, state in events
-        )
+        _audit_created(curator, document, events)
     return gold_span
+
+
+def _audit_created(
+    curator: AbstractBaseUser | None, document: Document, events: list[tuple]
+) -> None:
+    """One "created" audit event per ``(subject, row, state)`` of ``document``."""
+    AuditEvent.objects.bulk_create(
+        audit_event(
+            actor=curator,
+            action=AuditAction.CREATED,
+            subject=subject,
+            obj=obj,
+            project_id=document.project_id,
+            before=None,
+            after=state,
+        )
+        for subject, obj, state in events
+    )
 
 
 def _users_still_there(snapshots: list[GoldSnapshot]) -> set[int]:
