@@ -48,6 +48,9 @@ def test_a_manager_sets_up_a_project_and_an_annotator_annotates_it(
     # Create the project, guidelines previewed as they are typed.
     page.goto("/")
     page.click("#new-project")
+    # htmx binds the preview on DOMContentLoaded: typing before that previews nothing.
+    expect(page).to_have_url(re.compile(r"/new-project/$"))
+    page.wait_for_load_state("load")
     page.fill("#id_name", "Border talks")
     page.fill("#id_slug", "border-talks")
     page.fill("#id_description", "Talks at the border.")
